@@ -1,0 +1,5 @@
+"""Allows `python -m ftjobs`."""
+
+from ftjobs.cli import main
+
+main()

@@ -1,0 +1,450 @@
+"""The `ftjobs` command line: parse options, call one function, render the result.
+
+Heavy modules (pydantic, sqlite-utils, rich tables) are imported inside the commands that need
+them, so `ftjobs --help` and `ftjobs --version` answer quickly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from ftjobs import __version__
+from ftjobs.constants import SortField, Status
+from ftjobs.errors import BadInput, FtjobsError
+
+if TYPE_CHECKING:
+    from ftjobs.models import FineTuningJob
+    from ftjobs.store import Store
+
+
+class _FtjobsGroup(TyperGroup):
+    """Turns expected failures into one `Error:` line on stderr and a meaningful exit status."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader (`| head`) went away: not an error worth a traceback.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
+        except Exception as error:
+            handled = _describe_failure(error)
+            if handled is None or os.environ.get("FTJOBS_DEBUG") == "1":
+                raise
+            message, code = handled
+            fail(message, code)
+
+
+def _describe_failure(error: Exception) -> tuple[str, int] | None:
+    if isinstance(error, FtjobsError):
+        return str(error), error.exit_code
+    if "pydantic" in sys.modules:
+        from pydantic import ValidationError
+
+        from ftjobs.models import describe_validation_error
+
+        if isinstance(error, ValidationError):
+            return f"invalid job: {describe_validation_error(error)}", 2
+    return None
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """One line on stderr, nothing on stdout, and the exit status."""
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+app = typer.Typer(
+    cls=_FtjobsGroup,
+    name="ftjobs",
+    help=(
+        "Keep a local record of OpenAI fine-tuning jobs in SQLite.\n\n"
+        "Example: ftjobs add --model gpt-4o-mini --training-file file-abc123 && ftjobs list"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path
+
+
+def default_db_path() -> Path:
+    """The user's data directory, by each platform's convention."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "ftjobs" / "jobs.db"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"ftjobs {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            envvar="FTJOBS_DB",
+            help="SQLite file to use [default: ftjobs/jobs.db in your data directory].",
+            show_default=False,
+            dir_okay=True,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Keep a local record of OpenAI fine-tuning jobs in SQLite."""
+    ctx.obj = Settings(db_path=db or default_db_path())
+
+
+@contextmanager
+def open_store(ctx: typer.Context) -> Iterator[Store]:
+    from ftjobs.store import DEFAULT_BUSY_TIMEOUT, Store
+
+    settings: Settings = ctx.obj
+    timeout_text = os.environ.get("FTJOBS_BUSY_TIMEOUT")
+    try:
+        timeout = float(timeout_text) if timeout_text else DEFAULT_BUSY_TIMEOUT
+    except ValueError:
+        raise BadInput(
+            f"FTJOBS_BUSY_TIMEOUT must be a number of seconds, got {timeout_text!r}"
+        ) from None
+    with Store.open(settings.db_path, busy_timeout=timeout) as store:
+        yield store
+
+
+# -- value parsers ---------------------------------------------------------------------------
+
+
+def parse_time(text: str) -> int:
+    """Unix seconds, or an ISO-8601 date or date-time (UTC unless it names a zone)."""
+    text = text.strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a time: give Unix seconds, a date (2024-07-23) or a date-time"
+            " (2024-07-23T20:00:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
+
+
+def parse_auto_or_number(text: str) -> str | int | float:
+    """A hyperparameter: "auto", an integer, or a decimal number (ranges are the model's)."""
+    text = text.strip()
+    if text == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise typer.BadParameter(f'{text!r} is neither "auto" nor a number') from None
+
+
+def parse_metadata(pairs: list[str]) -> dict[str, str]:
+    metadata: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"{pair!r} is not key=value", param_hint="'--metadata'")
+        metadata[key] = value
+    return metadata
+
+
+TimeOption = Annotated[
+    int | None,
+    typer.Option(parser=parse_time, metavar="TIME", help="Unix seconds or ISO-8601 (UTC)."),
+]
+HyperparameterValue = Annotated[
+    Any, typer.Option(parser=parse_auto_or_number, metavar="auto|NUMBER")
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the job as JSON (the API's shape).")]
+MetadataOption = Annotated[
+    list[str] | None,
+    typer.Option("--metadata", metavar="KEY=VALUE", help="Metadata pair; repeat for more."),
+]
+
+
+def _print_job(job: FineTuningJob, as_json: bool) -> None:
+    from ftjobs import render
+
+    if as_json:
+        render.write_json(job)
+    elif sys.stdout.isatty():
+        render.print_job(job)
+    else:
+        render.write_job_plain(job)
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+@app.command(
+    epilog="Example: ftjobs add --model gpt-4o-mini --training-file file-abc123 --n-epochs 3"
+)
+def add(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Option(help="Base model being fine-tuned.")],
+    training_file: Annotated[str, typer.Option(help="File id of the training data.")],
+    job_id: Annotated[
+        str | None,
+        typer.Option("--id", help="Job id [default: a new ftjob-... id]", show_default=False),
+    ] = None,
+    created_at: TimeOption = None,
+    status: Annotated[Status, typer.Option(help="Initial status.")] = Status.validating_files,
+    validation_file: Annotated[str | None, typer.Option(help="File id of validation data.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed used for the job.")] = None,
+    organization_id: Annotated[str | None, typer.Option(help="Owning organization.")] = None,
+    suffix: Annotated[
+        str | None, typer.Option(help="Suffix for the fine-tuned model's name.")
+    ] = None,
+    n_epochs: HyperparameterValue = None,
+    batch_size: HyperparameterValue = None,
+    learning_rate_multiplier: HyperparameterValue = None,
+    wandb_project: Annotated[
+        str | None, typer.Option(help="Weights & Biases project (adds a wandb integration).")
+    ] = None,
+    wandb_name: Annotated[str | None, typer.Option(help="wandb run name.")] = None,
+    wandb_entity: Annotated[str | None, typer.Option(help="wandb entity (team or user).")] = None,
+    wandb_tag: Annotated[list[str] | None, typer.Option(help="wandb tag; repeat for more.")] = None,
+    metadata: MetadataOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record a new job. Prints its id (or the job, with --json)."""
+    from ftjobs.jobs import NewJob, new_job
+
+    if (wandb_name or wandb_entity or wandb_tag) and not wandb_project:
+        raise BadInput("--wandb-name, --wandb-entity and --wandb-tag need --wandb-project")
+    spec = NewJob(
+        model=model,
+        training_file=training_file,
+        job_id=job_id,
+        created_at=created_at if created_at is not None else int(time.time()),
+        status=status.value,
+        validation_file=validation_file,
+        seed=seed,
+        organization_id=organization_id,
+        suffix=suffix,
+        hyperparameters={
+            "n_epochs": n_epochs,
+            "batch_size": batch_size,
+            "learning_rate_multiplier": learning_rate_multiplier,
+        },
+        wandb_project=wandb_project,
+        wandb_name=wandb_name,
+        wandb_entity=wandb_entity,
+        wandb_tags=wandb_tag or [],
+        metadata=parse_metadata(metadata or []),
+    )
+    with open_store(ctx) as store:
+        job = store.add(new_job(spec))
+    if as_json:
+        _print_job(job, True)
+    else:
+        typer.echo(job.id)
+
+
+@app.command(
+    name="list",
+    epilog="Example: ftjobs list --status failed --since 2024-07-01 --json | jq '.[].id'",
+)
+def list_jobs(
+    ctx: typer.Context,
+    status: Annotated[
+        list[Status] | None, typer.Option(help="Only jobs in this status; repeat for more.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Only jobs of this base model.")] = None,
+    since: Annotated[
+        int | None,
+        typer.Option(parser=parse_time, metavar="TIME", help="Created at or after this time."),
+    ] = None,
+    until: Annotated[
+        int | None,
+        typer.Option(parser=parse_time, metavar="TIME", help="Created before this time."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many jobs.")] = 20,
+    all_jobs: Annotated[bool, typer.Option("--all", help="Show every job (no limit).")] = False,
+    sort: Annotated[
+        SortField, typer.Option(help="Sort by this field (newest or largest first).")
+    ] = "created_at",
+    reverse: Annotated[
+        bool, typer.Option("--reverse", help="Oldest or smallest first instead.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of jobs.")] = False,
+    as_jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON job per line.")] = False,
+) -> None:
+    """List jobs, newest first: a table on a terminal, tab-separated columns when piped
+    (id, status, model, created_at, finished_at, fine_tuned_model)."""
+    from ftjobs import render
+    from ftjobs.store import JobFilter
+
+    if as_json and as_jsonl:
+        raise BadInput("choose one of --json and --jsonl")
+    query = JobFilter(
+        statuses=tuple(s.value for s in status or ()),
+        model=model,
+        since=since,
+        until=until,
+        sort=sort,
+        descending=not reverse,
+        limit=None if all_jobs else limit,
+    )
+    with open_store(ctx) as store:
+        jobs = store.list_jobs(query)
+        if as_json:
+            render.write_json_array(jobs)
+        elif as_jsonl:
+            render.write_json_lines(jobs)
+        elif sys.stdout.isatty():
+            render.print_table(jobs)
+        else:
+            render.write_plain_table(jobs)
+
+
+@app.command(epilog="Example: ftjobs show ftjob-abc123 --json | jq .status")
+def show(
+    ctx: typer.Context,
+    job_id: Annotated[str, typer.Argument(help="The job's id.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Show one job in full."""
+    with open_store(ctx) as store:
+        job = store.get(job_id)
+    _print_job(job, as_json)
+
+
+@app.command(
+    epilog=(
+        "Example: ftjobs update ftjob-abc123 --status succeeded"
+        " --fine-tuned-model ft:gpt-4o-mini:org::abc --trained-tokens 5768"
+    )
+)
+def update(
+    ctx: typer.Context,
+    job_id: Annotated[str, typer.Argument(help="The job's id.")],
+    status: Annotated[Status | None, typer.Option(help="New status.")] = None,
+    fine_tuned_model: Annotated[
+        str | None, typer.Option(help="Name of the resulting model.")
+    ] = None,
+    trained_tokens: Annotated[
+        int | None, typer.Option(min=0, help="Billable tokens processed.")
+    ] = None,
+    finished_at: TimeOption = None,
+    estimated_finish: TimeOption = None,
+    error_code: Annotated[str | None, typer.Option(help="Failure code (status failed).")] = None,
+    error_message: Annotated[
+        str | None, typer.Option(help="Failure message (status failed).")
+    ] = None,
+    error_param: Annotated[
+        str | None, typer.Option(help="Parameter that caused the failure.")
+    ] = None,
+    clear_error: Annotated[bool, typer.Option(help="Remove the job's error.")] = False,
+    metadata: MetadataOption = None,
+    force: Annotated[
+        bool, typer.Option(help="Allow moving a succeeded, failed or cancelled job.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a job's status or outcome.
+
+    Moving to succeeded, failed or cancelled stamps finished_at (now) unless --finished-at is
+    given; a job in one of those states keeps it unless --force. Error options go with failed.
+    """
+    from ftjobs.rules import JobUpdate, apply_update
+
+    change = JobUpdate(
+        status=status.value if status else None,
+        fine_tuned_model=fine_tuned_model,
+        trained_tokens=trained_tokens,
+        finished_at=finished_at,
+        estimated_finish=estimated_finish,
+        error_code=error_code,
+        error_message=error_message,
+        error_param=error_param,
+        clear_error=clear_error,
+        metadata=parse_metadata(metadata or []),
+        force=force,
+    )
+    now = int(time.time())
+    with open_store(ctx) as store:
+        job = store.modify(job_id, lambda current: apply_update(current, change, now=now))
+    if as_json:
+        _print_job(job, True)
+    else:
+        typer.echo(f"{job.id}\t{job.status}", err=True)
+
+
+@app.command(epilog="Example: ftjobs attach ftjob-abc123 file-res1 file-res2")
+def attach(
+    ctx: typer.Context,
+    job_id: Annotated[str, typer.Argument(help="The job's id.")],
+    file_ids: Annotated[list[str], typer.Argument(help="Result file ids, in order.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Append result files to a job; ones it already has are left where they are."""
+    from ftjobs.jobs import with_result_files
+
+    with open_store(ctx) as store:
+        job = store.modify(job_id, lambda current: with_result_files(current, file_ids))
+    if as_json:
+        _print_job(job, True)
+    else:
+        typer.echo(f"{job.id}: {len(job.result_files)} result file(s)", err=True)
+
+
+@app.command(epilog="Example: ftjobs delete ftjob-abc123 ftjob-def456 --yes")
+def delete(
+    ctx: typer.Context,
+    job_ids: Annotated[list[str], typer.Argument(help="Ids of the jobs to delete.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete jobs and everything linked to them (errors, files, integration links)."""
+    if not yes:
+        if not sys.stdin.isatty():
+            raise BadInput("not on a terminal, so not asking: pass --yes to delete")
+        count = len(set(job_ids))
+        typer.confirm(f"Delete {count} job(s)?", abort=True, err=True)
+    with open_store(ctx) as store:
+        deleted = store.delete(job_ids)
+    typer.echo(f"Deleted {deleted} job(s).", err=True)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,30 @@
+"""Names shared by the model, the store and the CLI, kept light so `--help` stays fast."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal, get_args
+
+JobStatus = Literal[
+    "validating_files", "queued", "running", "succeeded", "failed", "cancelled", "paused"
+]
+JOB_STATUSES: tuple[str, ...] = get_args(JobStatus)
+
+
+class Status(str, Enum):
+    """JobStatus as choices for the command line (typer takes enums in lists)."""
+
+    validating_files = "validating_files"
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+    paused = "paused"
+
+
+FINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+
+# The fields `list --sort` offers; the store maps each to a column, user text never becomes SQL.
+SortField = Literal["created_at", "finished_at", "status", "model", "id", "trained_tokens"]
+SORT_FIELDS: tuple[str, ...] = get_args(SortField)

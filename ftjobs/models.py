@@ -1,0 +1,294 @@
+"""The fine-tuning job as the OpenAI API sends it, as pydantic v2 models.
+
+The models accept what real responses contain (see the spec README in the repo's fixtures):
+the three "no error" forms, ``hyperparameters: null``, unknown keys at any depth, status
+``paused``, 2023 jobs without ``seed``, sparse objects. They reject what is really wrong with a
+message that names the field and the value. Strict types: ``true`` is not an integer and
+``"12"`` is not a timestamp.
+
+Which keys came in is kept (pydantic's ``model_fields_set``), so the JSON going out has the same
+keys as the JSON that came in; unknown keys come out again after the known ones.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from ftjobs.constants import FINAL_STATUSES, JobStatus
+
+INT64_MAX = 2**63 - 1
+# 9999-12-31T23:59:59Z: the last second an ISO-8601 date can show.
+MAX_TIMESTAMP = 253_402_300_799
+
+
+def _strict_int(low: int, high: int, what: str) -> Callable[[Any], int]:
+    """A validator for a bounded integer that refuses booleans, floats and strings."""
+
+    def check(value: Any) -> int:
+        if type(value) is not int:
+            raise PydanticCustomError(
+                "int_type",
+                "must be {what}, got {value}",
+                {"what": what, "value": _short_repr(value)},
+            )
+        if not low <= value <= high:
+            raise PydanticCustomError(
+                "int_range", "must be {what}, got {value}", {"what": what, "value": value}
+            )
+        return value
+
+    return check
+
+
+Timestamp = Annotated[
+    int,
+    PlainValidator(
+        _strict_int(0, MAX_TIMESTAMP, f"a Unix time in seconds from 0 to {MAX_TIMESTAMP}")
+    ),
+]
+TokenCount = Annotated[
+    int, PlainValidator(_strict_int(0, INT64_MAX, "a non-negative 64-bit integer"))
+]
+Seed = Annotated[int, PlainValidator(_strict_int(0, INT64_MAX, "a 64-bit integer >= 0"))]
+
+
+def _auto_or_int(low: int, high: int) -> Callable[[Any], str | int]:
+    def check(value: Any) -> str | int:
+        if value == "auto" and type(value) is str:
+            return "auto"
+        if type(value) is int and low <= value <= high:
+            return value
+        raise PydanticCustomError(
+            "auto_or_int",
+            'must be "auto" or an integer from {low} to {high}, got {value}',
+            {"low": low, "high": high, "value": _short_repr(value)},
+        )
+
+    return check
+
+
+def _auto_or_positive_number(value: Any) -> str | int | float:
+    if value == "auto" and type(value) is str:
+        return "auto"
+    if type(value) in (int, float) and math.isfinite(value) and value > 0:
+        return value  # type: ignore[no-any-return]
+    raise PydanticCustomError(
+        "auto_or_number",
+        'must be "auto" or a number greater than 0, got {value}',
+        {"value": _short_repr(value)},
+    )
+
+
+NEpochs = Annotated[str | int, PlainValidator(_auto_or_int(1, 50))]
+BatchSize = Annotated[str | int, PlainValidator(_auto_or_int(1, 256))]
+LearningRateMultiplier = Annotated[str | int | float, PlainValidator(_auto_or_positive_number)]
+
+
+def _non_finite_path(value: Any, path: str = "") -> str | None:
+    """Where a NaN or infinity hides in parsed JSON, if anywhere: JSON has no such numbers."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path or "value"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _non_finite_path(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _non_finite_path(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+class ApiObject(BaseModel):
+    """Shared behaviour: strict types, unknown keys kept, no NaN anywhere."""
+
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _extras_are_json(self) -> ApiObject:
+        if self.model_extra:
+            where = _non_finite_path(self.model_extra)
+            if where:
+                raise PydanticCustomError(
+                    "finite_number", "{where}: NaN and Infinity are not JSON", {"where": where}
+                )
+        return self
+
+    def extra_fields(self) -> dict[str, Any]:
+        """Keys outside the spec, as they came in."""
+        return dict(self.model_extra or {})
+
+    def absent_fields(self) -> list[str]:
+        """Known keys that did not come in, in declaration order."""
+        present = self.model_fields_set
+        return [name for name in type(self).model_fields if name not in present]
+
+
+class JobError(ApiObject):
+    """Why a job failed (the seed's FineTuningJobError)."""
+
+    code: StrictStr | None = None
+    message: StrictStr | None = None
+    param: StrictStr | None = None
+
+    def is_empty(self) -> bool:
+        """The API's ways of saying "no error": {} or every field null."""
+        return (
+            self.code is None
+            and self.message is None
+            and self.param is None
+            and not (self.model_extra)
+        )
+
+
+class Hyperparameters(ApiObject):
+    """The seed's FineTuningJobHyperparameters: each "auto" or a number in range."""
+
+    n_epochs: NEpochs | None = None
+    batch_size: BatchSize | None = None
+    learning_rate_multiplier: LearningRateMultiplier | None = None
+
+
+class WandbSettings(ApiObject):
+    """Where a wandb integration sends metrics."""
+
+    project: StrictStr
+    name: StrictStr | None = None
+    entity: StrictStr | None = None
+    tags: list[StrictStr] | None = Field(default_factory=list)
+
+
+class Integration(ApiObject):
+    """The seed's FineTuningJobIntegrationsInner: today always type "wandb"."""
+
+    type: StrictStr
+    wandb: WandbSettings | None = None
+
+
+class FineTuningJob(ApiObject):
+    """The ``fine_tuning.job`` object. Field order is the order of the API's JSON."""
+
+    object: Literal["fine_tuning.job"] = "fine_tuning.job"
+    id: Annotated[StrictStr, Field(min_length=1)]
+    model: StrictStr
+    created_at: Timestamp
+    finished_at: Timestamp | None = None
+    fine_tuned_model: StrictStr | None = None
+    organization_id: StrictStr | None = None
+    result_files: list[StrictStr] = Field(default_factory=list)
+    status: JobStatus
+    validation_file: StrictStr | None = None
+    training_file: StrictStr | None = None
+    hyperparameters: Hyperparameters | None = None
+    trained_tokens: TokenCount | None = None
+    integrations: list[Integration] | None = None
+    seed: Seed | None = None
+    estimated_finish: Timestamp | None = None
+    method: dict[str, Any] | None = None
+    metadata: dict[StrictStr, StrictStr] | None = None
+    error: JobError | None = None
+
+    @field_validator("error")
+    @classmethod
+    def _no_error_is_null(cls, error: JobError | None) -> JobError | None:
+        return None if error is None or error.is_empty() else error
+
+    @field_validator("result_files")
+    @classmethod
+    def _result_files_unique(cls, files: list[str]) -> list[str]:
+        if len(set(files)) != len(files):
+            seen: set[str] = set()
+            duplicate = next(f for f in files if f in seen or seen.add(f))  # type: ignore[func-returns-value]
+            raise PydanticCustomError(
+                "duplicate_file", "lists {file} more than once", {"file": repr(duplicate)}
+            )
+        return files
+
+    @field_validator("method")
+    @classmethod
+    def _method_has_type(cls, method: dict[str, Any] | None) -> dict[str, Any] | None:
+        if method is None:
+            return None
+        if not isinstance(method.get("type"), str):
+            raise PydanticCustomError(
+                "method_type",
+                'must be an object with a string "type" (supervised, dpo or reinforcement)',
+            )
+        where = _non_finite_path(method)
+        if where:
+            raise PydanticCustomError(
+                "finite_number", "{where}: NaN and Infinity are not JSON", {"where": where}
+            )
+        return method
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def to_api_dict(self) -> dict[str, Any]:
+        """The API object as plain JSON-ready data: the keys that came in, unknown ones last."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """The API object as JSON text (UTF-8, not ASCII-escaped)."""
+        return self.model_dump_json(exclude_unset=True, indent=indent)
+
+
+def describe_validation_error(error: ValidationError, *, limit: int = 1) -> str:
+    """One line naming the field and what is wrong with its value, e.g.
+    ``hyperparameters.n_epochs: must be "auto" or an integer from 1 to 50, got 0``."""
+    parts = []
+    for detail in error.errors(include_url=False)[:limit]:
+        location = ".".join(str(part) for part in detail["loc"]) or "job"
+        message = detail["msg"]
+        if detail["type"] in ("missing",):
+            message = "is required"
+        elif detail["type"] in ("extra_forbidden",):
+            message = "is not allowed"
+        elif detail["type"] not in _SELF_DESCRIBING_ERRORS:
+            message = f"{message[:1].lower()}{message[1:]}, got {_short_repr(detail.get('input'))}"
+        parts.append(f"{location}: {message}")
+    more = error.error_count() - limit
+    if more > 0:
+        parts.append(f"(and {more} more)")
+    return "; ".join(parts)
+
+
+# Our own messages already show the value they refuse.
+_SELF_DESCRIBING_ERRORS = frozenset(
+    {
+        "int_type",
+        "int_range",
+        "auto_or_int",
+        "auto_or_number",
+        "duplicate_file",
+        "finite_number",
+        "method_type",
+    }
+)
+
+
+def _short_repr(value: Any, width: int = 60) -> str:
+    """The value as JSON would show it (true, null, "text"), cut to a readable length."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."

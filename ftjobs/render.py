@@ -1,0 +1,206 @@
+"""Turning jobs into output: Rich on a terminal, plain tab-separated text when piped, JSON on
+request. Only stdout carries results; messages go to stderr (see cli.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import IO, TYPE_CHECKING, Any
+
+from ftjobs.models import FineTuningJob
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+# Columns of the plain (piped) list output; scripts rely on their order.
+PLAIN_COLUMNS = ("id", "status", "model", "created_at", "finished_at", "fine_tuned_model")
+
+STATUS_STYLES = {
+    "validating_files": "cyan",
+    "queued": "cyan",
+    "running": "yellow",
+    "paused": "magenta",
+    "succeeded": "green",
+    "failed": "bold red",
+    "cancelled": "dim",
+}
+
+
+def iso_time(timestamp: int | None) -> str:
+    """Unix seconds as ISO-8601 UTC (2024-07-23T20:00:00Z); empty for None."""
+    if timestamp is None:
+        return ""
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_json(job: FineTuningJob, out: IO[str] = sys.stdout) -> None:
+    """One job as an indented JSON object."""
+    out.write(job.to_json(indent=2))
+    out.write("\n")
+
+
+def write_json_array(jobs: Iterable[FineTuningJob], out: IO[str] = sys.stdout) -> int:
+    """Jobs as one JSON array, written as they come (no list held in memory)."""
+    count = 0
+    out.write("[")
+    for job in jobs:
+        out.write(",\n" if count else "\n")
+        out.write(job.to_json())
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def write_json_lines(jobs: Iterable[FineTuningJob], out: IO[str] = sys.stdout) -> int:
+    """Jobs as JSON Lines, one compact object per line."""
+    count = 0
+    for job in jobs:
+        out.write(job.to_json())
+        out.write("\n")
+        count += 1
+    return count
+
+
+def _plain_cell(value: str | None) -> str:
+    # Keep rows one line each and columns aligned even if a value holds a tab or newline.
+    return (value or "").replace("\t", " ").replace("\n", " ")
+
+
+def write_plain_table(jobs: Iterable[FineTuningJob], out: IO[str] = sys.stdout) -> int:
+    """Tab-separated rows without decoration, for `cut`, `awk` and `while read`."""
+    count = 0
+    for job in jobs:
+        cells = (
+            job.id,
+            job.status,
+            job.model,
+            iso_time(job.created_at),
+            iso_time(job.finished_at),
+            job.fine_tuned_model,
+        )
+        out.write("\t".join(_plain_cell(cell) for cell in cells))
+        out.write("\n")
+        count += 1
+    return count
+
+
+def print_table(jobs: Iterable[FineTuningJob]) -> int:
+    """A Rich table for people at a terminal."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("ID", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Model", overflow="fold")
+    table.add_column("Created (UTC)", no_wrap=True)
+    table.add_column("Finished (UTC)", no_wrap=True)
+    table.add_column("Fine-tuned model", overflow="fold")
+    count = 0
+    for job in jobs:
+        table.add_row(
+            Text(job.id),
+            Text(job.status, style=STATUS_STYLES.get(job.status, "")),
+            Text(job.model),
+            _short_time(job.created_at),
+            _short_time(job.finished_at),
+            Text(job.fine_tuned_model or ""),
+        )
+        count += 1
+    console = Console()
+    if count:
+        console.print(table)
+    else:
+        Console(stderr=True).print("No jobs.")
+    return count
+
+
+def _short_time(timestamp: int | None) -> str:
+    return iso_time(timestamp).replace("T", " ").removesuffix("Z")
+
+
+def job_fields(job: FineTuningJob) -> list[tuple[str, str]]:
+    """The job as (label, text) pairs, for people rather than programs."""
+
+    def compact(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    rows: list[tuple[str, str]] = [
+        ("id", job.id),
+        ("status", job.status),
+        ("model", job.model),
+        ("fine_tuned_model", job.fine_tuned_model or ""),
+        ("created_at", iso_time(job.created_at)),
+        ("finished_at", iso_time(job.finished_at)),
+        ("estimated_finish", iso_time(job.estimated_finish)),
+        ("organization_id", job.organization_id or ""),
+        ("training_file", job.training_file or ""),
+        ("validation_file", job.validation_file or ""),
+        ("trained_tokens", "" if job.trained_tokens is None else str(job.trained_tokens)),
+        ("seed", "" if job.seed is None else str(job.seed)),
+    ]
+    if job.hyperparameters is not None:
+        hp = job.hyperparameters
+        settings = {
+            "n_epochs": hp.n_epochs,
+            "batch_size": hp.batch_size,
+            "learning_rate_multiplier": hp.learning_rate_multiplier,
+        }
+        rows.append(
+            (
+                "hyperparameters",
+                ", ".join(f"{k}={v}" for k, v in settings.items() if v is not None),
+            )
+        )
+    if job.method is not None:
+        rows.append(("method", str(job.method.get("type", ""))))
+    rows.append(("result_files", ", ".join(job.result_files)))
+    for integration in job.integrations or ():
+        wandb = integration.wandb
+        if wandb is not None:
+            described = f"wandb project={wandb.project}"
+            for name in ("name", "entity"):
+                if getattr(wandb, name):
+                    described += f" {name}={getattr(wandb, name)}"
+            if wandb.tags:
+                described += f" tags={','.join(wandb.tags)}"
+        else:
+            described = integration.type
+        rows.append(("integration", described))
+    for key, value in (job.metadata or {}).items():
+        rows.append((f"metadata.{key}", value))
+    if job.error is not None:
+        error = job.error
+        text = f"{error.code or ''}: {error.message or ''}"
+        if error.param:
+            text += f" (param: {error.param})"
+        rows.append(("error", text))
+    for key, value in job.extra_fields().items():
+        rows.append((key, compact(value)))
+    return rows
+
+
+def print_job(job: FineTuningJob) -> None:
+    """One job, readable: a Rich grid on a terminal."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, text in job_fields(job):
+        style = STATUS_STYLES.get(text, "") if label == "status" else ""
+        style = "red" if label == "error" else style
+        grid.add_row(label, Text(text, style=style))
+    renderable: RenderableType = grid
+    Console().print(renderable)
+
+
+def write_job_plain(job: FineTuningJob, out: IO[str] = sys.stdout) -> None:
+    """One job as `label<TAB>value` lines, when stdout is not a terminal."""
+    for label, text in job_fields(job):
+        out.write(f"{label}\t{_plain_cell(text)}\n")

@@ -1,0 +1,511 @@
+"""The SQLite store: every SQL statement ftjobs runs lives in this module.
+
+Jobs go in and come out as :class:`~ftjobs.models.FineTuningJob`; nothing here prints. The
+database runs in WAL mode with foreign keys on, waits for locks instead of failing, and every write
+is one transaction that takes the write lock up front (``BEGIN IMMEDIATE``), so a failed command
+leaves the file as it was and concurrent writers queue instead of dead-locking.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from ftjobs.constants import SortField
+from ftjobs.errors import JobExists, JobNotFound, StoreError
+from ftjobs.models import FineTuningJob, Integration
+
+SCHEMA_VERSION = 1
+DEFAULT_BUSY_TIMEOUT = 30.0
+
+# The sort orders `list` offers: user text never becomes SQL, it only picks a key here.
+SORT_COLUMNS: dict[SortField, str] = {
+    "created_at": "jobs.created_at",
+    "finished_at": "jobs.finished_at",
+    "status": "jobs.status",
+    "model": "jobs.model",
+    "id": "jobs.id",
+    "trained_tokens": "jobs.trained_tokens",
+}
+
+_JOB_COLUMNS = (
+    "id", "object", "model", "created_at", "finished_at", "fine_tuned_model", "organization_id",
+    "status", "validation_file", "training_file", "trained_tokens", "seed", "estimated_finish",
+    "integrations_is_null", "method_json", "metadata_json", "extra_json", "absent_fields",
+)  # fmt: skip
+_INSERT_JOB = (
+    f"INSERT INTO jobs ({', '.join(_JOB_COLUMNS)}) VALUES ({', '.join('?' * len(_JOB_COLUMNS))})"  # noqa: S608
+)
+_INSERT_ERROR = (
+    "INSERT INTO job_errors (job_id, code, message, param, extra_json) VALUES (?, ?, ?, ?, ?)"
+)
+_INSERT_HYPERPARAMETERS = (
+    "INSERT INTO job_hyperparameters (job_id, n_epochs, batch_size, learning_rate_multiplier,"
+    " extra_json, absent_fields) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_RESULT_FILE = "INSERT INTO job_result_files (job_id, position, file_id) VALUES (?, ?, ?)"
+_INSERT_INTEGRATION = (
+    "INSERT INTO integrations (fingerprint, type, wandb_project, wandb_name, wandb_entity,"
+    " wandb_tags_json, wandb_extra_json, wandb_is_null, extra_json)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING"
+)
+_LINK_INTEGRATION = (
+    "INSERT INTO job_integrations (job_id, position, integration_id)"
+    " VALUES (?, ?, (SELECT id FROM integrations WHERE fingerprint = ?))"
+)
+
+# One row per job with everything needed to rebuild it; integrations come as ids, resolved
+# through a small cache because many jobs share the same few settings.
+_SELECT_JOBS = """
+SELECT jobs.*,
+    job_errors.job_id IS NOT NULL AS has_error,
+    job_errors.code AS error_code, job_errors.message AS error_message,
+    job_errors.param AS error_param, job_errors.extra_json AS error_extra_json,
+    job_hyperparameters.job_id IS NOT NULL AS has_hyperparameters,
+    job_hyperparameters.n_epochs, job_hyperparameters.batch_size,
+    job_hyperparameters.learning_rate_multiplier,
+    job_hyperparameters.extra_json AS hyperparameters_extra_json,
+    job_hyperparameters.absent_fields AS hyperparameters_absent_fields,
+    (SELECT json_group_array(file_id) FROM (
+        SELECT file_id FROM job_result_files
+        WHERE job_result_files.job_id = jobs.id ORDER BY position)) AS result_files_json,
+    (SELECT json_group_array(integration_id) FROM (
+        SELECT integration_id FROM job_integrations
+        WHERE job_integrations.job_id = jobs.id ORDER BY position)) AS integration_ids_json
+FROM jobs
+LEFT JOIN job_errors ON job_errors.job_id = jobs.id
+LEFT JOIN job_hyperparameters ON job_hyperparameters.job_id = jobs.id
+"""
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Which jobs `list` and `export` want, in which order."""
+
+    statuses: Sequence[str] = ()
+    model: str | None = None
+    since: int | None = None  # created_at >= since
+    until: int | None = None  # created_at < until
+    sort: SortField = "created_at"
+    descending: bool = True
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.sort not in SORT_COLUMNS:
+            raise ValueError(f"cannot sort by {self.sort!r}")
+
+
+@dataclass
+class _JobRows:
+    """One job as the rows of every table it lives in."""
+
+    job: tuple[Any, ...]
+    error: tuple[Any, ...] | None
+    hyperparameters: tuple[Any, ...] | None
+    result_files: list[tuple[str, int, str]]
+    integrations: list[tuple[Any, ...]] = field(default_factory=list)
+    integration_links: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+def schema_sql() -> str:
+    """The text of schema.sql, from the installed package or, in a source checkout, the repo."""
+    packaged = resources.files("ftjobs").joinpath("schema.sql")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parent.parent / "schema.sql").read_text(encoding="utf-8")
+
+
+def _schema_statements(script: str) -> Iterator[str]:
+    """Split a script into statements, so that they run inside our own transaction
+    (executescript would commit first). Comments ride along with the statement they precede."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _loads_or_none(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _absent_text(names: list[str]) -> str | None:
+    return ",".join(names) or None
+
+
+def _rows_for(job: FineTuningJob) -> _JobRows:
+    """Split a job into table rows."""
+    absent = job.absent_fields()
+    extra = job.extra_fields()
+    job_row = (
+        job.id, job.object, job.model, job.created_at, job.finished_at, job.fine_tuned_model,
+        job.organization_id, job.status, job.validation_file, job.training_file,
+        job.trained_tokens, job.seed, job.estimated_finish,
+        1 if job.integrations is None else 0,
+        None if "method" in absent else _dumps(job.method),
+        None if job.metadata is None else _dumps(job.metadata),
+        _dumps(extra) if extra else None,
+        _absent_text(absent),
+    )  # fmt: skip
+    error_row = None
+    if job.error is not None:
+        error_extra = job.error.extra_fields()
+        error_row = (
+            job.id, job.error.code, job.error.message, job.error.param,
+            _dumps(error_extra) if error_extra else None,
+        )  # fmt: skip
+    hyperparameters_row = None
+    if job.hyperparameters is not None:
+        hp = job.hyperparameters
+        hp_extra = hp.extra_fields()
+        hyperparameters_row = (
+            job.id, hp.n_epochs, hp.batch_size, hp.learning_rate_multiplier,
+            _dumps(hp_extra) if hp_extra else None, _absent_text(hp.absent_fields()),
+        )  # fmt: skip
+    rows = _JobRows(
+        job=job_row,
+        error=error_row,
+        hyperparameters=hyperparameters_row,
+        result_files=[
+            (job.id, position, file_id) for position, file_id in enumerate(job.result_files)
+        ],
+    )
+    for position, integration in enumerate(job.integrations or ()):
+        integration_row = _integration_row(integration)
+        rows.integrations.append(integration_row)
+        rows.integration_links.append((job.id, position, integration_row[0]))
+    return rows
+
+
+def _integration_row(integration: Integration) -> tuple[Any, ...]:
+    wandb = integration.wandb
+    extra = integration.extra_fields()
+    wandb_extra = wandb.extra_fields() if wandb else {}
+    fingerprint = json.dumps(
+        integration.model_dump(mode="json"), sort_keys=True, ensure_ascii=False,
+        separators=(",", ":"),
+    )  # fmt: skip
+    return (
+        fingerprint,
+        integration.type,
+        wandb.project if wandb else None,
+        wandb.name if wandb else None,
+        wandb.entity if wandb else None,
+        None if wandb is None or wandb.tags is None else _dumps(wandb.tags),
+        _dumps(wandb_extra) if wandb_extra else None,
+        1 if wandb is None else 0,
+        _dumps(extra) if extra else None,
+    )
+
+
+def _job_from_row(
+    row: dict[str, Any], integration_for: Callable[[int], dict[str, Any]]
+) -> FineTuningJob:
+    """Rebuild the API object from a row of _SELECT_JOBS."""
+    absent_text = row["absent_fields"]
+    data: dict[str, Any] = {
+        "object": row["object"],
+        "id": row["id"],
+        "model": row["model"],
+        "created_at": row["created_at"],
+        "finished_at": row["finished_at"],
+        "fine_tuned_model": row["fine_tuned_model"],
+        "organization_id": row["organization_id"],
+        "result_files": json.loads(row["result_files_json"]),
+        "status": row["status"],
+        "validation_file": row["validation_file"],
+        "training_file": row["training_file"],
+        "hyperparameters": None,
+        "trained_tokens": row["trained_tokens"],
+        "integrations": None,
+        "seed": row["seed"],
+        "estimated_finish": row["estimated_finish"],
+        "method": _loads_or_none(row["method_json"]),
+        "metadata": _loads_or_none(row["metadata_json"]),
+        "error": None,
+    }
+    if row["has_hyperparameters"]:
+        hyperparameters = {
+            "n_epochs": row["n_epochs"],
+            "batch_size": row["batch_size"],
+            "learning_rate_multiplier": row["learning_rate_multiplier"],
+        }
+        if row["hyperparameters_absent_fields"]:
+            for name in row["hyperparameters_absent_fields"].split(","):
+                del hyperparameters[name]
+        if row["hyperparameters_extra_json"]:
+            hyperparameters.update(json.loads(row["hyperparameters_extra_json"]))
+        data["hyperparameters"] = hyperparameters
+    if row["has_error"]:
+        error = {
+            "code": row["error_code"],
+            "message": row["error_message"],
+            "param": row["error_param"],
+        }
+        if row["error_extra_json"]:
+            error.update(json.loads(row["error_extra_json"]))
+        data["error"] = error
+    if not row["integrations_is_null"]:
+        data["integrations"] = [integration_for(i) for i in json.loads(row["integration_ids_json"])]
+    if absent_text:
+        for name in absent_text.split(","):
+            del data[name]
+    if row["extra_json"]:
+        data.update(json.loads(row["extra_json"]))
+    return FineTuningJob.model_validate(data)
+
+
+class Store:
+    """An open ftjobs database."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+        self.path = path
+        self.db = sqlite_utils.Database(connection)
+        self._integrations: dict[int, dict[str, Any]] = {}
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Store:
+        """Open (creating if needed) the database at path, upgrading or refusing its schema."""
+        path = Path(path)
+        if path.is_dir():
+            raise StoreError(f"database {path} is a directory, not a file")
+        try:
+            _create_private_file(path)
+            connection = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+        except OSError as error:
+            raise StoreError(f"cannot create database {path}: {error.strerror}") from None
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot open database {path}: {error}") from None
+        store = cls(path, connection)
+        try:
+            with _sqlite_errors(path):
+                store._prepare()
+        except BaseException:
+            connection.close()
+            raise
+        return store
+
+    def _prepare(self) -> None:
+        conn = self.db.conn
+        conn.execute("PRAGMA foreign_keys = ON")
+        version = self._schema_version()
+        if version == 0:
+            self._create_schema()
+        elif version > SCHEMA_VERSION:
+            raise StoreError(
+                f"database {self.path} was written by a newer ftjobs (schema version {version};"
+                f" this ftjobs knows up to {SCHEMA_VERSION}): upgrade ftjobs to use it"
+            )
+        conn.execute("PRAGMA synchronous = NORMAL")
+
+    def _schema_version(self) -> int:
+        return int(self.db.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _create_schema(self) -> None:
+        conn = self.db.conn
+        if self.db.table_names():
+            raise StoreError(
+                f"{self.path} is a SQLite database but not an ftjobs one; refusing to touch it"
+            )
+        conn.execute("PRAGMA journal_mode = WAL")
+        with self._transaction():
+            if self._schema_version() != 0:  # another process created it while we waited
+                return
+            for statement in _schema_statements(schema_sql()):
+                conn.execute(statement)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction holding the write lock from its first statement."""
+        conn = self.db.conn
+        with _sqlite_errors(self.path):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> FineTuningJob:
+        for job in self._select("WHERE jobs.id = ?", [job_id]):
+            return job
+        raise JobNotFound(job_id)
+
+    def list_jobs(self, query: JobFilter) -> Iterator[FineTuningJob]:
+        conditions: list[str] = []
+        params: list[Any] = []
+        if query.statuses:
+            conditions.append(f"jobs.status IN ({', '.join('?' * len(query.statuses))})")
+            params.extend(query.statuses)
+        if query.model is not None:
+            conditions.append("jobs.model = ?")
+            params.append(query.model)
+        if query.since is not None:
+            conditions.append("jobs.created_at >= ?")
+            params.append(query.since)
+        if query.until is not None:
+            conditions.append("jobs.created_at < ?")
+            params.append(query.until)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        direction = "DESC" if query.descending else "ASC"
+        # NULLs (no finished_at yet) sort last either way; ties broken by id for a stable order.
+        order = (
+            f"ORDER BY {SORT_COLUMNS[query.sort]} IS NULL,"
+            f" {SORT_COLUMNS[query.sort]} {direction}, jobs.id {direction}"
+        )
+        limit = ""
+        if query.limit is not None:
+            limit = "LIMIT ?"
+            params.append(query.limit)
+        return self._select(f"{where} {order} {limit}", params)
+
+    def count(self) -> int:
+        with _sqlite_errors(self.path):
+            return int(self.db.conn.execute("SELECT count(*) FROM jobs").fetchone()[0])
+
+    def _select(self, tail: str, params: Sequence[Any]) -> Iterator[FineTuningJob]:
+        with _sqlite_errors(self.path):
+            for row in self.db.query(_SELECT_JOBS + tail, params):
+                yield _job_from_row(row, self._integration)
+
+    def _integration(self, integration_id: int) -> dict[str, Any]:
+        cached = self._integrations.get(integration_id)
+        if cached is None:
+            row = next(self.db.query("SELECT * FROM integrations WHERE id = ?", [integration_id]))
+            cached = {"type": row["type"]}
+            if row["wandb_is_null"]:
+                cached["wandb"] = None
+            else:
+                wandb = {
+                    "project": row["wandb_project"],
+                    "name": row["wandb_name"],
+                    "entity": row["wandb_entity"],
+                    "tags": _loads_or_none(row["wandb_tags_json"]),
+                }
+                if row["wandb_extra_json"]:
+                    wandb.update(json.loads(row["wandb_extra_json"]))
+                cached["wandb"] = wandb
+            if row["extra_json"]:
+                cached.update(json.loads(row["extra_json"]))
+            self._integrations[integration_id] = cached
+        return cached
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add(self, job: FineTuningJob) -> FineTuningJob:
+        """Insert a new job; an id that exists is an error, never an overwrite."""
+        with self._transaction() as conn:
+            if self._exists(conn, job.id):
+                raise JobExists(job.id)
+            self._insert(conn, [_rows_for(job)])
+        return self.get(job.id)
+
+    def modify(
+        self, job_id: str, change: Callable[[FineTuningJob], FineTuningJob]
+    ) -> FineTuningJob:
+        """Read a job, apply change, write the result back: all inside one write transaction, so
+        concurrent changes to the same job queue up instead of overwriting each other."""
+        with self._transaction() as conn:
+            current = self.get(job_id)
+            changed = change(current)
+            if changed.id != job_id:
+                raise ValueError("a change must not alter the job's id")
+            if changed.to_json() != current.to_json():
+                self._delete(conn, [job_id])
+                self._insert(conn, [_rows_for(changed)])
+        return self.get(job_id)
+
+    def delete(self, job_ids: Sequence[str]) -> int:
+        """Delete jobs and everything linked to them; all named jobs must exist."""
+        with self._transaction() as conn:
+            for job_id in job_ids:
+                if not self._exists(conn, job_id):
+                    raise JobNotFound(job_id)
+            return self._delete(conn, list(dict.fromkeys(job_ids)))
+
+    @staticmethod
+    def _exists(conn: sqlite3.Connection, job_id: str) -> bool:
+        return conn.execute("SELECT 1 FROM jobs WHERE id = ?", [job_id]).fetchone() is not None
+
+    @staticmethod
+    def _delete(conn: sqlite3.Connection, job_ids: list[str]) -> int:
+        deleted = 0
+        for job_id in job_ids:
+            deleted += conn.execute("DELETE FROM jobs WHERE id = ?", [job_id]).rowcount
+        return deleted
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, batch: Iterable[_JobRows]) -> None:
+        jobs, errors, hyperparameters, files, integrations, links = [], [], [], [], [], []
+        for rows in batch:
+            jobs.append(rows.job)
+            if rows.error:
+                errors.append(rows.error)
+            if rows.hyperparameters:
+                hyperparameters.append(rows.hyperparameters)
+            files.extend(rows.result_files)
+            integrations.extend(rows.integrations)
+            links.extend(rows.integration_links)
+        conn.executemany(_INSERT_JOB, jobs)
+        conn.executemany(_INSERT_ERROR, errors)
+        conn.executemany(_INSERT_HYPERPARAMETERS, hyperparameters)
+        conn.executemany(_INSERT_RESULT_FILE, files)
+        if integrations:
+            conn.executemany(_INSERT_INTEGRATION, integrations)
+            conn.executemany(_LINK_INTEGRATION, links)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create a new database file readable and writable by its owner only (mode 0600)."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+@contextlib.contextmanager
+def _sqlite_errors(path: Path) -> Iterator[None]:
+    """Turn SQLite's exceptions into one-line errors that say what to do."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        message = str(error)
+        if "locked" in message or "busy" in message:
+            raise StoreError(
+                f"database {path} is locked by another process and stayed locked; nothing was"
+                " changed. Try again, or set FTJOBS_BUSY_TIMEOUT (seconds) higher"
+            ) from None
+        raise StoreError(f"database {path}: {message}") from None
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"database {path}: {error}") from None

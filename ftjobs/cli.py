@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -21,11 +22,28 @@ from typer.core import TyperGroup
 
 from ftjobs import __version__
 from ftjobs.constants import SortField, Status
-from ftjobs.errors import BadInput, FtjobsError
+from ftjobs.errors import BadInput, FtjobsError, JobExists
 
 if TYPE_CHECKING:
     from ftjobs.models import FineTuningJob
     from ftjobs.store import Store
+
+
+class InputFormat(str, Enum):
+    json = "json"
+    jsonl = "jsonl"
+
+
+class ConflictChoice(str, Enum):
+    update = "update"
+    skip = "skip"
+    fail = "fail"
+
+
+class ExportFormat(str, Enum):
+    jsonl = "jsonl"
+    json = "json"
+    list = "list"
 
 
 class _FtjobsGroup(TyperGroup):
@@ -195,6 +213,20 @@ HyperparameterValue = Annotated[
     Any, typer.Option(parser=parse_auto_or_number, metavar="auto|NUMBER")
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the job as JSON (the API's shape).")]
+StatusFilter = Annotated[
+    list[Status] | None, typer.Option("--status", help="Only jobs in this status; repeat for more.")
+]
+ModelFilter = Annotated[str | None, typer.Option("--model", help="Only jobs of this base model.")]
+SinceFilter = Annotated[
+    int | None,
+    typer.Option(
+        "--since", parser=parse_time, metavar="TIME", help="Created at or after this time."
+    ),
+]
+UntilFilter = Annotated[
+    int | None,
+    typer.Option("--until", parser=parse_time, metavar="TIME", help="Created before this time."),
+]
 MetadataOption = Annotated[
     list[str] | None,
     typer.Option("--metadata", metavar="KEY=VALUE", help="Metadata pair; repeat for more."),
@@ -286,18 +318,10 @@ def add(
 )
 def list_jobs(
     ctx: typer.Context,
-    status: Annotated[
-        list[Status] | None, typer.Option(help="Only jobs in this status; repeat for more.")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="Only jobs of this base model.")] = None,
-    since: Annotated[
-        int | None,
-        typer.Option(parser=parse_time, metavar="TIME", help="Created at or after this time."),
-    ] = None,
-    until: Annotated[
-        int | None,
-        typer.Option(parser=parse_time, metavar="TIME", help="Created before this time."),
-    ] = None,
+    status: StatusFilter = None,
+    model: ModelFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many jobs.")] = 20,
     all_jobs: Annotated[bool, typer.Option("--all", help="Show every job (no limit).")] = False,
     sort: Annotated[
@@ -443,6 +467,113 @@ def delete(
     with open_store(ctx) as store:
         deleted = store.delete(job_ids)
     typer.echo(f"Deleted {deleted} job(s).", err=True)
+
+
+@app.command(
+    name="import",
+    epilog=(
+        'Examples: curl -s https://api.openai.com/v1/fine_tuning/jobs -H "Authorization: Bearer'
+        ' $OPENAI_API_KEY" | ftjobs import    |    ftjobs import page-*.json dump.jsonl.gz'
+    ),
+)
+def import_jobs(
+    ctx: typer.Context,
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(help="JSON / JSON Lines files, gzipped or not; - for stdin."),
+    ] = None,
+    input_format: Annotated[
+        InputFormat | None,
+        typer.Option(
+            "--format", help="Force the input format [default: detected from the content]."
+        ),
+    ] = None,
+    on_conflict: Annotated[
+        ConflictChoice, typer.Option(help="What to do with a job whose id is already stored.")
+    ] = ConflictChoice.update,
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Import the valid jobs even if some are invalid (exit 1 still).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="Validate and count what would change; write nothing.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")
+    ] = False,
+) -> None:
+    """Import jobs: one job object, a JSON array, the API's list response, or JSON Lines
+    (a line may be a list response). Jobs already stored are updated to the incoming record.
+    All or nothing: if any record is invalid, nothing is written (see --skip-invalid)."""
+    from ftjobs import render
+    from ftjobs.importing import JobReader, input_size
+
+    paths = list(files or [])
+    if not paths:
+        if sys.stdin.isatty():
+            raise BadInput("no input: name files to import, or pipe JSON into ftjobs import -")
+        paths = ["-"]
+    show_progress = not quiet and sys.stderr.isatty()
+    started = time.perf_counter()
+    with render.import_progress(input_size(paths) if show_progress else None) as on_progress:
+        reader = JobReader(
+            paths,
+            input_format=input_format.value if input_format else None,
+            stop_at_problem=not skip_invalid,
+            on_progress=on_progress,
+        )
+        with open_store(ctx) as store:
+            try:
+                counts = store.import_jobs(
+                    reader.jobs(),
+                    on_conflict=on_conflict.value,
+                    keep=lambda: not dry_run and (skip_invalid or not reader.problems),
+                )
+            except JobExists as error:
+                raise FtjobsError(f"{error} (--on-conflict fail); nothing was imported") from None
+    render.write_import_report(
+        counts,
+        reader.problems,
+        seconds=time.perf_counter() - started,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        quiet=quiet,
+    )
+    if reader.problems:
+        raise typer.Exit(1)
+
+
+@app.command(epilog="Example: ftjobs export --status succeeded -o succeeded.jsonl")
+def export(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this file (.gz to compress) instead of stdout."
+        ),
+    ] = None,
+    output_format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="jsonl: one job per line; json: an array; list: the API's list response.",
+        ),
+    ] = ExportFormat.jsonl,
+    status: StatusFilter = None,
+    model: ModelFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+) -> None:
+    """Write every job (or those the filters pick) as JSON, newest first, streaming."""
+    from ftjobs import render
+    from ftjobs.store import JobFilter
+
+    query = JobFilter(
+        statuses=tuple(s.value for s in status or ()), model=model, since=since, until=until
+    )
+    with open_store(ctx) as store, render.output_file(output) as out:
+        count = render.write_jobs(store.list_jobs(query), output_format.value, out)
+    if output is not None:
+        typer.echo(f"Exported {count} job(s) to {output}.", err=True)
 
 
 def main() -> None:

@@ -3,16 +3,22 @@ request. Only stdout carries results; messages go to stderr (see cli.py)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from ftjobs.models import FineTuningJob
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+
+    from ftjobs.importing import Problems
+    from ftjobs.store import ImportCounts
 
 # Columns of the plain (piped) list output; scripts rely on their order.
 PLAIN_COLUMNS = ("id", "status", "model", "created_at", "finished_at", "fine_tuned_model")
@@ -61,6 +67,102 @@ def write_json_lines(jobs: Iterable[FineTuningJob], out: IO[str] = sys.stdout) -
         out.write("\n")
         count += 1
     return count
+
+
+def write_list_envelope(jobs: Iterable[FineTuningJob], out: IO[str] = sys.stdout) -> int:
+    """Jobs as the API's list response, {"object": "list", "data": [...], "has_more": false}."""
+    count = 0
+    out.write('{"object":"list","data":[')
+    for job in jobs:
+        out.write(",\n" if count else "\n")
+        out.write(job.to_json())
+        count += 1
+    out.write('\n],"has_more":false}\n' if count else '],"has_more":false}\n')
+    return count
+
+
+def write_jobs(jobs: Iterable[FineTuningJob], output_format: str, out: IO[str]) -> int:
+    """Jobs in an export format: "jsonl", "json" (an array) or "list" (the API's envelope)."""
+    writers = {"jsonl": write_json_lines, "json": write_json_array, "list": write_list_envelope}
+    return writers[output_format](jobs, out)
+
+
+@contextmanager
+def output_file(path: Path | None) -> Iterator[IO[str]]:
+    """stdout, or a file that appears only once it is complete (written aside, then renamed);
+    a name ending in .gz is gzip-compressed."""
+    if path is None:
+        yield sys.stdout
+        return
+    partial = path.with_name(f".{path.name}.partial")
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(partial, "wt", encoding="utf-8") as out:
+            yield out
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def import_progress(total_bytes: int | None) -> Iterator[Callable[[int], None] | None]:
+    """A Rich progress bar on stderr, fed with bytes read; None (no bar) when there is nothing
+    to measure against or the input is small."""
+    if total_bytes is None or total_bytes < 8 << 20:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("Importing"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("import", total=total_bytes)
+        yield lambda done: progress.update(task, completed=done)
+
+
+def write_import_report(
+    counts: ImportCounts,
+    problems: Problems,
+    *,
+    seconds: float,
+    dry_run: bool,
+    skip_invalid: bool,
+    quiet: bool,
+    err: IO[str] = sys.stderr,
+) -> None:
+    """Problems, then one summary line, on stderr."""
+    for problem in problems.first:
+        err.write(f"Error: {problem}\n")
+    if problems.count > len(problems.first):
+        err.write(f"Error: ... and {problems.count - len(problems.first)} more invalid record(s)\n")
+    if problems and not skip_invalid:
+        err.write(
+            f"Error: {problems.count} invalid record(s); nothing was imported"
+            " (--skip-invalid imports the valid ones)\n"
+        )
+        return
+    if quiet:
+        return
+    rate = counts.total / seconds if seconds > 0 else 0.0
+    verb = "Would import" if dry_run else "Imported"
+    err.write(
+        f"{verb} {counts.total} job(s): {counts.inserted} inserted, {counts.updated} updated,"
+        f" {counts.unchanged} unchanged, {counts.skipped} skipped"
+        f"{f', {problems.count} invalid' if problems else ''}"
+        f" ({seconds:.2f} s, {rate:,.0f} jobs/s)\n"
+    )
 
 
 def _plain_cell(value: str | None) -> str:

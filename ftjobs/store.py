@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlite_utils
 
@@ -102,6 +102,29 @@ class JobFilter:
     def __post_init__(self) -> None:
         if self.sort not in SORT_COLUMNS:
             raise ValueError(f"cannot sort by {self.sort!r}")
+
+
+@dataclass
+class ImportCounts:
+    """What an import did (or, rolled back, would have done)."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    committed: bool = False
+
+    @property
+    def total(self) -> int:
+        return self.inserted + self.updated + self.unchanged + self.skipped
+
+
+OnConflict = Literal["update", "skip", "fail"]
+IMPORT_BATCH_SIZE = 2000
+
+
+class _RollBack(Exception):
+    """Raised inside a transaction to undo it without an error."""
 
 
 @dataclass
@@ -453,6 +476,69 @@ class Store:
                     raise JobNotFound(job_id)
             return self._delete(conn, list(dict.fromkeys(job_ids)))
 
+    def import_jobs(
+        self,
+        jobs: Iterable[FineTuningJob],
+        *,
+        on_conflict: OnConflict = "update",
+        keep: Callable[[], bool] = lambda: True,
+    ) -> ImportCounts:
+        """Upsert many jobs in one transaction, written in batches.
+
+        A job whose id exists is replaced by the incoming record (on_conflict "update"; counted
+        as unchanged when it is the same), left alone ("skip"), or ends the import with
+        JobExists ("fail"). Once every job is written, keep() decides: False rolls everything
+        back (a dry run, or an all-or-nothing import that met a bad record).
+        """
+        counts = ImportCounts()
+        try:
+            with self._transaction() as conn:
+                for batch in _batches_of_distinct_ids(jobs, IMPORT_BATCH_SIZE):
+                    self._import_batch(conn, batch, on_conflict, counts)
+                if not keep():
+                    raise _RollBack
+        except _RollBack:
+            return counts
+        counts.committed = True
+        return counts
+
+    def _import_batch(
+        self,
+        conn: sqlite3.Connection,
+        batch: list[FineTuningJob],
+        on_conflict: OnConflict,
+        counts: ImportCounts,
+    ) -> None:
+        ids_json = _dumps([job.id for job in batch])
+        existing = {
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM jobs WHERE id IN (SELECT value FROM json_each(?))", [ids_json]
+            )
+        }
+        if existing:
+            if on_conflict == "fail":
+                raise JobExists(next(job.id for job in batch if job.id in existing))
+            if on_conflict == "skip":
+                counts.skipped += len(existing)
+            else:
+                stored = {
+                    job.id: job.to_json()
+                    for job in self._select(
+                        "WHERE jobs.id IN (SELECT value FROM json_each(?))", [ids_json]
+                    )
+                }
+                changed = [
+                    job for job in batch if job.id in existing and job.to_json() != stored[job.id]
+                ]
+                counts.unchanged += len(existing) - len(changed)
+                counts.updated += len(changed)
+                self._delete(conn, [job.id for job in changed])
+                self._insert(conn, map(_rows_for, changed))
+        new = [job for job in batch if job.id not in existing] if existing else batch
+        counts.inserted += len(new)
+        self._insert(conn, map(_rows_for, new))
+
     @staticmethod
     def _exists(conn: sqlite3.Connection, job_id: str) -> bool:
         return conn.execute("SELECT 1 FROM jobs WHERE id = ?", [job_id]).fetchone() is not None
@@ -483,6 +569,23 @@ class Store:
         if integrations:
             conn.executemany(_INSERT_INTEGRATION, integrations)
             conn.executemany(_LINK_INTEGRATION, links)
+
+
+def _batches_of_distinct_ids(
+    jobs: Iterable[FineTuningJob], size: int
+) -> Iterator[list[FineTuningJob]]:
+    """Batches of jobs in input order, none holding an id twice: a later record of the same id
+    lands in a later batch, so it updates the earlier one as it would one at a time."""
+    batch: list[FineTuningJob] = []
+    ids: set[str] = set()
+    for job in jobs:
+        if len(batch) >= size or job.id in ids:
+            yield batch
+            batch, ids = [], set()
+        batch.append(job)
+        ids.add(job.id)
+    if batch:
+        yield batch
 
 
 def _create_private_file(path: Path) -> None:

@@ -1,0 +1,307 @@
+"""Reading batches of jobs from files or stdin, whatever shape the API's data came in.
+
+Accepted, detected from the content: one job object; a JSON array of jobs; the API's list
+envelope ``{"object": "list", "data": [...]}``; JSON Lines, where a line may itself be a list
+envelope (a paginated dump saved page by page); any of these gzip-compressed. Nothing is held in
+memory but the record at hand: JSON Lines go line by line, arrays and envelopes through ijson's
+streaming parser.
+
+Every record is validated by the same model the rest of the tool uses. Problems are collected on
+the side, each pointing at its source, line or record index, and job id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from pydantic import ValidationError
+
+from ftjobs.models import FineTuningJob, describe_validation_error
+
+InputFormat = Literal["json", "jsonl"]
+
+MAX_REPORTED_PROBLEMS = 20
+_PEEK_BYTES = 1 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One record that could not be imported, and where it is."""
+
+    source: str
+    location: str
+    job_id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.location}: {self.job_id or '-'}: {self.message}"
+
+
+@dataclass
+class Problems:
+    """The first few problems in full, and how many there were in all."""
+
+    first: list[Problem] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, problem: Problem) -> None:
+        self.count += 1
+        if len(self.first) < MAX_REPORTED_PROBLEMS:
+            self.first.append(problem)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _loads(text: bytes | str) -> Any:
+    """json.loads without NaN/Infinity, which JSON does not have."""
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+def _first_line(message: str) -> str:
+    return " ".join(message.strip().splitlines()[:1]) or "invalid JSON"
+
+
+class JobReader:
+    """Validated jobs from a list of inputs ("-" is stdin), problems collected in .problems.
+
+    With stop_at_problem (all-or-nothing imports), no job is handed out after the first
+    problem, but the rest is still read so that every problem is counted.
+    """
+
+    def __init__(
+        self,
+        paths: Iterable[str],
+        *,
+        input_format: InputFormat | None = None,
+        stop_at_problem: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.paths = list(paths)
+        self.input_format = input_format
+        self.stop_at_problem = stop_at_problem
+        self.on_progress = on_progress
+        self.problems = Problems()
+        self.records_read = 0
+
+    # -- the stream of jobs ------------------------------------------------------------------
+
+    def jobs(self) -> Iterator[FineTuningJob]:
+        for path in self.paths:
+            source = "<stdin>" if path == "-" else path
+            for job in self._jobs_from(path, source):
+                if not (self.stop_at_problem and self.problems):
+                    yield job
+
+    def _jobs_from(self, path: str, source: str) -> Iterator[FineTuningJob]:
+        try:
+            raw = sys.stdin.buffer if path == "-" else Path(path).open("rb")  # noqa: SIM115
+        except OSError as error:
+            self._problem(source, "0", None, f"cannot read: {error.strerror}")
+            return
+        try:
+            stream = _decompressed(raw)
+            head = stream.peek(_PEEK_BYTES)[:_PEEK_BYTES]
+            layout = self._layout(head)
+            if layout is None:
+                self._problem(source, "1", None, "empty input: no JSON found")
+            elif layout == "jsonl":
+                yield from self._from_lines(stream, source, raw)
+            else:
+                yield from self._from_document(stream, source, layout)
+        except (OSError, EOFError, gzip.BadGzipFile) as error:
+            self._problem(source, "-", None, f"cannot read: {error}")
+        finally:
+            if raw is not sys.stdin.buffer:
+                raw.close()
+
+    def _layout(self, head: bytes) -> str | None:
+        """How the input is laid out: "jsonl", "array", "envelope" or "object"."""
+        text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not text:
+            return None
+        if self.input_format == "jsonl":
+            return "jsonl"
+        if text[:1] == b"{" and self.input_format is None:
+            first_line, newline, _ = text.partition(b"\n")
+            if newline or len(head) < _PEEK_BYTES:
+                try:
+                    _loads(first_line)
+                    return "jsonl"
+                except (ValueError, RecursionError):
+                    pass
+        if text[:1] == b"[":
+            return "array"
+        if text[:1] == b"{" and _starts_envelope(text):
+            return "envelope"
+        return "object"
+
+    # -- JSON Lines ----------------------------------------------------------------------------
+
+    def _from_lines(
+        self, stream: IO[bytes], source: str, raw: IO[bytes]
+    ) -> Iterator[FineTuningJob]:
+        validate_json = FineTuningJob.model_validate_json
+        for line_number, line in enumerate(stream, 1):
+            if self.on_progress is not None and line_number % 4096 == 0:
+                self._report_progress(raw)
+            if not line.strip():
+                continue
+            self.records_read += 1
+            try:
+                yield validate_json(line)
+            except ValidationError as error:
+                # Not a plain job: maybe a list envelope, or a job with something wrong.
+                yield from self._from_odd_line(line, source, str(line_number), error)
+
+    def _from_odd_line(
+        self, line: bytes, source: str, location: str, error: ValidationError
+    ) -> Iterator[FineTuningJob]:
+        try:
+            value = _loads(line)
+        except (ValueError, RecursionError) as parse_error:
+            self._problem(source, location, None, f"invalid JSON: {_first_line(str(parse_error))}")
+            return
+        if _is_envelope(value):
+            self.records_read -= 1
+            yield from self._from_values(value["data"], source, f"{location}:data")
+        elif isinstance(value, list):
+            self.records_read -= 1
+            yield from self._from_values(value, source, location)
+        else:
+            self._problem(source, location, _job_id(value), describe_validation_error(error))
+
+    # -- JSON documents (arrays, envelopes, objects) ------------------------------------------
+
+    def _from_document(
+        self, stream: IO[bytes], source: str, layout: str
+    ) -> Iterator[FineTuningJob]:
+        import ijson
+
+        prefix, label = {
+            "array": ("item", ""),
+            "envelope": ("data.item", "data"),
+            "object": ("", ""),
+        }[layout]
+        index = -1
+        try:
+            values = ijson.items(stream, prefix, use_float=True, multiple_values=True)
+            if layout == "object":
+                for index, value in enumerate(values):
+                    if _is_envelope(value):
+                        yield from self._from_values(value["data"], source, "data")
+                    else:
+                        self.records_read += 1
+                        yield from self._validated(value, source, str(index + 1))
+                return
+            for index, value in enumerate(values):
+                self.records_read += 1
+                yield from self._validated(value, source, f"{label}[{index}]")
+        except ijson.JSONError as error:
+            where = f"{label}[{index + 1}]" if layout != "object" else str(index + 2)
+            self._problem(
+                source, where, None, f"invalid or truncated JSON: {_first_line(str(error))}"
+            )
+        except RecursionError:
+            self._problem(source, "1", None, "invalid JSON: nested too deeply")
+
+    def _from_values(self, values: Any, source: str, label: str) -> Iterator[FineTuningJob]:
+        if not isinstance(values, list):
+            self._problem(source, label or "1", None, "expected a list of job objects")
+            return
+        for index, value in enumerate(values):
+            self.records_read += 1
+            yield from self._validated(value, source, f"{label}[{index}]")
+
+    def _validated(self, value: Any, source: str, location: str) -> Iterator[FineTuningJob]:
+        if not isinstance(value, dict):
+            self._problem(source, location, None, f"expected a job object, got {_kind(value)}")
+            return
+        try:
+            yield FineTuningJob.model_validate(value)
+        except ValidationError as error:
+            self._problem(source, location, _job_id(value), describe_validation_error(error))
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def _problem(self, source: str, location: str, job_id: str | None, message: str) -> None:
+        self.problems.add(Problem(source, location, job_id, message))
+
+    def _report_progress(self, raw: IO[bytes]) -> None:
+        assert self.on_progress is not None
+        with contextlib.suppress(OSError):
+            self.on_progress(raw.tell())
+
+
+def _decompressed(raw: IO[bytes]) -> io.BufferedReader[Any]:
+    """A buffered stream with peek(), gunzipping when the data starts with gzip's magic bytes."""
+    buffered: io.BufferedReader[Any] = (
+        raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)
+    )
+    if buffered.peek(2)[:2] == _GZIP_MAGIC:
+        return io.BufferedReader(gzip.GzipFile(fileobj=buffered), buffer_size=1 << 16)
+    return buffered
+
+
+def _is_envelope(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("object") == "list" and "data" in value
+
+
+def _starts_envelope(head: bytes) -> bool:
+    """Whether a JSON object's first bytes show it is a list envelope: its top-level "object" is
+    "list", or it has a top-level "data" array, before the head runs out."""
+    import ijson
+
+    try:
+        for prefix, event, value in ijson.parse(io.BytesIO(head)):
+            if prefix == "object" and event == "string":
+                return bool(value == "list")
+            if prefix == "data" and event == "start_array":
+                return True
+    except ijson.JSONError:
+        pass
+    return False
+
+
+def _job_id(value: Any) -> str | None:
+    """The record's id, when it has a usable one, to point at it in a problem report."""
+    job_id = value.get("id") if isinstance(value, dict) else None
+    return job_id if isinstance(job_id, str) and job_id else None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else type(value).__name__
+
+
+def input_size(paths: Iterable[str]) -> int | None:
+    """Total bytes of the named files, for a progress bar; None when reading stdin."""
+    total = 0
+    for path in paths:
+        if path == "-":
+            return None
+        try:
+            total += Path(path).stat().st_size
+        except OSError:
+            return None
+    return total

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,10 +24,11 @@ from pydantic import (
     PlainValidator,
     StrictStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, to_json
 
 from ftjobs.constants import FINAL_STATUSES, JobStatus
 
@@ -116,29 +117,39 @@ def _non_finite_path(value: Any, path: str = "") -> str | None:
     return None
 
 
+def json_text(value: Any) -> str:
+    """Compact JSON text, refusing NaN and Infinity (JSON has neither) with ValueError: how
+    free-form parts are stored. pydantic-core's encoder is several times faster than json's; the
+    standard library settles the rare text that might hold one of them."""
+    text = to_json(value, inf_nan_mode="constants").decode()
+    if "NaN" in text or "Infinity" in text:
+        json.dumps(value, allow_nan=False)
+    return text
+
+
+# Pass as model_validate(..., context=FROM_STORE) for data read back from our own database: it
+# was checked on the way in, so the costlier checks are skipped.
+FROM_STORE: dict[str, bool] = {"from_store": True}
+
+
 class ApiObject(BaseModel):
-    """Shared behaviour: strict types, unknown keys kept, no NaN anywhere."""
+    """Shared behaviour: strict types, unknown keys kept."""
 
     model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
-
-    @model_validator(mode="after")
-    def _extras_are_json(self) -> ApiObject:
-        if self.model_extra:
-            where = _non_finite_path(self.model_extra)
-            if where:
-                raise PydanticCustomError(
-                    "finite_number", "{where}: NaN and Infinity are not JSON", {"where": where}
-                )
-        return self
 
     def extra_fields(self) -> dict[str, Any]:
         """Keys outside the spec, as they came in."""
         return dict(self.model_extra or {})
 
+    def extra_json(self) -> str | None:
+        """Keys outside the spec as JSON text; None when there are none."""
+        return json_text(self.model_extra) if self.model_extra else None
+
     def absent_fields(self) -> list[str]:
         """Known keys that did not come in, in declaration order."""
-        present = self.model_fields_set
-        return [name for name in type(self).model_fields if name not in present]
+        fields = type(self).model_fields
+        missing = fields.keys() - self.model_fields_set
+        return [name for name in fields if name in missing] if missing else []
 
 
 class JobError(ApiObject):
@@ -231,12 +242,51 @@ class FineTuningJob(ApiObject):
                 "method_type",
                 'must be an object with a string "type" (supervised, dpo or reinforcement)',
             )
-        where = _non_finite_path(method)
-        if where:
+        return method
+
+    @model_validator(mode="after")
+    def _free_form_parts_are_json(self, info: ValidationInfo) -> FineTuningJob:
+        """Free-form parts (method, metadata, unknown keys) may hold anything JSON can, and
+        nothing it cannot: pydantic's JSON parser lets NaN through into them. The check is the
+        encoding itself, kept for the store."""
+        if info.context is not None and info.context.get("from_store"):
+            return self
+        try:
+            if self.method is not None:
+                json_text(self.method)
+            if self.model_extra:
+                json_text(self.model_extra)
+            for part in self._nested_objects():
+                if part.model_extra:
+                    json_text(part.model_extra)
+        except ValueError:
+            where = _non_finite_path(self.to_api_dict_unchecked()) or "value"
             raise PydanticCustomError(
                 "finite_number", "{where}: NaN and Infinity are not JSON", {"where": where}
-            )
-        return method
+            ) from None
+        return self
+
+    def _nested_objects(self) -> Iterator[ApiObject]:
+        if self.error is not None:
+            yield self.error
+        if self.hyperparameters is not None:
+            yield self.hyperparameters
+        for integration in self.integrations or ():
+            yield integration
+            if integration.wandb is not None:
+                yield integration.wandb
+
+    def free_form_json(self) -> tuple[str | None, str | None, str | None]:
+        """(method, metadata, unknown keys) as stored JSON text; method is None when absent and
+        "null" when it came as null."""
+        return (
+            json_text(self.method) if "method" in self.model_fields_set else None,
+            None if self.metadata is None else json_text(self.metadata),
+            self.extra_json(),
+        )
+
+    def to_api_dict_unchecked(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
 
     @property
     def is_final(self) -> bool:

@@ -9,7 +9,6 @@ leaves the file as it was and concurrent writers queue instead of dead-locking.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,10 +18,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import sqlite_utils
+from pydantic_core import from_json
 
 from ftjobs.constants import SortField
 from ftjobs.errors import JobExists, JobNotFound, StoreError
-from ftjobs.models import FineTuningJob, Integration
+from ftjobs.models import FROM_STORE, FineTuningJob, Integration, json_text
 
 SCHEMA_VERSION = 1
 DEFAULT_BUSY_TIMEOUT = 30.0
@@ -158,47 +158,45 @@ def _schema_statements(script: str) -> Iterator[str]:
             pending = ""
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
 def _loads_or_none(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    return None if text is None else from_json(text)
 
 
 def _absent_text(names: list[str]) -> str | None:
     return ",".join(names) or None
 
 
-def _rows_for(job: FineTuningJob) -> _JobRows:
-    """Split a job into table rows."""
+def _rows_for(job: FineTuningJob, fingerprints: dict[tuple[Any, ...], str]) -> _JobRows:
+    """Split a job into table rows. fingerprints memoizes integration fingerprints: the same
+    few integration settings recur across many jobs."""
     absent = job.absent_fields()
-    extra = job.extra_fields()
+    method_json, metadata_json, extra_json = job.free_form_json()
     job_row = (
         job.id, job.object, job.model, job.created_at, job.finished_at, job.fine_tuned_model,
         job.organization_id, job.status, job.validation_file, job.training_file,
         job.trained_tokens, job.seed, job.estimated_finish,
         1 if job.integrations is None else 0,
-        None if "method" in absent else _dumps(job.method),
-        None if job.metadata is None else _dumps(job.metadata),
-        _dumps(extra) if extra else None,
-        _absent_text(absent),
+        method_json, metadata_json, extra_json, _absent_text(absent),
     )  # fmt: skip
-    error_row = None
-    if job.error is not None:
-        error_extra = job.error.extra_fields()
-        error_row = (
-            job.id, job.error.code, job.error.message, job.error.param,
-            _dumps(error_extra) if error_extra else None,
-        )  # fmt: skip
-    hyperparameters_row = None
-    if job.hyperparameters is not None:
-        hp = job.hyperparameters
-        hp_extra = hp.extra_fields()
-        hyperparameters_row = (
-            job.id, hp.n_epochs, hp.batch_size, hp.learning_rate_multiplier,
-            _dumps(hp_extra) if hp_extra else None, _absent_text(hp.absent_fields()),
-        )  # fmt: skip
+    error = job.error
+    error_row = (
+        None
+        if error is None
+        else (job.id, error.code, error.message, error.param, error.extra_json())
+    )
+    hp = job.hyperparameters
+    hyperparameters_row = (
+        None
+        if hp is None
+        else (
+            job.id,
+            hp.n_epochs,
+            hp.batch_size,
+            hp.learning_rate_multiplier,
+            hp.extra_json(),
+            _absent_text(hp.absent_fields()),
+        )
+    )
     rows = _JobRows(
         job=job_row,
         error=error_row,
@@ -208,35 +206,34 @@ def _rows_for(job: FineTuningJob) -> _JobRows:
         ],
     )
     for position, integration in enumerate(job.integrations or ()):
-        integration_row = _integration_row(integration)
-        rows.integrations.append(integration_row)
-        rows.integration_links.append((job.id, position, integration_row[0]))
+        columns = _integration_columns(integration)
+        fingerprint = fingerprints.get(columns)
+        if fingerprint is None:
+            fingerprint = fingerprints[columns] = json_text(columns)
+        rows.integrations.append((fingerprint, *columns))
+        rows.integration_links.append((job.id, position, fingerprint))
     return rows
 
 
-def _integration_row(integration: Integration) -> tuple[Any, ...]:
+def _integration_columns(integration: Integration) -> tuple[Any, ...]:
+    """The integrations row but its fingerprint, which is this tuple's JSON text."""
     wandb = integration.wandb
-    extra = integration.extra_fields()
-    wandb_extra = wandb.extra_fields() if wandb else {}
-    fingerprint = json.dumps(
-        integration.model_dump(mode="json"), sort_keys=True, ensure_ascii=False,
-        separators=(",", ":"),
-    )  # fmt: skip
+    if wandb is None:
+        return (integration.type, None, None, None, None, None, 1, integration.extra_json())
     return (
-        fingerprint,
         integration.type,
-        wandb.project if wandb else None,
-        wandb.name if wandb else None,
-        wandb.entity if wandb else None,
-        None if wandb is None or wandb.tags is None else _dumps(wandb.tags),
-        _dumps(wandb_extra) if wandb_extra else None,
-        1 if wandb is None else 0,
-        _dumps(extra) if extra else None,
+        wandb.project,
+        wandb.name,
+        wandb.entity,
+        None if wandb.tags is None else json_text(wandb.tags),
+        wandb.extra_json(),
+        0,
+        integration.extra_json(),
     )
 
 
 def _job_from_row(
-    row: dict[str, Any], integration_for: Callable[[int], dict[str, Any]]
+    row: sqlite3.Row, integration_for: Callable[[int], dict[str, Any]]
 ) -> FineTuningJob:
     """Rebuild the API object from a row of _SELECT_JOBS."""
     absent_text = row["absent_fields"]
@@ -248,7 +245,7 @@ def _job_from_row(
         "finished_at": row["finished_at"],
         "fine_tuned_model": row["fine_tuned_model"],
         "organization_id": row["organization_id"],
-        "result_files": json.loads(row["result_files_json"]),
+        "result_files": from_json(row["result_files_json"]),
         "status": row["status"],
         "validation_file": row["validation_file"],
         "training_file": row["training_file"],
@@ -271,7 +268,7 @@ def _job_from_row(
             for name in row["hyperparameters_absent_fields"].split(","):
                 del hyperparameters[name]
         if row["hyperparameters_extra_json"]:
-            hyperparameters.update(json.loads(row["hyperparameters_extra_json"]))
+            hyperparameters.update(from_json(row["hyperparameters_extra_json"]))
         data["hyperparameters"] = hyperparameters
     if row["has_error"]:
         error = {
@@ -280,16 +277,16 @@ def _job_from_row(
             "param": row["error_param"],
         }
         if row["error_extra_json"]:
-            error.update(json.loads(row["error_extra_json"]))
+            error.update(from_json(row["error_extra_json"]))
         data["error"] = error
     if not row["integrations_is_null"]:
-        data["integrations"] = [integration_for(i) for i in json.loads(row["integration_ids_json"])]
+        data["integrations"] = [integration_for(i) for i in from_json(row["integration_ids_json"])]
     if absent_text:
         for name in absent_text.split(","):
             del data[name]
     if row["extra_json"]:
-        data.update(json.loads(row["extra_json"]))
-    return FineTuningJob.model_validate(data)
+        data.update(from_json(row["extra_json"]))
+    return FineTuningJob.model_validate(data, context=FROM_STORE)
 
 
 class Store:
@@ -418,7 +415,10 @@ class Store:
 
     def _select(self, tail: str, params: Sequence[Any]) -> Iterator[FineTuningJob]:
         with _sqlite_errors(self.path):
-            for row in self.db.query(_SELECT_JOBS + tail, params):
+            # sqlite3.Row, not sqlite-utils' dicts: this loop is export's hot path.
+            cursor = self.db.conn.cursor()
+            cursor.row_factory = sqlite3.Row
+            for row in cursor.execute(_SELECT_JOBS + tail, params):
                 yield _job_from_row(row, self._integration)
 
     def _integration(self, integration_id: int) -> dict[str, Any]:
@@ -436,10 +436,10 @@ class Store:
                     "tags": _loads_or_none(row["wandb_tags_json"]),
                 }
                 if row["wandb_extra_json"]:
-                    wandb.update(json.loads(row["wandb_extra_json"]))
+                    wandb.update(from_json(row["wandb_extra_json"]))
                 cached["wandb"] = wandb
             if row["extra_json"]:
-                cached.update(json.loads(row["extra_json"]))
+                cached.update(from_json(row["extra_json"]))
             self._integrations[integration_id] = cached
         return cached
 
@@ -450,7 +450,7 @@ class Store:
         with self._transaction() as conn:
             if self._exists(conn, job.id):
                 raise JobExists(job.id)
-            self._insert(conn, [_rows_for(job)])
+            self._insert(conn, [_rows_for(job, {})])
         return self.get(job.id)
 
     def modify(
@@ -465,7 +465,7 @@ class Store:
                 raise ValueError("a change must not alter the job's id")
             if changed.to_json() != current.to_json():
                 self._delete(conn, [job_id])
-                self._insert(conn, [_rows_for(changed)])
+                self._insert(conn, [_rows_for(changed, {})])
         return self.get(job_id)
 
     def delete(self, job_ids: Sequence[str]) -> int:
@@ -493,8 +493,9 @@ class Store:
         counts = ImportCounts()
         try:
             with self._transaction() as conn:
+                fingerprints: dict[tuple[Any, ...], str] = {}
                 for batch in _batches_of_distinct_ids(jobs, IMPORT_BATCH_SIZE):
-                    self._import_batch(conn, batch, on_conflict, counts)
+                    self._import_batch(conn, batch, on_conflict, counts, fingerprints)
                 if not keep():
                     raise _RollBack
         except _RollBack:
@@ -508,8 +509,9 @@ class Store:
         batch: list[FineTuningJob],
         on_conflict: OnConflict,
         counts: ImportCounts,
+        fingerprints: dict[tuple[Any, ...], str],
     ) -> None:
-        ids_json = _dumps([job.id for job in batch])
+        ids_json = json_text([job.id for job in batch])
         existing = {
             row[0]
             for row in conn.execute(
@@ -534,10 +536,10 @@ class Store:
                 counts.unchanged += len(existing) - len(changed)
                 counts.updated += len(changed)
                 self._delete(conn, [job.id for job in changed])
-                self._insert(conn, map(_rows_for, changed))
+                self._insert(conn, (_rows_for(job, fingerprints) for job in changed))
         new = [job for job in batch if job.id not in existing] if existing else batch
         counts.inserted += len(new)
-        self._insert(conn, map(_rows_for, new))
+        self._insert(conn, (_rows_for(job, fingerprints) for job in new))
 
     @staticmethod
     def _exists(conn: sqlite3.Connection, job_id: str) -> bool:

@@ -76,8 +76,10 @@ CREATE TABLE job_result_files (
     job_id   TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
     position INTEGER NOT NULL CHECK (position >= 0),
     file_id  TEXT NOT NULL,
-    PRIMARY KEY (job_id, file_id),
-    UNIQUE (job_id, position)
+    -- (job_id, position) keeps key columns first: SQLite 3.40's integrity_check misreads a
+    -- WITHOUT ROWID table whose key skips a column.
+    PRIMARY KEY (job_id, position),
+    UNIQUE (job_id, file_id)
 ) WITHOUT ROWID;
 
 -- The seed's FineTuningJobIntegrationsInner. One row per distinct integration setting, shared by
@@ -92,9 +94,11 @@ CREATE TABLE integrations (
     wandb_entity     TEXT,
     wandb_tags_json  TEXT CHECK (wandb_tags_json IS NULL OR json_valid(wandb_tags_json)),
     wandb_extra_json TEXT CHECK (wandb_extra_json IS NULL OR json_valid(wandb_extra_json)),
-    -- 1 when the integration's "wandb" is null or absent
+    -- 1 when the integration's "wandb" is null (or absent, see absent_fields)
     wandb_is_null    INTEGER NOT NULL DEFAULT 0 CHECK (wandb_is_null IN (0, 1)),
-    extra_json       TEXT CHECK (extra_json IS NULL OR json_valid(extra_json))
+    extra_json       TEXT CHECK (extra_json IS NULL OR json_valid(extra_json)),
+    -- known keys that did not come in: "wandb", or "wandb.name" and the like
+    absent_fields    TEXT
 );
 
 -- The seed's FineTuningJobFineTuningJobIntegrationsInner: which job uses which integration, in

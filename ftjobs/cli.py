@@ -68,6 +68,10 @@ class _FtjobsGroup(TyperGroup):
 def _describe_failure(error: Exception) -> tuple[str, int] | None:
     if isinstance(error, FtjobsError):
         return str(error), error.exit_code
+    if isinstance(error, UnicodeEncodeError):
+        # Bytes that are not UTF-8 reach Python as lone surrogates, which SQLite cannot store.
+        bad = error.object[error.start : error.end]
+        return f"text is not valid UTF-8 (near {bad!r}); nothing was changed", 2
     if "pydantic" in sys.modules:
         from pydantic import ValidationError
 
@@ -167,7 +171,10 @@ def parse_time(text: str) -> int:
     """Unix seconds, or an ISO-8601 date or date-time (UTC unless it names a zone)."""
     text = text.strip()
     if text.lstrip("-").isdigit():
-        return int(text)
+        seconds = int(text)
+        if abs(seconds) > _LATEST_TIME:
+            raise typer.BadParameter(f"{text} is past the year 9999")
+        return seconds
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -178,6 +185,9 @@ def parse_time(text: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return int(moment.timestamp())
+
+
+_LATEST_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
 def parse_auto_or_number(text: str) -> str | int | float:
@@ -237,11 +247,11 @@ def _print_job(job: FineTuningJob, as_json: bool) -> None:
     from ftjobs import render
 
     if as_json:
-        render.write_json(job)
+        render.write_json(job, sys.stdout)
     elif sys.stdout.isatty():
         render.print_job(job)
     else:
-        render.write_job_plain(job)
+        render.write_job_plain(job, sys.stdout)
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -322,7 +332,7 @@ def list_jobs(
     model: ModelFilter = None,
     since: SinceFilter = None,
     until: UntilFilter = None,
-    limit: Annotated[int, typer.Option(min=1, help="Show at most this many jobs.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=2**62, help="Show at most this many jobs.")] = 20,
     all_jobs: Annotated[bool, typer.Option("--all", help="Show every job (no limit).")] = False,
     sort: Annotated[
         SortField, typer.Option(help="Sort by this field (newest or largest first).")
@@ -352,13 +362,13 @@ def list_jobs(
     with open_store(ctx) as store:
         jobs = store.list_jobs(query)
         if as_json:
-            render.write_json_array(jobs)
+            render.write_json_array(jobs, sys.stdout)
         elif as_jsonl:
-            render.write_json_lines(jobs)
+            render.write_json_lines(jobs, sys.stdout)
         elif sys.stdout.isatty():
             render.print_table(jobs)
         else:
-            render.write_plain_table(jobs)
+            render.write_plain_table(jobs, sys.stdout)
 
 
 @app.command(epilog="Example: ftjobs show ftjob-abc123 --json | jq .status")
@@ -537,6 +547,7 @@ def import_jobs(
         dry_run=dry_run,
         skip_invalid=skip_invalid,
         quiet=quiet,
+        err=sys.stderr,
     )
     if reader.problems:
         raise typer.Exit(1)

@@ -41,13 +41,13 @@ def iso_time(timestamp: int | None) -> str:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_json(job: FineTuningJob, out: IO[str] = sys.stdout) -> None:
+def write_json(job: FineTuningJob, out: IO[str]) -> None:
     """One job as an indented JSON object."""
     out.write(job.to_json(indent=2))
     out.write("\n")
 
 
-def write_json_array(jobs: Iterable[FineTuningJob], out: IO[str] = sys.stdout) -> int:
+def write_json_array(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
     """Jobs as one JSON array, written as they come (no list held in memory)."""
     count = 0
     out.write("[")
@@ -59,7 +59,7 @@ def write_json_array(jobs: Iterable[FineTuningJob], out: IO[str] = sys.stdout) -
     return count
 
 
-def write_json_lines(jobs: Iterable[FineTuningJob], out: IO[str] = sys.stdout) -> int:
+def write_json_lines(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
     """Jobs as JSON Lines, one compact object per line."""
     count = 0
     for job in jobs:
@@ -69,7 +69,7 @@ def write_json_lines(jobs: Iterable[FineTuningJob], out: IO[str] = sys.stdout) -
     return count
 
 
-def write_list_envelope(jobs: Iterable[FineTuningJob], out: IO[str] = sys.stdout) -> int:
+def write_list_envelope(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
     """Jobs as the API's list response, {"object": "list", "data": [...], "has_more": false}."""
     count = 0
     out.write('{"object":"list","data":[')
@@ -140,7 +140,7 @@ def write_import_report(
     dry_run: bool,
     skip_invalid: bool,
     quiet: bool,
-    err: IO[str] = sys.stderr,
+    err: IO[str],
 ) -> None:
     """Problems, then one summary line, on stderr."""
     for problem in problems.first:
@@ -170,7 +170,7 @@ def _plain_cell(value: str | None) -> str:
     return (value or "").replace("\t", " ").replace("\n", " ")
 
 
-def write_plain_table(jobs: Iterable[FineTuningJob], out: IO[str] = sys.stdout) -> int:
+def write_plain_table(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
     """Tab-separated rows without decoration, for `cut`, `awk` and `while read`."""
     count = 0
     for job in jobs:
@@ -302,7 +302,7 @@ def print_job(job: FineTuningJob) -> None:
     Console().print(renderable)
 
 
-def write_job_plain(job: FineTuningJob, out: IO[str] = sys.stdout) -> None:
+def write_job_plain(job: FineTuningJob, out: IO[str]) -> None:
     """One job as `label<TAB>value` lines, when stdout is not a terminal."""
     for label, text in job_fields(job):
         out.write(f"{label}\t{_plain_cell(text)}\n")

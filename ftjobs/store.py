@@ -37,6 +37,8 @@ SORT_COLUMNS: dict[SortField, str] = {
     "trained_tokens": "jobs.trained_tokens",
 }
 
+NULLABLE_SORT_FIELDS = frozenset({"finished_at", "trained_tokens"})
+
 _JOB_COLUMNS = (
     "id", "object", "model", "created_at", "finished_at", "fine_tuned_model", "organization_id",
     "status", "validation_file", "training_file", "trained_tokens", "seed", "estimated_finish",
@@ -55,8 +57,8 @@ _INSERT_HYPERPARAMETERS = (
 _INSERT_RESULT_FILE = "INSERT INTO job_result_files (job_id, position, file_id) VALUES (?, ?, ?)"
 _INSERT_INTEGRATION = (
     "INSERT INTO integrations (fingerprint, type, wandb_project, wandb_name, wandb_entity,"
-    " wandb_tags_json, wandb_extra_json, wandb_is_null, extra_json)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING"
+    " wandb_tags_json, wandb_extra_json, wandb_is_null, extra_json, absent_fields)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING"
 )
 _LINK_INTEGRATION = (
     "INSERT INTO job_integrations (job_id, position, integration_id)"
@@ -218,8 +220,13 @@ def _rows_for(job: FineTuningJob, fingerprints: dict[tuple[Any, ...], str]) -> _
 def _integration_columns(integration: Integration) -> tuple[Any, ...]:
     """The integrations row but its fingerprint, which is this tuple's JSON text."""
     wandb = integration.wandb
+    absent = integration.absent_fields()
     if wandb is None:
-        return (integration.type, None, None, None, None, None, 1, integration.extra_json())
+        return (
+            integration.type, None, None, None, None, None, 1, integration.extra_json(),
+            _absent_text(absent),
+        )  # fmt: skip
+    absent.extend(f"wandb.{name}" for name in wandb.absent_fields())
     return (
         integration.type,
         wandb.project,
@@ -229,6 +236,7 @@ def _integration_columns(integration: Integration) -> tuple[Any, ...]:
         wandb.extra_json(),
         0,
         integration.extra_json(),
+        _absent_text(absent),
     )
 
 
@@ -398,11 +406,11 @@ class Store:
             params.append(query.until)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         direction = "DESC" if query.descending else "ASC"
-        # NULLs (no finished_at yet) sort last either way; ties broken by id for a stable order.
-        order = (
-            f"ORDER BY {SORT_COLUMNS[query.sort]} IS NULL,"
-            f" {SORT_COLUMNS[query.sort]} {direction}, jobs.id {direction}"
-        )
+        column = SORT_COLUMNS[query.sort]
+        # Ties broken by id for a stable order. NULLs (no finished_at yet) sort last either way;
+        # columns that are never NULL skip that term so the indexes serve the order (no sort).
+        nulls_last = f"{column} IS NULL, " if query.sort in NULLABLE_SORT_FIELDS else ""
+        order = f"ORDER BY {nulls_last}{column} {direction}, jobs.id {direction}"
         limit = ""
         if query.limit is not None:
             limit = "LIMIT ?"
@@ -440,6 +448,11 @@ class Store:
                 cached["wandb"] = wandb
             if row["extra_json"]:
                 cached.update(from_json(row["extra_json"]))
+            for name in row["absent_fields"].split(",") if row["absent_fields"] else ():
+                if name.startswith("wandb."):
+                    del cached["wandb"][name.removeprefix("wandb.")]
+                else:
+                    del cached[name]
             self._integrations[integration_id] = cached
         return cached
 

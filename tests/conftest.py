@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import typer.main
+import typer.testing
 from typer.testing import CliRunner, Result
 
-import ftjobs
 from ftjobs.cli import app
 
 TESTS = Path(__file__).resolve().parent
@@ -42,19 +42,6 @@ CLEAN_ENV: dict[str, str | None] = {
 
 # Tables that hold a job's data; `delete` must leave none of its rows behind.
 JOB_TABLES = ("jobs", "job_errors", "job_hyperparameters", "job_result_files", "job_integrations")
-
-
-def forget_render_module() -> None:
-    """Make the next in-process run import ftjobs.render afresh, as a new process would.
-
-    Workaround for a bug (see test_cli.py::test_second_in_process_run_still_prints): render's
-    writers take ``out: IO[str] = sys.stdout`` as a default argument, so they keep writing to the
-    stdout that was current when the module was first imported. A real `ftjobs` process imports
-    it once and is done, so re-importing it per run keeps the other tests faithful to real use.
-    """
-    sys.modules.pop("ftjobs.render", None)
-    if "render" in vars(ftjobs):
-        delattr(ftjobs, "render")
 
 
 def describe(result: Result) -> str:
@@ -81,7 +68,6 @@ class Cli:
     def __call__(
         self, *args: Any, input: str | None = None, env: dict[str, str | None] | None = None
     ) -> Result:
-        forget_render_module()
         return self.runner.invoke(
             app,
             ["--db", str(self.db), *(str(arg) for arg in args)],
@@ -121,6 +107,20 @@ class Cli:
 
     def list_ids(self, *args: Any) -> list[str]:
         return [job["id"] for job in self.json("list", "--json", *args)]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _build_the_command_once() -> Iterator[None]:
+    """typer turns the app into a click command on every CliRunner.invoke, which is most of
+    the time of an in-process run; the app does not change during the tests, so build it once."""
+    command = typer.main.get_command(app)
+
+    def get_command(typer_app: typer.Typer) -> Any:
+        return command if typer_app is app else typer.main.get_command(typer_app)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", get_command)
+        yield
 
 
 @pytest.fixture

@@ -132,7 +132,7 @@ def main_options(
         typer.Option(
             "--db",
             envvar="FTJOBS_DB",
-            help="SQLite file to use [default: ftjobs/jobs.db in your data directory].",
+            help="SQLite file to use (default: ftjobs/jobs.db in your data directory).",
             show_default=False,
             dir_okay=True,
         ),
@@ -266,7 +266,7 @@ def add(
     training_file: Annotated[str, typer.Option(help="File id of the training data.")],
     job_id: Annotated[
         str | None,
-        typer.Option("--id", help="Job id [default: a new ftjob-... id]", show_default=False),
+        typer.Option("--id", help="Job id (default: a new ftjob-... id).", show_default=False),
     ] = None,
     created_at: TimeOption = None,
     status: Annotated[Status, typer.Option(help="Initial status.")] = Status.validating_files,
@@ -288,7 +288,10 @@ def add(
     metadata: MetadataOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Record a new job. Prints its id (or the job, with --json)."""
+    """Record a new job.
+
+    Prints the new job's id, or the job with --json. Hyperparameters not given are "auto".
+    """
     from ftjobs.jobs import NewJob, new_job
 
     if (wandb_name or wandb_entity or wandb_tag) and not wandb_project:
@@ -343,8 +346,11 @@ def list_jobs(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of jobs.")] = False,
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON job per line.")] = False,
 ) -> None:
-    """List jobs, newest first: a table on a terminal, tab-separated columns when piped
-    (id, status, model, created_at, finished_at, fine_tuned_model)."""
+    """List jobs, newest first.
+
+    A table on a terminal; tab-separated columns when piped (id, status, model, created_at,
+    finished_at, fine_tuned_model); JSON with --json or --jsonl.
+    """
     from ftjobs import render
     from ftjobs.store import JobFilter
 
@@ -408,10 +414,12 @@ def update(
     error_param: Annotated[
         str | None, typer.Option(help="Parameter that caused the failure.")
     ] = None,
-    clear_error: Annotated[bool, typer.Option(help="Remove the job's error.")] = False,
+    clear_error: Annotated[
+        bool, typer.Option("--clear-error", help="Remove the job's error.")
+    ] = False,
     metadata: MetadataOption = None,
     force: Annotated[
-        bool, typer.Option(help="Allow moving a succeeded, failed or cancelled job.")
+        bool, typer.Option("--force", help="Allow moving a succeeded, failed or cancelled job.")
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -448,10 +456,15 @@ def update(
 def attach(
     ctx: typer.Context,
     job_id: Annotated[str, typer.Argument(help="The job's id.")],
-    file_ids: Annotated[list[str], typer.Argument(help="Result file ids, in order.")],
+    file_ids: Annotated[
+        list[str], typer.Argument(metavar="FILE_ID...", help="Result file ids, in order.")
+    ],
     as_json: JsonFlag = False,
 ) -> None:
-    """Append result files to a job; ones it already has are left where they are."""
+    """Append result files to a job, in order.
+
+    Ids the job already has stay where they are (no duplicates).
+    """
     from ftjobs.jobs import with_result_files
 
     with open_store(ctx) as store:
@@ -465,10 +478,16 @@ def attach(
 @app.command(epilog="Example: ftjobs delete ftjob-abc123 ftjob-def456 --yes")
 def delete(
     ctx: typer.Context,
-    job_ids: Annotated[list[str], typer.Argument(help="Ids of the jobs to delete.")],
+    job_ids: Annotated[
+        list[str], typer.Argument(metavar="JOB_ID...", help="Ids of the jobs to delete.")
+    ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete jobs and everything linked to them (errors, files, integration links)."""
+    """Delete jobs and everything linked to them.
+
+    Removes each job's error, hyperparameters, result files and integration links. Asks first on
+    a terminal; elsewhere, pass --yes.
+    """
     if not yes:
         if not sys.stdin.isatty():
             raise BadInput("not on a terminal, so not asking: pass --yes to delete")
@@ -482,38 +501,49 @@ def delete(
 @app.command(
     name="import",
     epilog=(
-        'Examples: curl -s https://api.openai.com/v1/fine_tuning/jobs -H "Authorization: Bearer'
-        ' $OPENAI_API_KEY" | ftjobs import    |    ftjobs import page-*.json dump.jsonl.gz'
+        "Examples:\n\n"
+        'curl -s https://api.openai.com/v1/fine_tuning/jobs -H "Authorization: Bearer'
+        ' $OPENAI_API_KEY" | ftjobs import\n\n'
+        "ftjobs import page-*.json dump.jsonl.gz --on-conflict skip"
     ),
 )
 def import_jobs(
     ctx: typer.Context,
     files: Annotated[
         list[str] | None,
-        typer.Argument(help="JSON / JSON Lines files, gzipped or not; - for stdin."),
+        typer.Argument(
+            metavar="[FILE]...", help="JSON / JSON Lines files, gzipped or not; - for stdin."
+        ),
     ] = None,
     input_format: Annotated[
         InputFormat | None,
         typer.Option(
-            "--format", help="Force the input format [default: detected from the content]."
+            "--format", help="Force the input format (default: detected from the content)."
         ),
     ] = None,
     on_conflict: Annotated[
         ConflictChoice, typer.Option(help="What to do with a job whose id is already stored.")
     ] = ConflictChoice.update,
     skip_invalid: Annotated[
-        bool, typer.Option(help="Import the valid jobs even if some are invalid (exit 1 still).")
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Import the valid jobs even if some are invalid (exit 1 still)."
+        ),
     ] = False,
     dry_run: Annotated[
-        bool, typer.Option(help="Validate and count what would change; write nothing.")
+        bool, typer.Option("--dry-run", help="Validate and count what would change; write nothing.")
     ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")
     ] = False,
 ) -> None:
-    """Import jobs: one job object, a JSON array, the API's list response, or JSON Lines
-    (a line may be a list response). Jobs already stored are updated to the incoming record.
-    All or nothing: if any record is invalid, nothing is written (see --skip-invalid)."""
+    """Import jobs from the API's JSON: files or stdin.
+
+    Takes one job object, a JSON array of jobs, the API's list response, or JSON Lines (a line
+    may be a list response), gzipped or not, detected from the content. Jobs already stored are
+    updated to the incoming record. All or nothing: if any record is invalid, nothing is written
+    (see --skip-invalid). Problems and a summary go to stderr.
+    """
     from ftjobs import render
     from ftjobs.importing import JobReader, input_size
 
@@ -574,7 +604,11 @@ def export(
     since: SinceFilter = None,
     until: UntilFilter = None,
 ) -> None:
-    """Write every job (or those the filters pick) as JSON, newest first, streaming."""
+    """Write jobs as JSON, newest first: JSON Lines, an array, or the API's list response.
+
+    Every job, or those the filters pick. Streams, so a store of any size exports in flat memory;
+    `ftjobs import` reads every format back.
+    """
     from ftjobs import render
     from ftjobs.store import JobFilter
 

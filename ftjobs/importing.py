@@ -24,7 +24,7 @@ from typing import IO, Any, Literal
 
 from pydantic import ValidationError
 
-from ftjobs.models import FineTuningJob, describe_validation_error
+from ftjobs.models import KNOWN_FINITE, FineTuningJob, describe_validation_error
 
 InputFormat = Literal["json", "jsonl"]
 
@@ -139,7 +139,7 @@ class JobReader:
             first_line, newline, _ = text.partition(b"\n")
             if newline or len(head) < _PEEK_BYTES:
                 try:
-                    _loads(first_line)
+                    json.loads(first_line)  # lenient: a NaN is reported per line, later
                     return "jsonl"
                 except (ValueError, RecursionError):
                     pass
@@ -161,8 +161,11 @@ class JobReader:
             if not line.strip():
                 continue
             self.records_read += 1
+            # pydantic's JSON parser takes NaN and Infinity, which JSON has not; a line that
+            # cannot hold them skips the model's check for them.
+            finite = b"NaN" not in line and b"Infinity" not in line
             try:
-                yield validate_json(line)
+                yield validate_json(line, context=KNOWN_FINITE if finite else None)
             except ValidationError as error:
                 # Not a plain job: maybe a list envelope, or a job with something wrong.
                 yield from self._from_odd_line(line, source, str(line_number), error)
@@ -231,7 +234,8 @@ class JobReader:
             self._problem(source, location, None, f"expected a job object, got {_kind(value)}")
             return
         try:
-            yield FineTuningJob.model_validate(value)
+            # Parsed by ijson or by _loads, which both refuse NaN and Infinity.
+            yield FineTuningJob.model_validate(value, context=KNOWN_FINITE)
         except ValidationError as error:
             self._problem(source, location, _job_id(value), describe_validation_error(error))
 

@@ -127,9 +127,10 @@ def json_text(value: Any) -> str:
     return text
 
 
-# Pass as model_validate(..., context=FROM_STORE) for data read back from our own database: it
-# was checked on the way in, so the costlier checks are skipped.
-FROM_STORE: dict[str, bool] = {"from_store": True}
+# Pass as model_validate(..., context=KNOWN_FINITE) when the data cannot hold NaN or Infinity
+# (read back from our own database, or parsed by a parser that refuses them): the check for them,
+# a good part of validation's cost, is then skipped.
+KNOWN_FINITE: dict[str, bool] = {"known_finite": True}
 
 
 class ApiObject(BaseModel):
@@ -249,7 +250,7 @@ class FineTuningJob(ApiObject):
         """Free-form parts (method, metadata, unknown keys) may hold anything JSON can, and
         nothing it cannot: pydantic's JSON parser lets NaN through into them. The check is the
         encoding itself, kept for the store."""
-        if info.context is not None and info.context.get("from_store"):
+        if info.context is not None and info.context.get("known_finite"):
             return self
         try:
             if self.method is not None:

@@ -395,18 +395,14 @@ def _write_array(path: Path, count: int) -> None:
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
 def test_memory_stays_flat_for_large_arrays_and_exports(tmp_path: Path) -> None:
-    measured = {}
-    for name, count in (("small", 2_000), ("large", 40_000)):
-        array = tmp_path / f"{name}.json"
-        _write_array(array, count)
-        db = tmp_path / f"{name}.db"
-        measured[name] = (
-            _peak_rss_mib(["--db", str(db), "import", "-q", str(array)]),
-            _peak_rss_mib(["--db", str(db), "export", "-o", str(tmp_path / f"{name}.jsonl")]),
-        )
-    # Held in memory, 40,000 parsed jobs (34 MB of JSON) alone would take over 150 MiB.
-    import_growth = measured["large"][0] - measured["small"][0]
-    export_growth = measured["large"][1] - measured["small"][1]
-    print(f"peak RSS MiB (import, export): {measured}")
-    assert import_growth < 40, measured
-    assert export_growth < 40, measured
+    """60,000 jobs are 51 MB of JSON, over 250 MiB once parsed: held in memory, they alone
+    would break the 150 MiB budget that import (64 MiB of it page cache) and export keep."""
+    array = tmp_path / "large.json"
+    _write_array(array, 60_000)
+    db = tmp_path / "large.db"
+    import_peak = _peak_rss_mib(["--db", str(db), "import", "-q", str(array)])
+    export_peak = _peak_rss_mib(["--db", str(db), "export", "-o", str(tmp_path / "out.jsonl")])
+    print(f"peak RSS MiB: import {import_peak:.0f}, export {export_peak:.0f}")
+    assert import_peak < 150
+    assert export_peak < 150
+    assert len((tmp_path / "out.jsonl").read_bytes().splitlines()) == 60_000

@@ -45,6 +45,7 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_by_created_at ON jobs (created_at, id);
 CREATE INDEX jobs_by_status ON jobs (status, created_at, id);
 CREATE INDEX jobs_by_model ON jobs (model, created_at, id);
+CREATE INDEX jobs_by_finished_at ON jobs (finished_at, id);
 
 -- The seed's FineTuningJobError: at most one per job; a job without a row has "error": null.
 CREATE TABLE job_errors (
@@ -119,4 +120,4 @@ BEGIN
     DELETE FROM integrations WHERE id = OLD.integration_id;
 END;
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;

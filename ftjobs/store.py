@@ -24,7 +24,14 @@ from ftjobs.constants import SortField
 from ftjobs.errors import JobExists, JobNotFound, StoreError
 from ftjobs.models import KNOWN_FINITE, FineTuningJob, Integration, json_text
 
-SCHEMA_VERSION = 1
+# How to bring an older database up to date: MIGRATIONS[n] takes a database from schema version
+# n - 1 to n. schema.sql always creates the newest version directly; a test checks that a
+# version 1 database migrated step by step ends up with the same schema.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # `list --sort finished_at` read every row to sort them.
+    2: ("CREATE INDEX jobs_by_finished_at ON jobs (finished_at, id)",),
+}
+SCHEMA_VERSION = max(MIGRATIONS)
 DEFAULT_BUSY_TIMEOUT = 30.0
 
 # The sort orders `list` offers: user text never becomes SQL, it only picks a key here.
@@ -341,7 +348,25 @@ class Store:
                 f"database {self.path} was written by a newer ftjobs (schema version {version};"
                 f" this ftjobs knows up to {SCHEMA_VERSION}): upgrade ftjobs to use it"
             )
+        elif version < SCHEMA_VERSION:
+            self._migrate()
         conn.execute("PRAGMA synchronous = NORMAL")
+
+    def _migrate(self) -> None:
+        """Apply every pending migration in one transaction: all of them, or none."""
+        conn = self.db.conn
+        with self._transaction():
+            version = self._schema_version()  # another process may have migrated meanwhile
+            try:
+                for target in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in MIGRATIONS[target]:
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {int(target)}")
+            except sqlite3.Error as error:
+                raise StoreError(
+                    f"cannot upgrade database {self.path} from schema version {version} to"
+                    f" {SCHEMA_VERSION} ({error}); it was left as it was"
+                ) from None
 
     def _schema_version(self) -> int:
         return int(self.db.conn.execute("PRAGMA user_version").fetchone()[0])
@@ -408,9 +433,11 @@ class Store:
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         direction = "DESC" if query.descending else "ASC"
         column = SORT_COLUMNS[query.sort]
-        # Ties broken by id for a stable order. NULLs (no finished_at yet) sort last either way;
-        # columns that are never NULL skip that term so the indexes serve the order (no sort).
-        nulls_last = f"{column} IS NULL, " if query.sort in NULLABLE_SORT_FIELDS else ""
+        # Ties broken by id for a stable order. NULLs (no finished_at yet) sort last either way:
+        # descending, SQLite puts them last by itself, and the indexes serve the order.
+        nulls_last = ""
+        if query.sort in NULLABLE_SORT_FIELDS and not query.descending:
+            nulls_last = f"{column} IS NULL, "
         order = f"ORDER BY {nulls_last}{column} {direction}, jobs.id {direction}"
         limit = ""
         if query.limit is not None:

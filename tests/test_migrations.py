@@ -1,0 +1,98 @@
+"""Schema upgrades: a database from the first released schema opens with every record intact and
+the schema current; a newer one is refused untouched; a failing migration changes nothing."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FIXTURES, Cli, connect, dump, error_line
+from strategies import normalised
+from test_import_export import assert_preserved
+
+from ftjobs import store as store_module
+from ftjobs.errors import StoreError
+from ftjobs.store import SCHEMA_VERSION, Store
+
+
+def v1_database(path: Path) -> Path:
+    """A file as ftjobs with schema version 1 wrote it (fixture: an iterdump of one)."""
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        conn.executescript((FIXTURES / "v1-database.sql").read_text(encoding="utf-8"))
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    return path
+
+
+def schema_of(db: Path) -> list[tuple[Any, ...]]:
+    with connect(db) as conn:
+        return sorted(
+            conn.execute(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+            )
+        )
+
+
+def user_version(db: Path) -> int:
+    with connect(db) as conn:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def test_the_v1_fixture_is_what_schema_v1_creates(tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh-v1.db"
+    with sqlite3.connect(fresh) as conn:
+        conn.executescript((FIXTURES / "schema-v1.sql").read_text(encoding="utf-8"))
+    conn.close()
+    assert schema_of(fresh) == schema_of(v1_database(tmp_path / "fixture.db"))
+    assert user_version(fresh) == 1
+
+
+def test_a_v1_database_is_upgraded_with_every_record_intact(tmp_path: Path) -> None:
+    db = v1_database(tmp_path / "old.db")
+    cli = Cli(db)
+    jobs = {job["id"]: job for job in cli.json("list", "--all", "--json")}
+    expected = json.loads((FIXTURES / "v1-jobs.json").read_text(encoding="utf-8"))
+    assert sorted(jobs) == sorted(job["id"] for job in expected)
+    for job in expected:
+        assert_preserved(normalised(job), jobs[job["id"]])
+    assert user_version(db) == SCHEMA_VERSION
+    # Migrated step by step, it has exactly the schema a new database gets from schema.sql.
+    new = tmp_path / "new.db"
+    Cli(new).ok("list")
+    assert schema_of(db) == schema_of(new)
+    # ... and it keeps working.
+    cli.ok("attach", "ftjob-abc123", "file-after-upgrade")
+    assert cli.show("ftjob-abc123")["result_files"][-1] == "file-after-upgrade"
+
+
+def test_a_database_from_a_newer_ftjobs_is_refused_untouched(tmp_path: Path) -> None:
+    db = v1_database(tmp_path / "future.db")
+    with connect(db) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = db.read_bytes()
+    result = Cli(db).fails(1, "list")
+    assert "newer ftjobs" in error_line(result)
+    assert db.read_bytes() == before
+
+
+def test_a_migration_that_fails_midway_leaves_the_old_database_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = v1_database(tmp_path / "old.db")
+    before = dump(db)
+    broken = {
+        **store_module.MIGRATIONS,
+        SCHEMA_VERSION + 1: (
+            "CREATE TABLE half_done (x INTEGER)",
+            "ALTER TABLE no_such_table ADD COLUMN y INTEGER",
+        ),
+    }
+    monkeypatch.setattr(store_module, "MIGRATIONS", broken)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with pytest.raises(StoreError, match="left as it was"):
+        Store.open(db)
+    assert dump(db) == before  # neither migration 2 nor the first half of the broken one stayed
+    assert user_version(db) == 1

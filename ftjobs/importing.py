@@ -3,8 +3,8 @@
 Accepted, detected from the content: one job object; a JSON array of jobs; the API's list
 envelope ``{"object": "list", "data": [...]}``; JSON Lines, where a line may itself be a list
 envelope (a paginated dump saved page by page); any of these gzip-compressed. Nothing is held in
-memory but the record at hand: JSON Lines go line by line, arrays and envelopes through ijson's
-streaming parser.
+memory but the record at hand: JSON Lines go line by line, arrays and envelopes record by record
+(ftjobs.jsonstream).
 
 Every record is validated by the same model the rest of the tool uses. Problems are collected on
 the side, each pointing at its source, line or record index, and job id.
@@ -24,6 +24,7 @@ from typing import IO, Any, Literal
 
 from pydantic import ValidationError
 
+from ftjobs.jsonstream import JsonRecords
 from ftjobs.models import KNOWN_FINITE, FineTuningJob, describe_validation_error
 
 InputFormat = Literal["json", "jsonl"]
@@ -121,7 +122,7 @@ class JobReader:
             elif layout == "jsonl":
                 yield from self._from_lines(stream, source, raw)
             else:
-                yield from self._from_document(stream, source, layout)
+                yield from self._from_document(stream, source)
         except (OSError, EOFError, gzip.BadGzipFile) as error:
             self._problem(source, "-", None, f"cannot read: {error}")
         finally:
@@ -129,7 +130,7 @@ class JobReader:
                 raw.close()
 
     def _layout(self, head: bytes) -> str | None:
-        """How the input is laid out: "jsonl", "array", "envelope" or "object"."""
+        """How the input is laid out: "jsonl" or "document" (None: there is nothing)."""
         text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
         if not text:
             return None
@@ -143,11 +144,7 @@ class JobReader:
                     return "jsonl"
                 except (ValueError, RecursionError):
                     pass
-        if text[:1] == b"[":
-            return "array"
-        if text[:1] == b"{" and _starts_envelope(text):
-            return "envelope"
-        return "object"
+        return "document"
 
     # -- JSON Lines ----------------------------------------------------------------------------
 
@@ -175,7 +172,10 @@ class JobReader:
     ) -> Iterator[FineTuningJob]:
         try:
             value = _loads(line)
-        except (ValueError, RecursionError) as parse_error:
+        except RecursionError:
+            self._problem(source, location, None, "invalid JSON: nested too deeply")
+            return
+        except ValueError as parse_error:
             self._problem(source, location, None, f"invalid JSON: {_first_line(str(parse_error))}")
             return
         if _is_envelope(value):
@@ -189,37 +189,23 @@ class JobReader:
 
     # -- JSON documents (arrays, envelopes, objects) ------------------------------------------
 
-    def _from_document(
-        self, stream: IO[bytes], source: str, layout: str
-    ) -> Iterator[FineTuningJob]:
-        import ijson
-
-        prefix, label = {
-            "array": ("item", ""),
-            "envelope": ("data.item", "data"),
-            "object": ("", ""),
-        }[layout]
-        index = -1
+    def _from_document(self, stream: IO[bytes], source: str) -> Iterator[FineTuningJob]:
+        records = JsonRecords(stream)
         try:
-            values = ijson.items(stream, prefix, use_float=True, multiple_values=True)
-            if layout == "object":
-                for index, value in enumerate(values):
-                    if _is_envelope(value):
-                        yield from self._from_values(value["data"], source, "data")
-                    else:
-                        self.records_read += 1
-                        yield from self._validated(value, source, str(index + 1))
-                return
-            for index, value in enumerate(values):
-                self.records_read += 1
-                yield from self._validated(value, source, f"{label}[{index}]")
-        except ijson.JSONError as error:
-            where = f"{label}[{index + 1}]" if layout != "object" else str(index + 2)
-            self._problem(
-                source, where, None, f"invalid or truncated JSON: {_first_line(str(error))}"
-            )
+            for where, value in records:
+                if _is_envelope(value):  # a small envelope that came whole
+                    yield from self._from_values(value["data"], source, f"{where}:data")
+                else:
+                    self.records_read += 1
+                    yield from self._validated(value, source, where)
+        except UnicodeDecodeError as error:
+            self._problem(source, records.where, None, f"not UTF-8 text: {error.reason}")
+        except json.JSONDecodeError as error:
+            self._problem(source, records.where, None, f"invalid or truncated JSON: {error.msg}")
         except RecursionError:
-            self._problem(source, "1", None, "invalid JSON: nested too deeply")
+            self._problem(source, records.where, None, "invalid JSON: nested too deeply")
+        except ValueError as error:
+            self._problem(source, records.where, None, f"invalid JSON: {_first_line(str(error))}")
 
     def _from_values(self, values: Any, source: str, label: str) -> Iterator[FineTuningJob]:
         if not isinstance(values, list):
@@ -234,7 +220,7 @@ class JobReader:
             self._problem(source, location, None, f"expected a job object, got {_kind(value)}")
             return
         try:
-            # Parsed by ijson or by _loads, which both refuse NaN and Infinity.
+            # Parsed by JsonRecords or _loads, which both refuse NaN and Infinity.
             yield FineTuningJob.model_validate(value, context=KNOWN_FINITE)
         except ValidationError as error:
             self._problem(source, location, _job_id(value), describe_validation_error(error))
@@ -262,22 +248,6 @@ def _decompressed(raw: IO[bytes]) -> io.BufferedReader[Any]:
 
 def _is_envelope(value: Any) -> bool:
     return isinstance(value, dict) and value.get("object") == "list" and "data" in value
-
-
-def _starts_envelope(head: bytes) -> bool:
-    """Whether a JSON object's first bytes show it is a list envelope: its top-level "object" is
-    "list", or it has a top-level "data" array, before the head runs out."""
-    import ijson
-
-    try:
-        for prefix, event, value in ijson.parse(io.BytesIO(head)):
-            if prefix == "object" and event == "string":
-                return bool(value == "list")
-            if prefix == "data" and event == "start_array":
-                return True
-    except ijson.JSONError:
-        pass
-    return False
 
 
 def _job_id(value: Any) -> str | None:

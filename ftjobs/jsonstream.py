@@ -1,0 +1,173 @@
+"""Reading the records of a large JSON document one at a time, in flat memory.
+
+A document here is what the API and its users save: a JSON array of jobs, the API's list envelope
+``{"object": "list", "data": [...], ...}``, a single object, or several of these one after the
+other. The standard library's C scanner (``JSONDecoder.raw_decode``) parses each record; this
+module only steps over the few structural characters between records.
+
+(ijson did this before; it builds a prefix string for every nesting level, so a 100,000-deep
+array took over 20 GB. Here nesting beyond Python's recursion limit is a RecursionError.)
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterator
+from typing import IO, Any
+
+_NON_SPACE = re.compile(r"[^ \t\n\r]")
+CHUNK_CHARS = 1 << 20
+# A parse error this close to the end of the text read so far may just be a token cut in two.
+_LONGEST_TOKEN_END = 64
+# A record larger than this is refused rather than read into memory whole.
+MAX_RECORD_CHARS = 64 << 20
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _expected(what: str, found: str) -> str:
+    return f"expected {what}, found {found!r}" if found else f"expected {what}: the text ends"
+
+
+class JsonStructureError(ValueError):
+    """The text is JSON-like but not laid out as a document of records."""
+
+
+class JsonRecords:
+    """The records of one binary stream of JSON text, as (where, value) pairs.
+
+    ``where`` names a record for error messages: ``[3]`` for an array's fourth element,
+    ``data[3]`` in a list envelope, ``1`` for the first top-level object. When iteration raises
+    (ValueError, including json.JSONDecodeError and UnicodeDecodeError, or RecursionError),
+    ``where`` names the record being read.
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._scan = json.JSONDecoder(parse_constant=_no_constants).raw_decode
+        self._text = ""
+        self._pos = 0
+        self._eof = False
+        self.where = "1"
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        document = 0
+        while True:
+            char = self._next_char()
+            if not char:
+                return
+            document += 1
+            self.where = str(document)
+            if char == "[":
+                yield from self._array("")
+            elif char == "{":
+                yield from self._object(str(document))
+            else:
+                raise JsonStructureError(f"expected a JSON object or array, found {char!r}")
+
+    # -- structure ---------------------------------------------------------------------------
+
+    def _array(self, label: str) -> Iterator[tuple[str, Any]]:
+        self._pos += 1  # [
+        index = 0
+        if self._next_char() == "]":
+            self._pos += 1
+            return
+        while True:
+            self.where = f"{label}[{index}]"
+            yield self.where, self._value()
+            index += 1
+            char = self._next_char()
+            self._pos += 1
+            if char == "]":
+                return
+            if char != ",":
+                self._pos -= 1
+                raise JsonStructureError(_expected("',' or ']' after the record", char))
+
+    def _object(self, label: str) -> Iterator[tuple[str, Any]]:
+        """A top-level object: the records of its "data" array when it is a list envelope
+        (streamed), else the object itself."""
+        self._pos += 1  # {
+        collected: dict[str, Any] = {}
+        streamed = False
+        if self._next_char() == "}":
+            self._pos += 1
+            yield label, collected
+            return
+        while True:
+            char = self._next_char()
+            if char != '"':
+                raise JsonStructureError(_expected("a key in double quotes", char))
+            key = self._value()
+            char = self._next_char()
+            if char != ":":
+                raise JsonStructureError(_expected(f"':' after key {key!r}", char))
+            self._pos += 1
+            if key == "data" and self._next_char() == "[" and "id" not in collected:
+                streamed = True
+                yield from self._array("data")
+                self.where = label
+            else:
+                collected[key] = self._value()
+            char = self._next_char()
+            self._pos += 1
+            if char == "}":
+                break
+            if char != ",":
+                self._pos -= 1
+                raise JsonStructureError(_expected("',' or '}' in an object", char))
+        if not streamed:
+            yield label, collected
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _value(self) -> Any:
+        """The next JSON value, reading on while it runs past the text read so far."""
+        self._next_char()  # raw_decode does not skip leading white space
+        while True:
+            try:
+                value, end = self._scan(self._text, self._pos)
+            except json.JSONDecodeError as error:
+                # Near the end of the text read so far (a literal like "fal" or a number cut in
+                # two) or inside a string that runs on: read more and try again; elsewhere the
+                # error is real.
+                cut_off = error.pos >= len(self._text) - _LONGEST_TOKEN_END or error.msg.startswith(
+                    "Unterminated string"
+                )
+                if cut_off and self._read_more():
+                    continue
+                raise
+            if end == len(self._text) and isinstance(value, (int, float)) and self._read_more():
+                continue  # a number at the end of the text may go on in the next chunk
+            self._pos = end
+            return value
+
+    def _next_char(self) -> str:
+        """The next character that is not white space ("" at the end), without taking it."""
+        while True:
+            found = _NON_SPACE.search(self._text, self._pos)
+            if found:
+                self._pos = found.start()
+                return self._text[self._pos]
+            self._pos = len(self._text)
+            if not self._read_more():
+                return ""
+
+    def _read_more(self) -> bool:
+        """Append the next chunk to the text; False at the end of the stream."""
+        if self._eof:
+            return False
+        if len(self._text) - self._pos > MAX_RECORD_CHARS:
+            raise JsonStructureError(f"a record is over {MAX_RECORD_CHARS >> 20} MiB")
+        data = self._stream.read(CHUNK_CHARS)
+        self._eof = not data
+        text = self._decoder.decode(data, final=self._eof)
+        self._text = self._text[self._pos :] + text
+        self._pos = 0
+        return bool(data)

@@ -1,0 +1,60 @@
+"""ftjobs.jsonstream reads records across any chunk boundary, and fails cleanly on bad text."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import json_values
+
+from ftjobs import jsonstream
+from ftjobs.jsonstream import JsonRecords, JsonStructureError
+
+records = st.lists(st.dictionaries(st.text(max_size=5), json_values, max_size=4), max_size=8)
+
+
+def read(text: str | bytes) -> list[tuple[str, Any]]:
+    data = text.encode() if isinstance(text, str) else text
+    return list(JsonRecords(io.BytesIO(data)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=records, chunk=st.integers(1, 40), indent=st.sampled_from([None, 0, 2]))
+def test_every_layout_reads_back_the_same_records_whatever_the_chunk_size(
+    values: list[dict[str, Any]], chunk: int, indent: int | None
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jsonstream, "CHUNK_CHARS", chunk)
+        array = read(json.dumps(values, indent=indent))
+        envelope = read(json.dumps({"data": values, "object": "list"}, indent=indent))
+        pages = read(json.dumps({"object": "list", "data": values}) + "\n" + json.dumps(values))
+    assert array == [(f"[{i}]", value) for i, value in enumerate(values)]
+    assert envelope == [(f"data[{i}]", value) for i, value in enumerate(values)]
+    assert [value for _, value in pages] == values + values
+
+
+def test_objects_that_are_not_envelopes_come_whole() -> None:
+    job = {"id": "ftjob-1", "data": [1, 2], "object": "fine_tuning.job"}
+    assert read(json.dumps(job) + " " + json.dumps({})) == [("1", job), ("2", {})]
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("[1, 2", JsonStructureError),
+        ('[{"a": tru', json.JSONDecodeError),
+        ('[{"a": 1} {"b": 2}]', JsonStructureError),
+        ("[NaN]", ValueError),
+        ("[" * 100_000 + "]" * 100_000, RecursionError),
+        (b'["\xff"]', UnicodeDecodeError),
+        ("42", JsonStructureError),
+        ('{"a" 1}', JsonStructureError),
+    ],
+)
+def test_bad_text_raises_without_eating_memory(text: str | bytes, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        read(text)

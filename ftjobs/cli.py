@@ -49,6 +49,23 @@ class ExportFormat(str, Enum):
 class _FtjobsGroup(TyperGroup):
     """Turns expected failures into one `Error:` line on stderr and a meaningful exit status."""
 
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        if not standalone_mode:
+            return super().main(*args, **kwargs)
+        try:
+            result = super().main(*args, **kwargs)
+        except Exception as error:
+            # Usage errors (typer's own: a bad option value, a missing argument) as one line,
+            # where typer would draw a panel. Recognised by their shape: typer vendors click.
+            if not (hasattr(error, "format_message") and hasattr(error, "exit_code")):
+                raise
+            context = getattr(error, "ctx", None)
+            hint = f" (see '{context.command_path} --help')" if context is not None else ""
+            typer.echo(f"Error: {error.format_message()}{hint}", err=True)
+            sys.exit(error.exit_code)
+        sys.exit(result if isinstance(result, int) else 0)
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -68,6 +85,8 @@ class _FtjobsGroup(TyperGroup):
 def _describe_failure(error: Exception) -> tuple[str, int] | None:
     if isinstance(error, FtjobsError):
         return str(error), error.exit_code
+    if isinstance(error, OverflowError):
+        return "a number is too large to store (SQLite keeps 64-bit integers)", 2
     if isinstance(error, UnicodeEncodeError):
         # Bytes that are not UTF-8 reach Python as lone surrogates, which SQLite cannot store.
         bad = error.object[error.start : error.end]

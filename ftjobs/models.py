@@ -86,8 +86,10 @@ def _auto_or_int(low: int, high: int) -> Callable[[Any], str | int]:
 def _auto_or_positive_number(value: Any) -> str | int | float:
     if value == "auto" and type(value) is str:
         return "auto"
-    if type(value) in (int, float) and math.isfinite(value) and value > 0:
-        return value  # type: ignore[no-any-return]
+    if type(value) is float and math.isfinite(value) and value > 0:
+        return value
+    if type(value) is int and 0 < value <= INT64_MAX:
+        return value
     raise PydanticCustomError(
         "auto_or_number",
         'must be "auto" or a number greater than 0, got {value}',

@@ -97,13 +97,3 @@ jobs = _with_unknown(
         },
     )
 )
-
-
-def normalised(job: dict[str, Any]) -> dict[str, Any]:
-    """What ftjobs may give back for job: the three "no error" forms come out as null."""
-    error = job.get("error")
-    fields = ("code", "message", "param")
-    no_error = isinstance(error, dict) and set(error) <= set(fields)
-    if no_error and all(error.get(key) is None for key in fields):
-        return {**job, "error": None}
-    return job

@@ -13,7 +13,7 @@ import pytest
 from conftest import Cli, describe, dump, error_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_import_export import make_job, write_jsonl
+from jobdata import make_job, write_jsonl
 
 SQL_FRAGMENTS = [
     "'; DROP TABLE jobs; --",

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import FIXTURES, Cli, connect, dump, error_line
-from strategies import normalised
-from test_import_export import assert_preserved
+from jobdata import assert_preserved, normalised
 
 from ftjobs import store as store_module
 from ftjobs.errors import StoreError

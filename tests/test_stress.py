@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TESTS, Cli, connect, dump, error_line
-from test_import_export import make_job, write_jsonl
+from jobdata import make_job, write_jsonl
 
 WORKER = TESTS / "stress_worker.py"
 

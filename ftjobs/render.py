@@ -47,16 +47,27 @@ def write_json(job: FineTuningJob, out: IO[str]) -> None:
     out.write("\n")
 
 
-def write_json_array(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
-    """Jobs as one JSON array, written as they come (no list held in memory)."""
+def _write_enclosed(jobs: Iterable[FineTuningJob], out: IO[str], opening: str, closing: str) -> int:
+    """Jobs one per line between opening and closing text, written as they come (no list held
+    in memory)."""
     count = 0
-    out.write("[")
+    out.write(opening)
     for job in jobs:
         out.write(",\n" if count else "\n")
         out.write(job.to_json())
         count += 1
-    out.write("\n]\n" if count else "]\n")
+    out.write(f"\n{closing}\n" if count else f"{closing}\n")
     return count
+
+
+def write_json_array(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
+    """Jobs as one JSON array."""
+    return _write_enclosed(jobs, out, "[", "]")
+
+
+def write_list_envelope(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
+    """Jobs as the API's list response, {"object": "list", "data": [...], "has_more": false}."""
+    return _write_enclosed(jobs, out, '{"object":"list","data":[', '],"has_more":false}')
 
 
 def write_json_lines(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
@@ -66,18 +77,6 @@ def write_json_lines(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
         out.write(job.to_json())
         out.write("\n")
         count += 1
-    return count
-
-
-def write_list_envelope(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
-    """Jobs as the API's list response, {"object": "list", "data": [...], "has_more": false}."""
-    count = 0
-    out.write('{"object":"list","data":[')
-    for job in jobs:
-        out.write(",\n" if count else "\n")
-        out.write(job.to_json())
-        count += 1
-    out.write('\n],"has_more":false}\n' if count else '],"has_more":false}\n')
     return count
 
 

@@ -16,7 +16,11 @@
 --     2.0 stays a real number.
 
 CREATE TABLE jobs (
-    id                   TEXT PRIMARY KEY NOT NULL CHECK (length(id) > 0),
+    -- The rows of the other tables point at this small integer rather than at id: new jobs get
+    -- ascending keys, so their rows are appended to those tables' B-trees instead of landing
+    -- at random places in them (random ids made million-job imports page-cache bound).
+    job_key              INTEGER PRIMARY KEY,
+    id                   TEXT NOT NULL UNIQUE CHECK (length(id) > 0),
     object               TEXT NOT NULL DEFAULT 'fine_tuning.job'
                          CHECK (object = 'fine_tuning.job'),
     model                TEXT NOT NULL,
@@ -49,7 +53,7 @@ CREATE INDEX jobs_by_finished_at ON jobs (finished_at, id);
 
 -- The seed's FineTuningJobError: at most one per job; a job without a row has "error": null.
 CREATE TABLE job_errors (
-    job_id     TEXT PRIMARY KEY NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    job_key    INTEGER PRIMARY KEY REFERENCES jobs (job_key) ON DELETE CASCADE,
     code       TEXT,
     message    TEXT,
     param      TEXT,
@@ -59,7 +63,7 @@ CREATE TABLE job_errors (
 -- The seed's FineTuningJobHyperparameters: at most one per job; none means "hyperparameters": null
 -- (DPO and reinforcement jobs keep theirs under method).
 CREATE TABLE job_hyperparameters (
-    job_id                   TEXT PRIMARY KEY NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    job_key                  INTEGER PRIMARY KEY REFERENCES jobs (job_key) ON DELETE CASCADE,
     n_epochs                 CHECK (n_epochs IS NULL OR n_epochs = 'auto' OR (
                                  typeof(n_epochs) = 'integer' AND n_epochs BETWEEN 1 AND 50)),
     batch_size               CHECK (batch_size IS NULL OR batch_size = 'auto' OR (
@@ -74,13 +78,13 @@ CREATE TABLE job_hyperparameters (
 
 -- The seed's FineTuningJobResultFiles: a job's result file ids, in order.
 CREATE TABLE job_result_files (
-    job_id   TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    job_key  INTEGER NOT NULL REFERENCES jobs (job_key) ON DELETE CASCADE,
     position INTEGER NOT NULL CHECK (position >= 0),
     file_id  TEXT NOT NULL,
-    -- (job_id, position) keeps key columns first: SQLite 3.40's integrity_check misreads a
+    -- (job_key, position) keeps key columns first: SQLite 3.40's integrity_check misreads a
     -- WITHOUT ROWID table whose key skips a column.
-    PRIMARY KEY (job_id, position),
-    UNIQUE (job_id, file_id)
+    PRIMARY KEY (job_key, position),
+    UNIQUE (job_key, file_id)
 ) WITHOUT ROWID;
 
 -- The seed's FineTuningJobIntegrationsInner. One row per distinct integration setting, shared by
@@ -105,10 +109,10 @@ CREATE TABLE integrations (
 -- The seed's FineTuningJobFineTuningJobIntegrationsInner: which job uses which integration, in
 -- order.
 CREATE TABLE job_integrations (
-    job_id         TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    job_key        INTEGER NOT NULL REFERENCES jobs (job_key) ON DELETE CASCADE,
     position       INTEGER NOT NULL CHECK (position >= 0),
     integration_id INTEGER NOT NULL REFERENCES integrations (id),
-    PRIMARY KEY (job_id, position)
+    PRIMARY KEY (job_key, position)
 ) WITHOUT ROWID;
 
 CREATE INDEX job_integrations_by_integration ON job_integrations (integration_id);

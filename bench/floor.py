@@ -51,28 +51,29 @@ WANDB_KNOWN = frozenset(WANDB_FIELDS)
 
 # The same statements as ftjobs.store, so SQLite does the same work.
 JOB_COLUMNS = (
-    "id", "object", "model", "created_at", "finished_at", "fine_tuned_model", "organization_id",
-    "status", "validation_file", "training_file", "trained_tokens", "seed", "estimated_finish",
+    "job_key", "id", "object", "model", "created_at", "finished_at", "fine_tuned_model",
+    "organization_id", "status", "validation_file", "training_file", "trained_tokens", "seed",
+    "estimated_finish",
     "integrations_is_null", "method_json", "metadata_json", "extra_json", "absent_fields",
 )  # fmt: skip
 INSERT_JOB = (
     f"INSERT INTO jobs ({', '.join(JOB_COLUMNS)}) VALUES ({', '.join('?' * len(JOB_COLUMNS))})"  # noqa: S608
 )
 INSERT_ERROR = (
-    "INSERT INTO job_errors (job_id, code, message, param, extra_json) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO job_errors (job_key, code, message, param, extra_json) VALUES (?, ?, ?, ?, ?)"
 )
 INSERT_HYPERPARAMETERS = (
-    "INSERT INTO job_hyperparameters (job_id, n_epochs, batch_size, learning_rate_multiplier,"
+    "INSERT INTO job_hyperparameters (job_key, n_epochs, batch_size, learning_rate_multiplier,"
     " extra_json, absent_fields) VALUES (?, ?, ?, ?, ?, ?)"
 )
-INSERT_RESULT_FILE = "INSERT INTO job_result_files (job_id, position, file_id) VALUES (?, ?, ?)"
+INSERT_RESULT_FILE = "INSERT INTO job_result_files (job_key, position, file_id) VALUES (?, ?, ?)"
 INSERT_INTEGRATION = (
     "INSERT INTO integrations (fingerprint, type, wandb_project, wandb_name, wandb_entity,"
     " wandb_tags_json, wandb_extra_json, wandb_is_null, extra_json, absent_fields)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING"
 )
 LINK_INTEGRATION = (
-    "INSERT INTO job_integrations (job_id, position, integration_id)"
+    "INSERT INTO job_integrations (job_key, position, integration_id)"
     " VALUES (?, ?, (SELECT id FROM integrations WHERE fingerprint = ?))"
 )
 
@@ -95,7 +96,7 @@ def new_rows() -> Rows:
     return Rows([], [], [], [], [], [])
 
 
-def job_row(job: dict[str, Any]) -> tuple[Any, ...]:
+def job_row(job: dict[str, Any], key: int) -> tuple[Any, ...]:
     """The jobs row: scalars as they are, nested objects as JSON text, the rest bookkeeping."""
     get = job.get
     absent = [name for name in JOB_FIELDS if name not in job]
@@ -104,7 +105,7 @@ def job_row(job: dict[str, Any]) -> tuple[Any, ...]:
         extra = dumps({key: value for key, value in job.items() if key not in JOB_KNOWN})
     metadata = get("metadata")
     return (
-        job["id"], get("object", "fine_tuning.job"), job["model"], job["created_at"],
+        key, job["id"], get("object", "fine_tuning.job"), job["model"], job["created_at"],
         get("finished_at"), get("fine_tuned_model"), get("organization_id"), job["status"],
         get("validation_file"), get("training_file"), get("trained_tokens"), get("seed"),
         get("estimated_finish"), 1 if get("integrations") is None else 0,
@@ -133,10 +134,12 @@ def integration_columns(integration: dict[str, Any]) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def add_job(rows: Rows, job: dict[str, Any], fingerprints: dict[tuple[Any, ...], str]) -> None:
-    """Append one job's rows to the batch; fingerprints memoizes them, as ftjobs does."""
-    job_id = job["id"]
-    rows.jobs.append(job_row(job))
+def add_job(
+    rows: Rows, job: dict[str, Any], key: int, fingerprints: dict[tuple[Any, ...], str]
+) -> None:
+    """Append one job's rows to the batch, under its job_key (ascending from 1 in a new
+    database, as ftjobs assigns them); fingerprints memoizes them, as ftjobs does."""
+    rows.jobs.append(job_row(job, key))
     error = job.get("error")
     # {} and all-null mean "no error": ftjobs stores no row for them.
     if error and (
@@ -147,7 +150,7 @@ def add_job(rows: Rows, job: dict[str, Any], fingerprints: dict[tuple[Any, ...],
     ):
         error_extra = {k: v for k, v in error.items() if k not in ERROR_KNOWN}
         rows.errors.append(
-            (job_id, error.get("code"), error.get("message"), error.get("param"),
+            (key, error.get("code"), error.get("message"), error.get("param"),
              dumps(error_extra) if error_extra else None)
         )  # fmt: skip
     hp = job.get("hyperparameters")
@@ -157,14 +160,12 @@ def add_job(rows: Rows, job: dict[str, Any], fingerprints: dict[tuple[Any, ...],
         if len(hp) + len(hp_absent) != len(HP_FIELDS):
             hp_extra = dumps({k: v for k, v in hp.items() if k not in HP_KNOWN})
         rows.hyperparameters.append(
-            (job_id, hp.get("n_epochs"), hp.get("batch_size"), hp.get("learning_rate_multiplier"),
+            (key, hp.get("n_epochs"), hp.get("batch_size"), hp.get("learning_rate_multiplier"),
              hp_extra, ",".join(hp_absent) or None)
         )  # fmt: skip
     files = job.get("result_files")
     if files:
-        rows.result_files.extend(
-            (job_id, position, file_id) for position, file_id in enumerate(files)
-        )
+        rows.result_files.extend((key, position, file_id) for position, file_id in enumerate(files))
     integrations = job.get("integrations")
     if integrations:
         for position, integration in enumerate(integrations):
@@ -173,7 +174,7 @@ def add_job(rows: Rows, job: dict[str, Any], fingerprints: dict[tuple[Any, ...],
             if fingerprint is None:
                 fingerprint = fingerprints[columns] = dumps(columns)
             rows.integrations.append((fingerprint, *columns))
-            rows.links.append((job_id, position, fingerprint))
+            rows.links.append((key, position, fingerprint))
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -223,8 +224,8 @@ def load(
     try:
         rows = new_rows()
         for job in jobs:
-            add_job(rows, job, fingerprints)
             count += 1
+            add_job(rows, job, count, fingerprints)
             if len(rows.jobs) == batch:
                 write_batch(conn, rows)
                 rows = new_rows()
@@ -251,10 +252,10 @@ def verify_rows(path: Path, limit: int) -> int:
         mismatches += 1
         print(f"page cache: floor {CACHE_KIB} KiB, ftjobs import {theirs_cache} KiB")
     checked = 0
-    for job in islice(read_jsonl(path), limit):
+    for key, job in enumerate(islice(read_jsonl(path), limit), 1):
         ours = new_rows()
-        add_job(ours, job, {})
-        theirs = _rows_for(FineTuningJob.model_validate(job), {})
+        add_job(ours, job, key, {})
+        theirs = _rows_for(FineTuningJob.model_validate(job), key, {})
         expected = Rows(
             [theirs.job],
             [theirs.error] if theirs.error else [],

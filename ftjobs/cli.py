@@ -564,7 +564,7 @@ def import_jobs(
     (see --skip-invalid). Problems and a summary go to stderr.
     """
     from ftjobs import render
-    from ftjobs.importing import JobReader, input_size
+    from ftjobs.importing import JobReader, fewer_collections, input_size
 
     paths = list(files or [])
     if not paths:
@@ -573,7 +573,10 @@ def import_jobs(
         paths = ["-"]
     show_progress = not quiet and sys.stderr.isatty()
     started = time.perf_counter()
-    with render.import_progress(input_size(paths) if show_progress else None) as on_progress:
+    with (
+        render.import_progress(input_size(paths) if show_progress else None) as on_progress,
+        fewer_collections(),
+    ):
         reader = JobReader(
             paths,
             input_format=input_format.value if input_format else None,

@@ -13,6 +13,7 @@ the side, each pointing at its source, line or record index, and job id.
 from __future__ import annotations
 
 import contextlib
+import gc
 import gzip
 import io
 import json
@@ -234,6 +235,23 @@ class JobReader:
         assert self.on_progress is not None
         with contextlib.suppress(OSError):
             self.on_progress(raw.tell())
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the garbage collector's youngest generation 50 times less often meanwhile.
+
+    An import holds a batch of a few thousand job models, each several objects, all tracked by
+    the collector, and allocates fast: at the default threshold the collections that walk them
+    took about as long as validating the jobs did. The jobs hold no reference cycles, so
+    collecting less often frees the same memory, later.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(thresholds[0] * 50, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def _decompressed(raw: IO[bytes]) -> io.BufferedReader[Any]:

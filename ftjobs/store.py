@@ -22,15 +22,9 @@ from pydantic_core import from_json
 
 from ftjobs.constants import SortField
 from ftjobs.errors import JobExists, JobNotFound, StoreError
+from ftjobs.migrations import MIGRATIONS
 from ftjobs.models import KNOWN_FINITE, FineTuningJob, Integration, json_text
 
-# How to bring an older database up to date: MIGRATIONS[n] takes a database from schema version
-# n - 1 to n. schema.sql always creates the newest version directly; a test checks that a
-# version 1 database migrated step by step ends up with the same schema.
-MIGRATIONS: dict[int, tuple[str, ...]] = {
-    # `list --sort finished_at` read every row to sort them.
-    2: ("CREATE INDEX jobs_by_finished_at ON jobs (finished_at, id)",),
-}
 SCHEMA_VERSION = max(MIGRATIONS)
 DEFAULT_BUSY_TIMEOUT = 30.0
 
@@ -47,28 +41,29 @@ SORT_COLUMNS: dict[SortField, str] = {
 NULLABLE_SORT_FIELDS = frozenset({"finished_at", "trained_tokens"})
 
 _JOB_COLUMNS = (
-    "id", "object", "model", "created_at", "finished_at", "fine_tuned_model", "organization_id",
-    "status", "validation_file", "training_file", "trained_tokens", "seed", "estimated_finish",
-    "integrations_is_null", "method_json", "metadata_json", "extra_json", "absent_fields",
+    "job_key", "id", "object", "model", "created_at", "finished_at", "fine_tuned_model",
+    "organization_id", "status", "validation_file", "training_file", "trained_tokens", "seed",
+    "estimated_finish", "integrations_is_null", "method_json", "metadata_json", "extra_json",
+    "absent_fields",
 )  # fmt: skip
 _INSERT_JOB = (
     f"INSERT INTO jobs ({', '.join(_JOB_COLUMNS)}) VALUES ({', '.join('?' * len(_JOB_COLUMNS))})"  # noqa: S608
 )
 _INSERT_ERROR = (
-    "INSERT INTO job_errors (job_id, code, message, param, extra_json) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO job_errors (job_key, code, message, param, extra_json) VALUES (?, ?, ?, ?, ?)"
 )
 _INSERT_HYPERPARAMETERS = (
-    "INSERT INTO job_hyperparameters (job_id, n_epochs, batch_size, learning_rate_multiplier,"
+    "INSERT INTO job_hyperparameters (job_key, n_epochs, batch_size, learning_rate_multiplier,"
     " extra_json, absent_fields) VALUES (?, ?, ?, ?, ?, ?)"
 )
-_INSERT_RESULT_FILE = "INSERT INTO job_result_files (job_id, position, file_id) VALUES (?, ?, ?)"
+_INSERT_RESULT_FILE = "INSERT INTO job_result_files (job_key, position, file_id) VALUES (?, ?, ?)"
 _INSERT_INTEGRATION = (
     "INSERT INTO integrations (fingerprint, type, wandb_project, wandb_name, wandb_entity,"
     " wandb_tags_json, wandb_extra_json, wandb_is_null, extra_json, absent_fields)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING"
 )
 _LINK_INTEGRATION = (
-    "INSERT INTO job_integrations (job_id, position, integration_id)"
+    "INSERT INTO job_integrations (job_key, position, integration_id)"
     " VALUES (?, ?, (SELECT id FROM integrations WHERE fingerprint = ?))"
 )
 
@@ -76,23 +71,23 @@ _LINK_INTEGRATION = (
 # through a small cache because many jobs share the same few settings.
 _SELECT_JOBS = """
 SELECT jobs.*,
-    job_errors.job_id IS NOT NULL AS has_error,
+    job_errors.job_key IS NOT NULL AS has_error,
     job_errors.code AS error_code, job_errors.message AS error_message,
     job_errors.param AS error_param, job_errors.extra_json AS error_extra_json,
-    job_hyperparameters.job_id IS NOT NULL AS has_hyperparameters,
+    job_hyperparameters.job_key IS NOT NULL AS has_hyperparameters,
     job_hyperparameters.n_epochs, job_hyperparameters.batch_size,
     job_hyperparameters.learning_rate_multiplier,
     job_hyperparameters.extra_json AS hyperparameters_extra_json,
     job_hyperparameters.absent_fields AS hyperparameters_absent_fields,
     (SELECT json_group_array(file_id) FROM (
         SELECT file_id FROM job_result_files
-        WHERE job_result_files.job_id = jobs.id ORDER BY position)) AS result_files_json,
+        WHERE job_result_files.job_key = jobs.job_key ORDER BY position)) AS result_files_json,
     (SELECT json_group_array(integration_id) FROM (
         SELECT integration_id FROM job_integrations
-        WHERE job_integrations.job_id = jobs.id ORDER BY position)) AS integration_ids_json
+        WHERE job_integrations.job_key = jobs.job_key ORDER BY position)) AS integration_ids_json
 FROM jobs
-LEFT JOIN job_errors ON job_errors.job_id = jobs.id
-LEFT JOIN job_hyperparameters ON job_hyperparameters.job_id = jobs.id
+LEFT JOIN job_errors ON job_errors.job_key = jobs.job_key
+LEFT JOIN job_hyperparameters ON job_hyperparameters.job_key = jobs.job_key
 """
 
 
@@ -144,9 +139,9 @@ class _JobRows:
     job: tuple[Any, ...]
     error: tuple[Any, ...] | None
     hyperparameters: tuple[Any, ...] | None
-    result_files: list[tuple[str, int, str]]
+    result_files: list[tuple[int, int, str]]
     integrations: list[tuple[Any, ...]] = field(default_factory=list)
-    integration_links: list[tuple[str, int, str]] = field(default_factory=list)
+    integration_links: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 def schema_sql() -> str:
@@ -164,7 +159,8 @@ def _schema_statements(script: str) -> Iterator[str]:
     for line in script.splitlines(keepends=True):
         pending += line
         if sqlite3.complete_statement(pending):
-            yield pending.strip()
+            if pending.strip(" \t\r\n;"):
+                yield pending.strip()
             pending = ""
 
 
@@ -176,13 +172,13 @@ def _absent_text(names: list[str]) -> str | None:
     return ",".join(names) or None
 
 
-def _rows_for(job: FineTuningJob, fingerprints: dict[tuple[Any, ...], str]) -> _JobRows:
-    """Split a job into table rows. fingerprints memoizes integration fingerprints: the same
-    few integration settings recur across many jobs."""
+def _rows_for(job: FineTuningJob, key: int, fingerprints: dict[tuple[Any, ...], str]) -> _JobRows:
+    """Split a job into table rows, the job's own under key. fingerprints memoizes integration
+    fingerprints: the same few integration settings recur across many jobs."""
     absent = job.absent_fields()
     method_json, metadata_json, extra_json = job.free_form_json()
     job_row = (
-        job.id, job.object, job.model, job.created_at, job.finished_at, job.fine_tuned_model,
+        key, job.id, job.object, job.model, job.created_at, job.finished_at, job.fine_tuned_model,
         job.organization_id, job.status, job.validation_file, job.training_file,
         job.trained_tokens, job.seed, job.estimated_finish,
         1 if job.integrations is None else 0,
@@ -190,16 +186,14 @@ def _rows_for(job: FineTuningJob, fingerprints: dict[tuple[Any, ...], str]) -> _
     )  # fmt: skip
     error = job.error
     error_row = (
-        None
-        if error is None
-        else (job.id, error.code, error.message, error.param, error.extra_json())
+        None if error is None else (key, error.code, error.message, error.param, error.extra_json())
     )
     hp = job.hyperparameters
     hyperparameters_row = (
         None
         if hp is None
         else (
-            job.id,
+            key,
             hp.n_epochs,
             hp.batch_size,
             hp.learning_rate_multiplier,
@@ -212,7 +206,7 @@ def _rows_for(job: FineTuningJob, fingerprints: dict[tuple[Any, ...], str]) -> _
         error=error_row,
         hyperparameters=hyperparameters_row,
         result_files=[
-            (job.id, position, file_id) for position, file_id in enumerate(job.result_files)
+            (key, position, file_id) for position, file_id in enumerate(job.result_files)
         ],
     )
     for position, integration in enumerate(job.integrations or ()):
@@ -221,7 +215,7 @@ def _rows_for(job: FineTuningJob, fingerprints: dict[tuple[Any, ...], str]) -> _
         if fingerprint is None:
             fingerprint = fingerprints[columns] = json_text(columns)
         rows.integrations.append((fingerprint, *columns))
-        rows.integration_links.append((job.id, position, fingerprint))
+        rows.integration_links.append((key, position, fingerprint))
     return rows
 
 
@@ -353,20 +347,29 @@ class Store:
         conn.execute("PRAGMA synchronous = NORMAL")
 
     def _migrate(self) -> None:
-        """Apply every pending migration in one transaction: all of them, or none."""
+        """Apply every pending migration in one transaction: all of them, or none. Foreign keys
+        are off meanwhile (migrations rebuild tables) and checked before the commit."""
         conn = self.db.conn
-        with self._transaction():
-            version = self._schema_version()  # another process may have migrated meanwhile
-            try:
-                for target in range(version + 1, SCHEMA_VERSION + 1):
-                    for statement in MIGRATIONS[target]:
-                        conn.execute(statement)
-                    conn.execute(f"PRAGMA user_version = {int(target)}")
-            except sqlite3.Error as error:
-                raise StoreError(
-                    f"cannot upgrade database {self.path} from schema version {version} to"
-                    f" {SCHEMA_VERSION} ({error}); it was left as it was"
-                ) from None
+        conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: before it
+        try:
+            with self._transaction():
+                version = self._schema_version()  # another process may have migrated meanwhile
+                try:
+                    for target in range(version + 1, SCHEMA_VERSION + 1):
+                        for script in MIGRATIONS[target]:
+                            for statement in _schema_statements(script + ";"):
+                                conn.execute(statement)
+                        conn.execute(f"PRAGMA user_version = {int(target)}")
+                    broken = conn.execute("PRAGMA foreign_key_check").fetchone()
+                    if broken:
+                        raise sqlite3.IntegrityError(f"a row of {broken[0]} lost its parent")
+                except sqlite3.Error as error:
+                    raise StoreError(
+                        f"cannot upgrade database {self.path} from schema version {version} to"
+                        f" {SCHEMA_VERSION} ({error}); it was left as it was"
+                    ) from None
+        finally:
+            conn.execute("PRAGMA foreign_keys = ON")
 
     def _schema_version(self) -> int:
         return int(self.db.conn.execute("PRAGMA user_version").fetchone()[0])
@@ -491,7 +494,7 @@ class Store:
         with self._transaction() as conn:
             if self._exists(conn, job.id):
                 raise JobExists(job.id)
-            self._insert(conn, [_rows_for(job, {})])
+            self._insert(conn, [job], {})
         return self.get(job.id)
 
     def modify(
@@ -506,7 +509,7 @@ class Store:
                 raise ValueError("a change must not alter the job's id")
             if changed.to_json() != current.to_json():
                 self._delete(conn, [job_id])
-                self._insert(conn, [_rows_for(changed, {})])
+                self._insert(conn, [changed], {})
         return self.get(job_id)
 
     def delete(self, job_ids: Sequence[str]) -> int:
@@ -555,6 +558,7 @@ class Store:
         counts: ImportCounts,
         fingerprints: dict[tuple[Any, ...], str],
     ) -> None:
+        """Write one batch (no id twice in it): new jobs inserted, stored ones per on_conflict."""
         ids_json = json_text([job.id for job in batch])
         existing = {
             row[0]
@@ -580,10 +584,10 @@ class Store:
                 counts.unchanged += len(existing) - len(changed)
                 counts.updated += len(changed)
                 self._delete(conn, [job.id for job in changed])
-                self._insert(conn, (_rows_for(job, fingerprints) for job in changed))
+                self._insert(conn, changed, fingerprints)
         new = [job for job in batch if job.id not in existing] if existing else batch
         counts.inserted += len(new)
-        self._insert(conn, (_rows_for(job, fingerprints) for job in new))
+        self._insert(conn, new, fingerprints)
 
     @staticmethod
     def _exists(conn: sqlite3.Connection, job_id: str) -> bool:
@@ -597,9 +601,16 @@ class Store:
         return deleted
 
     @staticmethod
-    def _insert(conn: sqlite3.Connection, batch: Iterable[_JobRows]) -> None:
+    def _insert(
+        conn: sqlite3.Connection,
+        batch: Sequence[FineTuningJob],
+        fingerprints: dict[tuple[Any, ...], str],
+    ) -> None:
+        """Write new jobs. Keys continue from the largest in use: we hold the write lock."""
+        first_key = conn.execute("SELECT coalesce(max(job_key), 0) + 1 FROM jobs").fetchone()[0]
         jobs, errors, hyperparameters, files, integrations, links = [], [], [], [], [], []
-        for rows in batch:
+        for key, job in enumerate(batch, first_key):
+            rows = _rows_for(job, key, fingerprints)
             jobs.append(rows.job)
             if rows.error:
                 errors.append(rows.error)

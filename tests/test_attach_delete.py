@@ -25,7 +25,9 @@ def test_attaching_a_file_the_job_has_is_a_no_op(cli: Cli) -> None:
     assert cli.show(job_id)["result_files"] == ["file-1", "file-2", "file-3"]
     with connect(cli.db) as conn:
         rows = conn.execute(
-            "SELECT file_id FROM job_result_files WHERE job_id = ? ORDER BY position", [job_id]
+            "SELECT file_id FROM job_result_files JOIN jobs USING (job_key)"
+            " WHERE jobs.id = ? ORDER BY position",
+            [job_id],
         ).fetchall()
     assert rows == [("file-1",), ("file-2",), ("file-3",)]
 
@@ -93,7 +95,10 @@ def test_delete_keeps_other_jobs(cli: Cli) -> None:
     assert cli.show(kept) == kept_before
     with connect(cli.db) as conn:
         for table in JOB_TABLES[1:]:
-            ids = {row[0] for row in conn.execute(f"SELECT job_id FROM {table}")}
+            ids = {
+                row[0]
+                for row in conn.execute(f"SELECT jobs.id FROM {table} JOIN jobs USING (job_key)")
+            }
             assert ids == {kept}, table
         assert conn.execute("SELECT wandb_project FROM integrations").fetchall() == [("project-2",)]
 
@@ -138,7 +143,8 @@ def test_shared_integration_survives_deleting_one_of_its_jobs(cli: Cli) -> None:
 
     with connect(cli.db) as conn:
         assert conn.execute("SELECT wandb_project FROM integrations").fetchall() == [("shared",)]
-        assert conn.execute("SELECT job_id FROM job_integrations").fetchall() == [(second,)]
+        linked = "SELECT jobs.id FROM job_integrations JOIN jobs USING (job_key)"
+        assert conn.execute(linked).fetchall() == [(second,)]
     assert cli.show(second) == second_before
 
     cli.ok("delete", second, "--yes")

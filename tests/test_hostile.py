@@ -118,7 +118,7 @@ def test_update_takes_valid_values_and_refuses_the_rest_without_a_trace(
 @given(files=st.lists(NASTY_TEXT, min_size=1, max_size=4))
 def test_attach_stores_any_file_ids_exactly(cli: Cli, files: list[str]) -> None:
     job_id = cli.add()
-    cli.ok("attach", job_id, *files)
+    cli.ok("attach", job_id, "--", *files)  # "--": an id may start with "-"
     assert cli.show(job_id)["result_files"] == list(dict.fromkeys(files))
 
 

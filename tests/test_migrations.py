@@ -26,13 +26,39 @@ def v1_database(path: Path) -> Path:
     return path
 
 
-def schema_of(db: Path) -> list[tuple[Any, ...]]:
+def schema_of(db: Path) -> dict[str, Any]:
+    """Tables, columns, keys, indexes and triggers: what the schema is, whatever its SQL text
+    looks like (a migration may word a CREATE differently from schema.sql)."""
     with connect(db) as conn:
-        return sorted(
-            conn.execute(
-                "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
-            )
-        )
+        names = conn.execute(
+            "SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        shape: dict[str, Any] = {"objects": sorted(names)}
+        for kind, name, _ in names:
+            if kind == "table":
+                shape[name] = (
+                    conn.execute(f"PRAGMA table_xinfo({name})").fetchall(),
+                    conn.execute(f"PRAGMA foreign_key_list({name})").fetchall(),
+                    sorted(
+                        (
+                            index[1],
+                            index[2],
+                            conn.execute(f"PRAGMA index_xinfo({index[1]})").fetchall(),
+                        )
+                        for index in conn.execute(f"PRAGMA index_list({name})").fetchall()
+                        if not index[1].startswith("sqlite_autoindex")
+                    ),
+                    sorted(
+                        (
+                            index[2],
+                            index[3],
+                            conn.execute(f"PRAGMA index_xinfo({index[1]})").fetchall(),
+                        )
+                        for index in conn.execute(f"PRAGMA index_list({name})").fetchall()
+                        if index[1].startswith("sqlite_autoindex")
+                    ),
+                )
+        return shape
 
 
 def user_version(db: Path) -> int:

@@ -1,0 +1,140 @@
+"""How an older database is brought up to date, one schema version at a time.
+
+MIGRATIONS[n] takes a database from schema version n - 1 to n: SQL scripts, run in order (a
+script may hold several statements). Each is frozen once released:
+schema.sql always creates the newest version directly, and a test checks that a version 1
+database migrated step by step ends with the same tables, columns, keys and indexes. The store
+runs every pending step in one transaction with foreign key enforcement off (tables are rebuilt)
+and checks the foreign keys before it commits.
+"""
+
+from __future__ import annotations
+
+# Version 2: child tables point at jobs by a small ascending integer (job_key) instead of the
+# job's text id, so a large import appends to their B-trees instead of writing all over them;
+# and an index for `list --sort finished_at`. The version 1 tables are renamed aside, the
+# version 2 ones created, the rows copied (a job's rowid becomes its job_key), the old dropped.
+_V2_NEW_TABLES = """
+CREATE TABLE jobs (
+    job_key              INTEGER PRIMARY KEY,
+    id                   TEXT NOT NULL UNIQUE CHECK (length(id) > 0),
+    object               TEXT NOT NULL DEFAULT 'fine_tuning.job'
+                         CHECK (object = 'fine_tuning.job'),
+    model                TEXT NOT NULL,
+    created_at           INTEGER NOT NULL CHECK (created_at >= 0),
+    finished_at          INTEGER CHECK (finished_at >= 0),
+    fine_tuned_model     TEXT,
+    organization_id      TEXT,
+    status               TEXT NOT NULL CHECK (status IN (
+                             'validating_files', 'queued', 'running',
+                             'succeeded', 'failed', 'cancelled', 'paused')),
+    validation_file      TEXT,
+    training_file        TEXT,
+    trained_tokens       INTEGER CHECK (trained_tokens >= 0),
+    seed                 INTEGER,
+    estimated_finish     INTEGER CHECK (estimated_finish >= 0),
+    integrations_is_null INTEGER NOT NULL DEFAULT 0 CHECK (integrations_is_null IN (0, 1)),
+    method_json          TEXT CHECK (method_json IS NULL OR json_valid(method_json)),
+    metadata_json        TEXT CHECK (metadata_json IS NULL OR json_valid(metadata_json)),
+    extra_json           TEXT CHECK (extra_json IS NULL OR json_valid(extra_json)),
+    absent_fields        TEXT
+);
+
+CREATE INDEX jobs_by_created_at ON jobs (created_at, id);
+
+CREATE INDEX jobs_by_status ON jobs (status, created_at, id);
+
+CREATE INDEX jobs_by_model ON jobs (model, created_at, id);
+
+CREATE INDEX jobs_by_finished_at ON jobs (finished_at, id);
+
+CREATE TABLE job_errors (
+    job_key    INTEGER PRIMARY KEY REFERENCES jobs (job_key) ON DELETE CASCADE,
+    code       TEXT,
+    message    TEXT,
+    param      TEXT,
+    extra_json TEXT CHECK (extra_json IS NULL OR json_valid(extra_json))
+);
+
+CREATE TABLE job_hyperparameters (
+    job_key                  INTEGER PRIMARY KEY REFERENCES jobs (job_key) ON DELETE CASCADE,
+    n_epochs                 CHECK (n_epochs IS NULL OR n_epochs = 'auto' OR (
+                                 typeof(n_epochs) = 'integer' AND n_epochs BETWEEN 1 AND 50)),
+    batch_size               CHECK (batch_size IS NULL OR batch_size = 'auto' OR (
+                                 typeof(batch_size) = 'integer' AND batch_size BETWEEN 1 AND 256)),
+    learning_rate_multiplier CHECK (learning_rate_multiplier IS NULL
+                                 OR learning_rate_multiplier = 'auto' OR (
+                                 typeof(learning_rate_multiplier) IN ('integer', 'real')
+                                 AND learning_rate_multiplier > 0)),
+    extra_json               TEXT CHECK (extra_json IS NULL OR json_valid(extra_json)),
+    absent_fields            TEXT
+);
+
+CREATE TABLE job_result_files (
+    job_key  INTEGER NOT NULL REFERENCES jobs (job_key) ON DELETE CASCADE,
+    position INTEGER NOT NULL CHECK (position >= 0),
+    file_id  TEXT NOT NULL,
+    PRIMARY KEY (job_key, position),
+    UNIQUE (job_key, file_id)
+) WITHOUT ROWID;
+
+CREATE TABLE job_integrations (
+    job_key        INTEGER NOT NULL REFERENCES jobs (job_key) ON DELETE CASCADE,
+    position       INTEGER NOT NULL CHECK (position >= 0),
+    integration_id INTEGER NOT NULL REFERENCES integrations (id),
+    PRIMARY KEY (job_key, position)
+) WITHOUT ROWID;
+
+CREATE INDEX job_integrations_by_integration ON job_integrations (integration_id);
+
+CREATE TRIGGER integrations_drop_unused AFTER DELETE ON job_integrations
+WHEN NOT EXISTS (SELECT 1 FROM job_integrations WHERE integration_id = OLD.integration_id)
+BEGIN
+    DELETE FROM integrations WHERE id = OLD.integration_id;
+END;
+"""
+
+_V2_STEPS = (
+    # Out of the way: old indexes and the trigger keep their names across a table rename.
+    "DROP TRIGGER integrations_drop_unused",
+    "DROP INDEX jobs_by_created_at",
+    "DROP INDEX jobs_by_status",
+    "DROP INDEX jobs_by_model",
+    "DROP INDEX job_integrations_by_integration",
+    "ALTER TABLE jobs RENAME TO v1_jobs",
+    "ALTER TABLE job_errors RENAME TO v1_job_errors",
+    "ALTER TABLE job_hyperparameters RENAME TO v1_job_hyperparameters",
+    "ALTER TABLE job_result_files RENAME TO v1_job_result_files",
+    "ALTER TABLE job_integrations RENAME TO v1_job_integrations",
+    _V2_NEW_TABLES,
+    """INSERT INTO jobs (job_key, id, object, model, created_at, finished_at, fine_tuned_model,
+    organization_id, status, validation_file, training_file, trained_tokens, seed, estimated_finish,
+    integrations_is_null, method_json, metadata_json, extra_json, absent_fields)
+    SELECT rowid, id, object, model, created_at, finished_at, fine_tuned_model,
+    organization_id, status, validation_file, training_file, trained_tokens, seed, estimated_finish,
+    integrations_is_null, method_json, metadata_json, extra_json, absent_fields
+    FROM v1_jobs""",
+    """INSERT INTO job_errors (job_key, code, message, param, extra_json)
+    SELECT v1_jobs.rowid, code, message, param, old.extra_json
+    FROM v1_job_errors AS old JOIN v1_jobs ON v1_jobs.id = old.job_id""",
+    """INSERT INTO job_hyperparameters (job_key, n_epochs, batch_size, learning_rate_multiplier,
+        extra_json, absent_fields)
+    SELECT v1_jobs.rowid, n_epochs, batch_size, learning_rate_multiplier, old.extra_json,
+        old.absent_fields
+    FROM v1_job_hyperparameters AS old JOIN v1_jobs ON v1_jobs.id = old.job_id""",
+    """INSERT INTO job_result_files (job_key, position, file_id)
+    SELECT v1_jobs.rowid, position, file_id
+    FROM v1_job_result_files AS old JOIN v1_jobs ON v1_jobs.id = old.job_id""",
+    """INSERT INTO job_integrations (job_key, position, integration_id)
+    SELECT v1_jobs.rowid, position, integration_id
+    FROM v1_job_integrations AS old JOIN v1_jobs ON v1_jobs.id = old.job_id""",
+    "DROP TABLE v1_job_integrations",
+    "DROP TABLE v1_job_result_files",
+    "DROP TABLE v1_job_hyperparameters",
+    "DROP TABLE v1_job_errors",
+    "DROP TABLE v1_jobs",
+)
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: _V2_STEPS,
+}

@@ -626,16 +626,21 @@ def export(
     since: SinceFilter = None,
     until: UntilFilter = None,
 ) -> None:
-    """Write jobs as JSON, newest first: JSON Lines, an array, or the API's list response.
+    """Write jobs as JSON: JSON Lines, an array, or the API's list response.
 
-    Every job, or those the filters pick. Streams, so a store of any size exports in flat memory;
-    `ftjobs import` reads every format back.
+    Every job, or those the filters pick, in the order they were recorded (for newest first, use
+    `list --all --json`). Streams, so a store of any size exports in flat memory; `ftjobs import`
+    reads every format back, and exporting that store again gives the same bytes.
     """
     from ftjobs import render
     from ftjobs.store import JobFilter
 
     query = JobFilter(
-        statuses=tuple(s.value for s in status or ()), model=model, since=since, until=until
+        statuses=tuple(s.value for s in status or ()),
+        model=model,
+        since=since,
+        until=until,
+        sort=None,  # the order recorded: a straight read of the file, and a stable round trip
     )
     with open_store(ctx) as store, render.output_file(output) as out:
         count = render.write_jobs(store.list_jobs(query), output_format.value, out)

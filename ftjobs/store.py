@@ -70,21 +70,22 @@ _LINK_INTEGRATION = (
 # One row per job with everything needed to rebuild it; integrations come as ids, resolved
 # through a small cache because many jobs share the same few settings.
 _SELECT_JOBS = """
-SELECT jobs.*,
-    job_errors.job_key IS NOT NULL AS has_error,
-    job_errors.code AS error_code, job_errors.message AS error_message,
-    job_errors.param AS error_param, job_errors.extra_json AS error_extra_json,
-    job_hyperparameters.job_key IS NOT NULL AS has_hyperparameters,
-    job_hyperparameters.n_epochs, job_hyperparameters.batch_size,
-    job_hyperparameters.learning_rate_multiplier,
-    job_hyperparameters.extra_json AS hyperparameters_extra_json,
-    job_hyperparameters.absent_fields AS hyperparameters_absent_fields,
+SELECT jobs.object, jobs.id, jobs.model, jobs.created_at, jobs.finished_at,
+    jobs.fine_tuned_model, jobs.organization_id, jobs.status, jobs.validation_file,
+    jobs.training_file, jobs.trained_tokens, jobs.seed, jobs.estimated_finish,
+    jobs.integrations_is_null, jobs.method_json, jobs.metadata_json, jobs.extra_json,
+    jobs.absent_fields,
+    job_errors.job_key IS NOT NULL, job_errors.code, job_errors.message, job_errors.param,
+    job_errors.extra_json,
+    job_hyperparameters.job_key IS NOT NULL, job_hyperparameters.n_epochs,
+    job_hyperparameters.batch_size, job_hyperparameters.learning_rate_multiplier,
+    job_hyperparameters.extra_json, job_hyperparameters.absent_fields,
     (SELECT json_group_array(file_id) FROM (
         SELECT file_id FROM job_result_files
-        WHERE job_result_files.job_key = jobs.job_key ORDER BY position)) AS result_files_json,
+        WHERE job_result_files.job_key = jobs.job_key ORDER BY position)),
     (SELECT json_group_array(integration_id) FROM (
         SELECT integration_id FROM job_integrations
-        WHERE job_integrations.job_key = jobs.job_key ORDER BY position)) AS integration_ids_json
+        WHERE job_integrations.job_key = jobs.job_key ORDER BY position))
 FROM jobs
 LEFT JOIN job_errors ON job_errors.job_key = jobs.job_key
 LEFT JOIN job_hyperparameters ON job_hyperparameters.job_key = jobs.job_key
@@ -99,12 +100,12 @@ class JobFilter:
     model: str | None = None
     since: int | None = None  # created_at >= since
     until: int | None = None  # created_at < until
-    sort: SortField = "created_at"
+    sort: SortField | None = "created_at"  # None: the order the jobs were recorded in
     descending: bool = True
     limit: int | None = None
 
     def __post_init__(self) -> None:
-        if self.sort not in SORT_COLUMNS:
+        if self.sort is not None and self.sort not in SORT_COLUMNS:
             raise ValueError(f"cannot sort by {self.sort!r}")
 
 
@@ -243,59 +244,63 @@ def _integration_columns(integration: Integration) -> tuple[Any, ...]:
 
 
 def _job_from_row(
-    row: sqlite3.Row, integration_for: Callable[[int], dict[str, Any]]
+    row: tuple[Any, ...], integration_for: Callable[[int], dict[str, Any]]
 ) -> FineTuningJob:
-    """Rebuild the API object from a row of _SELECT_JOBS."""
-    absent_text = row["absent_fields"]
+    """Rebuild the API object from a row of _SELECT_JOBS (a plain tuple: export's hot path)."""
+    (
+        object_, id_, model, created_at, finished_at, fine_tuned_model, organization_id, status,
+        validation_file, training_file, trained_tokens, seed, estimated_finish,
+        integrations_is_null, method_json, metadata_json, extra_json, absent_fields,
+        has_error, error_code, error_message, error_param, error_extra_json,
+        has_hyperparameters, n_epochs, batch_size, learning_rate_multiplier,
+        hyperparameters_extra_json, hyperparameters_absent_fields,
+        result_files_json, integration_ids_json,
+    ) = row  # fmt: skip
     data: dict[str, Any] = {
-        "object": row["object"],
-        "id": row["id"],
-        "model": row["model"],
-        "created_at": row["created_at"],
-        "finished_at": row["finished_at"],
-        "fine_tuned_model": row["fine_tuned_model"],
-        "organization_id": row["organization_id"],
-        "result_files": from_json(row["result_files_json"]),
-        "status": row["status"],
-        "validation_file": row["validation_file"],
-        "training_file": row["training_file"],
+        "object": object_,
+        "id": id_,
+        "model": model,
+        "created_at": created_at,
+        "finished_at": finished_at,
+        "fine_tuned_model": fine_tuned_model,
+        "organization_id": organization_id,
+        "result_files": from_json(result_files_json),
+        "status": status,
+        "validation_file": validation_file,
+        "training_file": training_file,
         "hyperparameters": None,
-        "trained_tokens": row["trained_tokens"],
+        "trained_tokens": trained_tokens,
         "integrations": None,
-        "seed": row["seed"],
-        "estimated_finish": row["estimated_finish"],
-        "method": _loads_or_none(row["method_json"]),
-        "metadata": _loads_or_none(row["metadata_json"]),
+        "seed": seed,
+        "estimated_finish": estimated_finish,
+        "method": None if method_json is None else from_json(method_json),
+        "metadata": None if metadata_json is None else from_json(metadata_json),
         "error": None,
     }
-    if row["has_hyperparameters"]:
+    if has_hyperparameters:
         hyperparameters = {
-            "n_epochs": row["n_epochs"],
-            "batch_size": row["batch_size"],
-            "learning_rate_multiplier": row["learning_rate_multiplier"],
+            "n_epochs": n_epochs,
+            "batch_size": batch_size,
+            "learning_rate_multiplier": learning_rate_multiplier,
         }
-        if row["hyperparameters_absent_fields"]:
-            for name in row["hyperparameters_absent_fields"].split(","):
+        if hyperparameters_absent_fields:
+            for name in hyperparameters_absent_fields.split(","):
                 del hyperparameters[name]
-        if row["hyperparameters_extra_json"]:
-            hyperparameters.update(from_json(row["hyperparameters_extra_json"]))
+        if hyperparameters_extra_json:
+            hyperparameters.update(from_json(hyperparameters_extra_json))
         data["hyperparameters"] = hyperparameters
-    if row["has_error"]:
-        error = {
-            "code": row["error_code"],
-            "message": row["error_message"],
-            "param": row["error_param"],
-        }
-        if row["error_extra_json"]:
-            error.update(from_json(row["error_extra_json"]))
+    if has_error:
+        error = {"code": error_code, "message": error_message, "param": error_param}
+        if error_extra_json:
+            error.update(from_json(error_extra_json))
         data["error"] = error
-    if not row["integrations_is_null"]:
-        data["integrations"] = [integration_for(i) for i in from_json(row["integration_ids_json"])]
-    if absent_text:
-        for name in absent_text.split(","):
+    if not integrations_is_null:
+        data["integrations"] = [integration_for(i) for i in from_json(integration_ids_json)]
+    if absent_fields:
+        for name in absent_fields.split(","):
             del data[name]
-    if row["extra_json"]:
-        data.update(from_json(row["extra_json"]))
+    if extra_json:
+        data.update(from_json(extra_json))
     return FineTuningJob.model_validate(data, context=KNOWN_FINITE)
 
 
@@ -434,14 +439,7 @@ class Store:
             conditions.append("jobs.created_at < ?")
             params.append(query.until)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        direction = "DESC" if query.descending else "ASC"
-        column = SORT_COLUMNS[query.sort]
-        # Ties broken by id for a stable order. NULLs (no finished_at yet) sort last either way:
-        # descending, SQLite puts them last by itself, and the indexes serve the order.
-        nulls_last = ""
-        if query.sort in NULLABLE_SORT_FIELDS and not query.descending:
-            nulls_last = f"{column} IS NULL, "
-        order = f"ORDER BY {nulls_last}{column} {direction}, jobs.id {direction}"
+        order = "ORDER BY jobs.job_key" if query.sort is None else _order_by(query)
         limit = ""
         if query.limit is not None:
             limit = "LIMIT ?"
@@ -454,10 +452,8 @@ class Store:
 
     def _select(self, tail: str, params: Sequence[Any]) -> Iterator[FineTuningJob]:
         with _sqlite_errors(self.path):
-            # sqlite3.Row, not sqlite-utils' dicts: this loop is export's hot path.
-            cursor = self.db.conn.cursor()
-            cursor.row_factory = sqlite3.Row
-            for row in cursor.execute(_SELECT_JOBS + tail, params):
+            # Plain tuples, not sqlite-utils' dicts: this loop is export's hot path.
+            for row in self.db.conn.execute(_SELECT_JOBS + tail, params):
                 yield _job_from_row(row, self._integration)
 
     def _integration(self, integration_id: int) -> dict[str, Any]:
@@ -626,6 +622,18 @@ class Store:
         if integrations:
             conn.executemany(_INSERT_INTEGRATION, integrations)
             conn.executemany(_LINK_INTEGRATION, links)
+
+
+def _order_by(query: JobFilter) -> str:
+    assert query.sort is not None
+    direction = "DESC" if query.descending else "ASC"
+    column = SORT_COLUMNS[query.sort]
+    # Ties broken by id for a stable order. NULLs (no finished_at yet) sort last either way:
+    # descending, SQLite puts them last by itself, and the indexes serve the order.
+    nulls_last = ""
+    if query.sort in NULLABLE_SORT_FIELDS and not query.descending:
+        nulls_last = f"{column} IS NULL, "
+    return f"ORDER BY {nulls_last}{column} {direction}, jobs.id {direction}"
 
 
 def _batches_of_distinct_ids(

@@ -149,8 +149,8 @@ def flatten(jsonl: Path) -> Path:
     columns = floor.JOB_COLUMNS
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     with flat.open("w", encoding="utf-8", buffering=1 << 20) as out:
-        for job in floor.read_jsonl(jsonl):
-            out.write(encode(dict(zip(columns, floor.job_row(job), strict=True))) + "\n")
+        for key, job in enumerate(floor.read_jsonl(jsonl), 1):
+            out.write(encode(dict(zip(columns, floor.job_row(job, key), strict=True))) + "\n")
     return flat
 
 

@@ -56,13 +56,17 @@ class _FtjobsGroup(TyperGroup):
         try:
             result = super().main(*args, **kwargs)
         except Exception as error:
-            # Usage errors (typer's own: a bad option value, a missing argument) as one line,
-            # where typer would draw a panel. Recognised by their shape: typer vendors click.
+            # typer vendors click, so its exceptions are recognised by name and shape.
+            if type(error).__name__ == "Abort":  # "no" at a confirmation prompt
+                typer.echo("Aborted.", err=True)
+                sys.exit(1)
             if not (hasattr(error, "format_message") and hasattr(error, "exit_code")):
                 raise
-            context = getattr(error, "ctx", None)
-            hint = f" (see '{context.command_path} --help')" if context is not None else ""
-            typer.echo(f"Error: {error.format_message()}{hint}", err=True)
+            # Usage errors (a bad option value, a missing argument) as one line, where typer
+            # would draw a panel.
+            message = error.format_message()
+            if message:  # (none when `ftjobs` alone printed the help)
+                typer.echo(f"Error: {message}{_usage_hint(error, message)}", err=True)
             sys.exit(error.exit_code)
         sys.exit(result if isinstance(result, int) else 0)
 
@@ -80,6 +84,13 @@ class _FtjobsGroup(TyperGroup):
                 raise
             message, code = handled
             fail(message, code)
+
+
+def _usage_hint(error: Exception, message: str) -> str:
+    if "--db" in message:
+        return " (--db goes before the command: ftjobs --db FILE list)"
+    context = getattr(error, "ctx", None)
+    return f" (see '{context.command_path} --help')" if context is not None else ""
 
 
 def _describe_failure(error: Exception) -> tuple[str, int] | None:
@@ -391,7 +402,11 @@ def list_jobs(
         elif as_jsonl:
             render.write_json_lines(jobs, sys.stdout)
         elif sys.stdout.isatty():
-            render.print_table(jobs)
+            shown = render.print_table(list(jobs))  # a screenful: fine to hold
+            if query.limit is not None and shown == query.limit:
+                total = store.count(query)
+                if total > shown:
+                    typer.echo(f"Showing {shown} of {total} jobs; --all shows every one.", err=True)
         else:
             render.write_plain_table(jobs, sys.stdout)
 

@@ -4,14 +4,16 @@ request. Only stdout carries results; messages go to stderr (see cli.py)."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from ftjobs.errors import FtjobsError
 from ftjobs.models import FineTuningJob
 
 if TYPE_CHECKING:
@@ -93,11 +95,20 @@ def output_file(path: Path | None) -> Iterator[IO[str]]:
     if path is None:
         yield sys.stdout
         return
+    if path.is_dir():
+        raise FtjobsError(f"cannot write {path}: it is a directory")
     partial = path.with_name(f".{path.name}.partial")
-    opener = gzip.open if path.suffix == ".gz" else open
     try:
-        with opener(partial, "wt", encoding="utf-8") as out:
-            yield out
+        raw = partial.open("wb")
+    except OSError as error:
+        raise FtjobsError(f"cannot write {path}: {error.strerror}") from None
+    try:
+        with raw:
+            # A .gz file is compressed, and its header names the finished file (gunzip -N).
+            gz = path.suffix == ".gz"
+            binary = gzip.GzipFile(filename=path.name, mode="wb", fileobj=raw) if gz else raw
+            with binary, io.TextIOWrapper(binary, encoding="utf-8") as out:
+                yield out
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
@@ -187,31 +198,37 @@ def write_plain_table(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
     return count
 
 
-def print_table(jobs: Iterable[FineTuningJob]) -> int:
-    """A Rich table for people at a terminal."""
+def print_table(jobs: Sequence[FineTuningJob]) -> int:
+    """A Rich table for people at a terminal. Ids are never cut (they get copied into other
+    commands); on a narrow terminal the finish time and the fine-tuned model give way first,
+    and long model names are cut with an ellipsis rather than wrapped."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("ID", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Model", overflow="fold")
-    table.add_column("Created (UTC)", no_wrap=True)
-    table.add_column("Finished (UTC)", no_wrap=True)
-    table.add_column("Fine-tuned model", overflow="fold")
+    console = Console()
+    wide = console.width >= 140
+    table = Table(box=None, header_style="bold", pad_edge=False, expand=True)
+    # Fixed widths for what must show whole; the model names share what is left.
+    table.add_column("ID", no_wrap=True, width=max(30, *(len(job.id) for job in jobs)))
+    table.add_column("Status", no_wrap=True, width=16)
+    table.add_column("Model", no_wrap=True, overflow="ellipsis", ratio=1)
+    table.add_column("Created (UTC)", no_wrap=True, width=16)
+    if wide:
+        table.add_column("Finished (UTC)", no_wrap=True, width=16)
+        table.add_column("Fine-tuned model", no_wrap=True, overflow="ellipsis", ratio=1)
     count = 0
     for job in jobs:
-        table.add_row(
+        cells: list[Text | str] = [
             Text(job.id),
             Text(job.status, style=STATUS_STYLES.get(job.status, "")),
             Text(job.model),
             _short_time(job.created_at),
-            _short_time(job.finished_at),
-            Text(job.fine_tuned_model or ""),
-        )
+        ]
+        if wide:
+            cells += [_short_time(job.finished_at), Text(job.fine_tuned_model or "")]
+        table.add_row(*cells)
         count += 1
-    console = Console()
     if count:
         console.print(table)
     else:
@@ -220,7 +237,8 @@ def print_table(jobs: Iterable[FineTuningJob]) -> int:
 
 
 def _short_time(timestamp: int | None) -> str:
-    return iso_time(timestamp).replace("T", " ").removesuffix("Z")
+    """2024-07-23 20:00: minutes are enough to tell jobs apart at a glance."""
+    return iso_time(timestamp).replace("T", " ")[:16]
 
 
 def job_fields(job: FineTuningJob) -> list[tuple[str, str]]:

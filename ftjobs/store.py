@@ -424,21 +424,7 @@ class Store:
         raise JobNotFound(job_id)
 
     def list_jobs(self, query: JobFilter) -> Iterator[FineTuningJob]:
-        conditions: list[str] = []
-        params: list[Any] = []
-        if query.statuses:
-            conditions.append(f"jobs.status IN ({', '.join('?' * len(query.statuses))})")
-            params.extend(query.statuses)
-        if query.model is not None:
-            conditions.append("jobs.model = ?")
-            params.append(query.model)
-        if query.since is not None:
-            conditions.append("jobs.created_at >= ?")
-            params.append(query.since)
-        if query.until is not None:
-            conditions.append("jobs.created_at < ?")
-            params.append(query.until)
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        where, params = _where(query)
         order = "ORDER BY jobs.job_key" if query.sort is None else _order_by(query)
         limit = ""
         if query.limit is not None:
@@ -446,9 +432,14 @@ class Store:
             params.append(query.limit)
         return self._select(f"{where} {order} {limit}", params)
 
-    def count(self) -> int:
+    def count(self, query: JobFilter | None = None) -> int:
+        """How many jobs the filter picks (all of them without one), limit aside."""
+        where, params = _where(query or JobFilter())
         with _sqlite_errors(self.path):
-            return int(self.db.conn.execute("SELECT count(*) FROM jobs").fetchone()[0])
+            return int(
+                # where: _where's fixed text, its values bound
+                self.db.conn.execute(f"SELECT count(*) FROM jobs {where}", params).fetchone()[0]  # noqa: S608
+            )
 
     def _select(self, tail: str, params: Sequence[Any]) -> Iterator[FineTuningJob]:
         with _sqlite_errors(self.path):
@@ -622,6 +613,25 @@ class Store:
         if integrations:
             conn.executemany(_INSERT_INTEGRATION, integrations)
             conn.executemany(_LINK_INTEGRATION, links)
+
+
+def _where(query: JobFilter) -> tuple[str, list[Any]]:
+    """The WHERE clause of a filter, with its parameters (values are always bound)."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    if query.statuses:
+        conditions.append(f"jobs.status IN ({', '.join('?' * len(query.statuses))})")
+        params.extend(query.statuses)
+    if query.model is not None:
+        conditions.append("jobs.model = ?")
+        params.append(query.model)
+    if query.since is not None:
+        conditions.append("jobs.created_at >= ?")
+        params.append(query.since)
+    if query.until is not None:
+        conditions.append("jobs.created_at < ?")
+        params.append(query.until)
+    return (f"WHERE {' AND '.join(conditions)}" if conditions else ""), params
 
 
 def _order_by(query: JobFilter) -> str:

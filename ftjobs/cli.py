@@ -586,6 +586,10 @@ def import_jobs(
         if sys.stdin.isatty():
             raise BadInput("no input: name files to import, or pipe JSON into ftjobs import -")
         paths = ["-"]
+    for path in paths:
+        if path != "-" and not Path(path).is_file():
+            what = "is a directory" if Path(path).is_dir() else "does not exist"
+            raise BadInput(f"{path} {what}: nothing was imported")
     show_progress = not quiet and sys.stderr.isatty()
     started = time.perf_counter()
     with (

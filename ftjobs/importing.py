@@ -45,7 +45,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.source}:{self.location}: {self.job_id or '-'}: {self.message}"
+        job = f" {self.job_id}:" if self.job_id else ""
+        return f"{self.source}:{self.location}:{job} {self.message}"
 
 
 @dataclass
@@ -186,7 +187,9 @@ class JobReader:
             self.records_read -= 1
             yield from self._from_values(value, source, location)
         else:
-            self._problem(source, location, _job_id(value), describe_validation_error(error))
+            self._problem(
+                source, location, _job_id(value), describe_validation_error(error, limit=3)
+            )
 
     # -- JSON documents (arrays, envelopes, objects) ------------------------------------------
 
@@ -224,7 +227,9 @@ class JobReader:
             # Parsed by JsonRecords or _loads, which both refuse NaN and Infinity.
             yield FineTuningJob.model_validate(value, context=KNOWN_FINITE)
         except ValidationError as error:
-            self._problem(source, location, _job_id(value), describe_validation_error(error))
+            self._problem(
+                source, location, _job_id(value), describe_validation_error(error, limit=3)
+            )
 
     # -- bookkeeping ---------------------------------------------------------------------------
 

@@ -18,6 +18,9 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 _NON_SPACE = re.compile(r"[^ \t\n\r]")
+# What may be left at a parse error when the text stops short: nothing, part of a literal, or
+# part of a number.
+_CUT_TOKEN = re.compile(r"|t|tr|tru|f|fa|fal|fals|n|nu|nul|[-+0-9.eE]+")
 CHUNK_CHARS = 1 << 20
 # A parse error this close to the end of the text read so far may just be a token cut in two.
 _LONGEST_TOKEN_END = 64
@@ -137,11 +140,12 @@ class JsonRecords:
                 # Near the end of the text read so far (a literal like "fal" or a number cut in
                 # two) or inside a string that runs on: read more and try again; elsewhere the
                 # error is real.
-                cut_off = error.pos >= len(self._text) - _LONGEST_TOKEN_END or error.msg.startswith(
-                    "Unterminated string"
-                )
-                if cut_off and self._read_more():
+                ends_inside = error.msg.startswith("Unterminated string")
+                near_end = error.pos >= len(self._text) - _LONGEST_TOKEN_END
+                if (ends_inside or near_end) and self._read_more():
                     continue
+                if ends_inside or _CUT_TOKEN.fullmatch(error.doc[error.pos :].rstrip()):
+                    raise JsonStructureError("the text ends in the middle of a record") from None
                 raise
             if end == len(self._text) and isinstance(value, (int, float)) and self._read_more():
                 continue  # a number at the end of the text may go on in the next chunk

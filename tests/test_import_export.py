@@ -104,7 +104,7 @@ def test_empty_input_is_an_error(cli: Cli, tmp_path: Path) -> None:
     empty = tmp_path / "empty.json"
     empty.write_text("  \n")
     result = cli.fails(1, "import", empty)
-    assert "empty.json:1: -: empty input" in result.stderr
+    assert "empty.json:1: empty input" in result.stderr
 
 
 # -- upserts ----------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def test_skip_invalid_writes_the_valid_ones_and_still_exits_1(cli: Cli, tmp_path
     )  # fmt: skip
     result = cli(*["import", "--skip-invalid", path])
     assert result.exit_code == 1
-    assert f"{path}:2: -: invalid JSON" in result.stderr
+    assert f"{path}:2: invalid JSON" in result.stderr
     assert f"{path}:3: ftjob-x: " in result.stderr
     assert "2 inserted" in result.stderr
     assert sorted(cli.list_ids()) == [make_job(1)["id"], make_job(2)["id"]]
@@ -215,7 +215,7 @@ def test_truncated_array_is_reported_and_nothing_written(
     path = tmp_path / "cut.json"
     path.write_text(json.dumps([make_job(1), make_job(2)])[:-40])
     result = cli.fails(1, "import", path)
-    assert "invalid or truncated JSON" in result.stderr
+    assert "the text ends in the middle of a record" in result.stderr
     assert not db.exists() or row_counts(db)["jobs"] == 0
 
 
@@ -339,3 +339,28 @@ def test_memory_stays_flat_for_large_arrays_and_exports(tmp_path: Path) -> None:
     assert import_peak < 150
     assert export_peak < 150
     assert len((tmp_path / "out.jsonl").read_bytes().splitlines()) == 60_000
+
+
+def test_a_missing_file_or_a_folder_is_a_usage_error_before_anything_is_read(
+    cli: Cli, tmp_path: Path
+) -> None:
+    good = write_jsonl(tmp_path / "good.jsonl", [make_job(1)])
+    for bad, what in ((tmp_path / "nope.json", "does not exist"), (tmp_path, "is a directory")):
+        result = cli.fails(2, "import", good, bad)
+        assert error_line(result) == f"Error: {bad} {what}: nothing was imported"
+    assert cli.list_ids() == []
+
+
+def test_a_record_cut_short_says_so(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "cut.json"
+    path.write_text(json.dumps([make_job(1)], indent=2)[:-200])
+    result = cli.fails(1, "import", path)
+    assert f"{path}:[0]: invalid JSON: the text ends in the middle of a record" in result.stderr
+
+
+def test_a_record_with_several_wrong_fields_names_them(cli: Cli, tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "bad.jsonl", [make_job(1, created_at="x", status="done", seed=-1)]
+    )
+    first = cli.fails(1, "import", path).stderr.splitlines()[0]
+    assert all(field in first for field in ("created_at", "status", "seed")), first

@@ -46,7 +46,8 @@ def test_objects_that_are_not_envelopes_come_whole() -> None:
     ("text", "error"),
     [
         ("[1, 2", JsonStructureError),
-        ('[{"a": tru', json.JSONDecodeError),
+        ('[{"a": tru', JsonStructureError),
+        ('[{"a": 1, "b": nul, "c": 3}, {"d": 4}]', json.JSONDecodeError),
         ('[{"a": 1} {"b": 2}]', JsonStructureError),
         ("[NaN]", ValueError),
         ("[" * 100_000 + "]" * 100_000, RecursionError),

@@ -522,12 +522,14 @@ def delete(
     Removes each job's error, hyperparameters, result files and integration links. Asks first on
     a terminal; elsewhere, pass --yes.
     """
-    if not yes:
-        if not sys.stdin.isatty():
-            raise BadInput("not on a terminal, so not asking: pass --yes to delete")
-        count = len(set(job_ids))
-        typer.confirm(f"Delete {count} job(s)?", abort=True, err=True)
+    if not yes and not sys.stdin.isatty():
+        raise BadInput("not on a terminal, so not asking: pass --yes to delete")
     with open_store(ctx) as store:
+        if not yes:
+            # Name what would go, and find a mistyped id before asking, not after.
+            doomed = [store.get(job_id) for job_id in dict.fromkeys(job_ids)]
+            listing = "\n".join(f"  {job.id}  {job.status}  {job.model}" for job in doomed)
+            typer.confirm(f"{listing}\nDelete these {len(doomed)} job(s)?", abort=True, err=True)
         deleted = store.delete(job_ids)
     typer.echo(f"Deleted {deleted} job(s).", err=True)
 

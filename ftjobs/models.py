@@ -98,6 +98,7 @@ def _auto_or_positive_number(value: Any) -> str | int | float:
     )
 
 
+NonEmptyStr = Annotated[StrictStr, Field(min_length=1)]
 NEpochs = Annotated[str | int, PlainValidator(_auto_or_int(1, 50))]
 BatchSize = Annotated[str | int, PlainValidator(_auto_or_int(1, 256))]
 LearningRateMultiplier = Annotated[str | int | float, PlainValidator(_auto_or_positive_number)]
@@ -208,16 +209,16 @@ class FineTuningJob(ApiObject):
     """The ``fine_tuning.job`` object. Field order is the order of the API's JSON."""
 
     object: Literal["fine_tuning.job"] = "fine_tuning.job"
-    id: Annotated[StrictStr, Field(min_length=1)]
-    model: StrictStr
+    id: NonEmptyStr
+    model: NonEmptyStr
     created_at: Timestamp
     finished_at: Timestamp | None = None
     fine_tuned_model: StrictStr | None = None
     organization_id: StrictStr | None = None
-    result_files: list[StrictStr] = Field(default_factory=list)
+    result_files: list[NonEmptyStr] = Field(default_factory=list)
     status: JobStatus
     validation_file: StrictStr | None = None
-    training_file: StrictStr | None = None
+    training_file: NonEmptyStr | None = None
     hyperparameters: Hyperparameters | None = None
     trained_tokens: TokenCount | None = None
     integrations: list[Integration] | None = None

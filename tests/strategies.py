@@ -15,6 +15,7 @@ text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",)),  # no lone surrogates: not UTF-8
     max_size=12,
 )
+nonempty_text = text.filter(bool)
 timestamps = st.integers(min_value=0, max_value=2_000_000_000)
 json_scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | text
 json_scalars |= st.floats(allow_nan=False, allow_infinity=False)
@@ -74,7 +75,7 @@ jobs = _with_unknown(
     _optional_keys(
         {
             "id": st.text(ID_CHARS, min_size=1, max_size=10).map("ftjob-".__add__),
-            "model": text,
+            "model": nonempty_text,
             "created_at": timestamps,
             "status": st.sampled_from(STATUSES),
         },
@@ -85,9 +86,9 @@ jobs = _with_unknown(
             "finished_at": st.none() | timestamps,
             "hyperparameters": st.none() | hyperparameters,
             "organization_id": text,
-            "result_files": st.lists(text, max_size=3, unique=True),
+            "result_files": st.lists(nonempty_text, max_size=3, unique=True),
             "trained_tokens": st.none() | st.integers(0, 2**63 - 1),
-            "training_file": text,
+            "training_file": nonempty_text,
             "validation_file": st.none() | text,
             "seed": st.integers(0, 2**31 - 1),
             "integrations": integrations,

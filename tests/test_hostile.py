@@ -260,3 +260,18 @@ def test_a_new_database_file_is_private(tmp_path: Path) -> None:
     db = tmp_path / "new" / "jobs.db"
     Cli(db).ok("list")
     assert db.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["add", "--model", "", "--training-file", "f"],
+        ["add", "--model", "m", "--training-file", ""],
+        ["attach", "ftjob-anchor", ""],
+    ],
+)
+def test_empty_names_are_refused(cli: Cli, args: list[str]) -> None:
+    """An unset shell variable ("$MODEL") must not make a record with no model or file."""
+    cli.add("--id", "ftjob-anchor")
+    before = dump(cli.db)
+    assert "at least 1 character" in refused_cleanly(cli, before, 2, *args)

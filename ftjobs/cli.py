@@ -128,6 +128,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # docstring lines wrap to the terminal, not where typed
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -249,8 +250,28 @@ TimeOption = Annotated[
     int | None,
     typer.Option(parser=parse_time, metavar="TIME", help="Unix seconds or ISO-8601 (UTC)."),
 ]
-HyperparameterValue = Annotated[
-    Any, typer.Option(parser=parse_auto_or_number, metavar="auto|NUMBER")
+NEpochsOption = Annotated[
+    Any,
+    typer.Option(
+        parser=parse_auto_or_number, metavar="auto|N", help="Epochs: auto or 1-50 [default: auto]."
+    ),
+]
+BatchSizeOption = Annotated[
+    Any,
+    typer.Option(
+        parser=parse_auto_or_number,
+        metavar="auto|N",
+        help="Batch size: auto or 1-256 [default: auto].",
+    ),
+]
+LearningRateOption = Annotated[
+    Any,
+    typer.Option(
+        "--learning-rate-multiplier",
+        parser=parse_auto_or_number,
+        metavar="auto|X",
+        help="Learning rate multiplier: auto or a number > 0 [default: auto].",
+    ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the job as JSON (the API's shape).")]
 StatusFilter = Annotated[
@@ -269,7 +290,11 @@ UntilFilter = Annotated[
 ]
 MetadataOption = Annotated[
     list[str] | None,
-    typer.Option("--metadata", metavar="KEY=VALUE", help="Metadata pair; repeat for more."),
+    typer.Option(
+        "--metadata",
+        metavar="KEY=VALUE",
+        help="Metadata pair, added to what the job has; repeat for more.",
+    ),
 ]
 
 
@@ -306,9 +331,9 @@ def add(
     suffix: Annotated[
         str | None, typer.Option(help="Suffix for the fine-tuned model's name.")
     ] = None,
-    n_epochs: HyperparameterValue = None,
-    batch_size: HyperparameterValue = None,
-    learning_rate_multiplier: HyperparameterValue = None,
+    n_epochs: NEpochsOption = None,
+    batch_size: BatchSizeOption = None,
+    learning_rate_multiplier: LearningRateOption = None,
     wandb_project: Annotated[
         str | None, typer.Option(help="Weights & Biases project (adds a wandb integration).")
     ] = None,
@@ -393,7 +418,7 @@ def list_jobs(
         until=until,
         sort=sort,
         descending=not reverse,
-        limit=None if all_jobs else limit,
+        limit=None if all_jobs else min(limit, 2**62),  # SQLite's LIMIT is 64-bit
     )
     with open_store(ctx) as store:
         jobs = store.list_jobs(query)
@@ -491,7 +516,7 @@ def attach(
     ctx: typer.Context,
     job_id: Annotated[str, typer.Argument(help="The job's id.")],
     file_ids: Annotated[
-        list[str], typer.Argument(metavar="FILE_ID...", help="Result file ids, in order.")
+        list[str], typer.Argument(metavar="FILE_ID", help="Result file ids, in order.")
     ],
     as_json: JsonFlag = False,
 ) -> None:
@@ -513,7 +538,7 @@ def attach(
 def delete(
     ctx: typer.Context,
     job_ids: Annotated[
-        list[str], typer.Argument(metavar="JOB_ID...", help="Ids of the jobs to delete.")
+        list[str], typer.Argument(metavar="JOB_ID", help="Ids of the jobs to delete.")
     ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
@@ -548,7 +573,7 @@ def import_jobs(
     files: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[FILE]...", help="JSON / JSON Lines files, gzipped or not; - for stdin."
+            metavar="FILE", help="JSON / JSON Lines files, gzipped or not; - for stdin."
         ),
     ] = None,
     input_format: Annotated[

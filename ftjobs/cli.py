@@ -439,7 +439,7 @@ def list_jobs(
 @app.command(epilog="Example: ftjobs show ftjob-abc123 --json | jq .status")
 def show(
     ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(help="The job's id.")],
+    job_id: Annotated[str, typer.Argument(metavar="JOB_ID", help="The job's id.")],
     as_json: JsonFlag = False,
 ) -> None:
     """Show one job in full."""
@@ -456,7 +456,7 @@ def show(
 )
 def update(
     ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(help="The job's id.")],
+    job_id: Annotated[str, typer.Argument(metavar="JOB_ID", help="The job's id.")],
     status: Annotated[Status | None, typer.Option(help="New status.")] = None,
     fine_tuned_model: Annotated[
         str | None, typer.Option(help="Name of the resulting model.")
@@ -514,7 +514,7 @@ def update(
 @app.command(epilog="Example: ftjobs attach ftjob-abc123 file-res1 file-res2")
 def attach(
     ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(help="The job's id.")],
+    job_id: Annotated[str, typer.Argument(metavar="JOB_ID", help="The job's id.")],
     file_ids: Annotated[
         list[str], typer.Argument(metavar="FILE_ID", help="Result file ids, in order.")
     ],

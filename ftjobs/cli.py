@@ -646,6 +646,7 @@ def import_jobs(
         skip_invalid=skip_invalid,
         quiet=quiet,
         err=sys.stderr,
+        unfinished_pages=reader.unfinished_pages,
     )
     if reader.problems:
         raise typer.Exit(1)

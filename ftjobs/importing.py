@@ -99,6 +99,8 @@ class JobReader:
         self.on_progress = on_progress
         self.problems = Problems()
         self.records_read = 0
+        # Inputs whose last list envelope said "has_more": true: pages are missing.
+        self.unfinished_pages: list[str] = []
 
     # -- the stream of jobs ------------------------------------------------------------------
 
@@ -182,6 +184,7 @@ class JobReader:
             return
         if _is_envelope(value):
             self.records_read -= 1
+            self._note_page(source, value.get("has_more") is True)
             yield from self._from_values(value["data"], source, f"{location}:data")
         elif isinstance(value, list):
             self.records_read -= 1
@@ -198,10 +201,13 @@ class JobReader:
         try:
             for where, value in records:
                 if _is_envelope(value):  # a small envelope that came whole
+                    self._note_page(source, value.get("has_more") is True)
                     yield from self._from_values(value["data"], source, f"{where}:data")
                 else:
                     self.records_read += 1
                     yield from self._validated(value, source, where)
+            if records.has_more is not None:
+                self._note_page(source, records.has_more)
         except UnicodeDecodeError as error:
             self._problem(source, records.where, None, f"not UTF-8 text: {error.reason}")
         except json.JSONDecodeError as error:
@@ -232,6 +238,13 @@ class JobReader:
             )
 
     # -- bookkeeping ---------------------------------------------------------------------------
+
+    def _note_page(self, source: str, has_more: bool) -> None:
+        """Keep track of whether a source's last page of a list said more pages follow."""
+        if has_more and source not in self.unfinished_pages:
+            self.unfinished_pages.append(source)
+        elif not has_more and source in self.unfinished_pages:
+            self.unfinished_pages.remove(source)
 
     def _problem(self, source: str, location: str, job_id: str | None, message: str) -> None:
         self.problems.add(Problem(source, location, job_id, message))

@@ -57,6 +57,8 @@ class JsonRecords:
         self._pos = 0
         self._eof = False
         self.where = "1"
+        # The "has_more" of the last list envelope read: True when the API had more pages.
+        self.has_more: bool | None = None
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:
         document = 0
@@ -125,7 +127,9 @@ class JsonRecords:
             if char != ",":
                 self._pos -= 1
                 raise JsonStructureError(_expected("',' or '}' in an object", char))
-        if not streamed:
+        if streamed:
+            self.has_more = collected.get("has_more") is True
+        else:
             yield label, collected
 
     # -- reading -----------------------------------------------------------------------------

@@ -151,6 +151,7 @@ def write_import_report(
     skip_invalid: bool,
     quiet: bool,
     err: IO[str],
+    unfinished_pages: Sequence[str] = (),
 ) -> None:
     """Problems, then one summary line, on stderr."""
     for problem in problems.first:
@@ -165,6 +166,11 @@ def write_import_report(
         return
     if quiet:
         return
+    for source in unfinished_pages:
+        err.write(
+            f"Note: {source} ends with a page of a list that says has_more: true; the jobs"
+            " after it are not in it (fetch them with ?after=<last id>)\n"
+        )
     rate = counts.total / seconds if seconds > 0 else 0.0
     verb = "Would import" if dry_run else "Imported"
     err.write(

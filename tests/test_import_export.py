@@ -364,3 +364,15 @@ def test_a_record_with_several_wrong_fields_names_them(cli: Cli, tmp_path: Path)
     )
     first = cli.fails(1, "import", path).stderr.splitlines()[0]
     assert all(field in first for field in ("created_at", "status", "seed")), first
+
+
+def test_a_last_page_that_says_has_more_gets_a_note(cli: Cli, tmp_path: Path) -> None:
+    first = {"object": "list", "data": [make_job(1)], "has_more": True}
+    last = {"object": "list", "data": [make_job(2)], "has_more": False}
+    partial = tmp_path / "page1.json"
+    partial.write_text(json.dumps(first, indent=2))
+    assert f"Note: {partial} ends with a page of a list that says has_more: true" in (
+        cli.ok("import", partial).stderr
+    )
+    whole = write_jsonl(tmp_path / "pages.jsonl", [first, last])
+    assert "Note:" not in cli.ok("import", whole).stderr

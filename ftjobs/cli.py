@@ -6,7 +6,9 @@ them, so `ftjobs --help` and `ftjobs --version` answer quickly.
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -64,7 +66,7 @@ class _FtjobsGroup(TyperGroup):
                 raise
             # Usage errors (a bad option value, a missing argument) as one line, where typer
             # would draw a panel.
-            message = error.format_message()
+            message = error.format_message().replace("Value error, ", "")
             if message:  # (none when `ftjobs` alone printed the help)
                 typer.echo(f"Error: {message}{_usage_hint(error, message)}", err=True)
             sys.exit(error.exit_code)
@@ -89,6 +91,12 @@ class _FtjobsGroup(TyperGroup):
 def _usage_hint(error: Exception, message: str) -> str:
     if "--db" in message:
         return " (--db goes before the command: ftjobs --db FILE list)"
+    typo = re.search(r"'([^']*)' is not one of (.*)\.", message)
+    if typo:  # a choice misspelt: name the nearest one
+        choices = re.findall(r"'([^']*)'", typo.group(2))
+        nearest = difflib.get_close_matches(typo.group(1), choices, n=1)
+        if nearest:
+            return f" (did you mean '{nearest[0]}'?)"
     context = getattr(error, "ctx", None)
     return f" (see '{context.command_path} --help')" if context is not None else ""
 

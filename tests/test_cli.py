@@ -253,3 +253,9 @@ def test_text_that_is_not_utf8_is_a_clean_error(cli: Cli, args: list[str]) -> No
     assert isinstance(result.exception, SystemExit), describe(result)
     assert error_line(result)
     assert dump(cli.db) == before
+
+
+def test_a_misspelt_choice_gets_the_nearest_one(cli: Cli) -> None:
+    result = cli.fails(2, "list", "--status", "succeded")
+    line = error_line(result)
+    assert line.endswith("(did you mean 'succeeded'?)") and "Value error" not in line

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, Cli, dump, error_line, load_example, row_counts
+from conftest import EXAMPLES, Cli, connect, dump, error_line, load_example, row_counts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jobdata import assert_preserved, make_job, normalised, write_jsonl
@@ -376,3 +376,26 @@ def test_a_last_page_that_says_has_more_gets_a_note(cli: Cli, tmp_path: Path) ->
     )
     whole = write_jsonl(tmp_path / "pages.jsonl", [first, last])
     assert "Note:" not in cli.ok("import", whole).stderr
+
+
+def _indexes(db: Path) -> list[tuple[str, str]]:
+    with connect(db) as conn:
+        return sorted(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"))
+
+
+def test_a_bulk_load_into_an_empty_store_ends_with_every_index(cli: Cli, tmp_path: Path) -> None:
+    """Into an empty store, import drops the list indexes and builds them at the end."""
+    cli.ok("list")
+    fresh = _indexes(cli.db)
+    jobs = [make_job(n) for n in range(50)]
+    broken = tmp_path / "broken.jsonl"
+    write_jsonl(broken, [*jobs, make_job(99, created_at=-1)])
+    cli.fails(1, "import", broken)
+    assert _indexes(cli.db) == fresh  # the failed import's drop was rolled back
+    cli.ok("import", write_jsonl(tmp_path / "good.jsonl", jobs))
+    assert _indexes(cli.db) == fresh
+    with connect(cli.db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    # ... and serve the list queries: failed jobs (every 4th), newest first.
+    expected = [make_job(n)["id"] for n in range(47, 0, -4)]
+    assert cli.list_ids("--status", "failed", "--all") == expected

@@ -329,7 +329,7 @@ def _write_array(path: Path, count: int) -> None:
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
 def test_memory_stays_flat_for_large_arrays_and_exports(tmp_path: Path) -> None:
     """60,000 jobs are 51 MB of JSON, over 250 MiB once parsed: held in memory, they alone
-    would break the 150 MiB budget that import (64 MiB of it page cache) and export keep."""
+    would break the 150 MiB budget that import (up to 64 MiB of it page cache) and export keep."""
     array = tmp_path / "large.json"
     _write_array(array, 60_000)
     db = tmp_path / "large.db"

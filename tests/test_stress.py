@@ -215,3 +215,28 @@ def test_kill_9_during_update_and_attach_leaves_before_or_after(
     before, after, took = _before_and_after(tmp_path, base_store, args)
     seen, _ = _kill_at_random(tmp_path, base_store, args, runs=10, longest_delay=took, seed=7)
     assert seen <= {before, after}
+
+
+def test_kill_9_during_a_bulk_load_into_an_empty_store_leaves_it_empty_or_full(
+    tmp_path: Path,
+) -> None:
+    """Into an empty store import drops and rebuilds the list indexes: a kill at any moment must
+    still leave either the empty store, indexes and all, or the full one."""
+    base = tmp_path / "empty.db"
+    Cli(base).ok("list")
+    with connect(base) as conn:
+        indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
+        expected = sorted(indexes.fetchall())
+    args = [
+        "import",
+        "-q",
+        str(write_jsonl(tmp_path / "all.jsonl", [make_job(n) for n in range(4000)])),
+    ]
+    before, after, took = _before_and_after(tmp_path, base, args)
+    seen, hit = _kill_at_random(tmp_path, base, args, runs=10, longest_delay=took, seed=11)
+    assert seen <= {before, after}
+    assert hit > 0
+    for run in range(10):
+        with connect(tmp_path / f"run{run}.db") as conn:
+            indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
+            assert sorted(indexes.fetchall()) == expected

@@ -98,7 +98,6 @@ class JobReader:
         self.stop_at_problem = stop_at_problem
         self.on_progress = on_progress
         self.problems = Problems()
-        self.records_read = 0
         # Inputs whose last list envelope said "has_more": true: pages are missing.
         self.unfinished_pages: list[str] = []
 
@@ -161,7 +160,6 @@ class JobReader:
                 self._report_progress(raw)
             if not line.strip():
                 continue
-            self.records_read += 1
             # pydantic's JSON parser takes NaN and Infinity, which JSON has not; a line that
             # cannot hold them skips the model's check for them.
             finite = b"NaN" not in line and b"Infinity" not in line
@@ -183,11 +181,9 @@ class JobReader:
             self._problem(source, location, None, f"invalid JSON: {_first_line(str(parse_error))}")
             return
         if _is_envelope(value):
-            self.records_read -= 1
             self._note_page(source, value.get("has_more") is True)
             yield from self._from_values(value["data"], source, f"{location}:data")
         elif isinstance(value, list):
-            self.records_read -= 1
             yield from self._from_values(value, source, location)
         else:
             self._problem(
@@ -204,7 +200,6 @@ class JobReader:
                     self._note_page(source, value.get("has_more") is True)
                     yield from self._from_values(value["data"], source, f"{where}:data")
                 else:
-                    self.records_read += 1
                     yield from self._validated(value, source, where)
             if records.has_more is not None:
                 self._note_page(source, records.has_more)
@@ -222,7 +217,6 @@ class JobReader:
             self._problem(source, label or "1", None, "expected a list of job objects")
             return
         for index, value in enumerate(values):
-            self.records_read += 1
             yield from self._validated(value, source, f"{label}[{index}]")
 
     def _validated(self, value: Any, source: str, location: str) -> Iterator[FineTuningJob]:

@@ -259,3 +259,12 @@ def test_a_misspelt_choice_gets_the_nearest_one(cli: Cli) -> None:
     result = cli.fails(2, "list", "--status", "succeded")
     line = error_line(result)
     assert line.endswith("(did you mean 'succeeded'?)") and "Value error" not in line
+
+
+def test_the_command_line_choices_are_the_model_s_values() -> None:
+    """Status (an enum, for typer) and JobStatus (a Literal, for pydantic) must not drift."""
+    from ftjobs.constants import JOB_STATUSES, SORT_FIELDS, Status
+    from ftjobs.store import SORT_COLUMNS
+
+    assert tuple(status.value for status in Status) == JOB_STATUSES
+    assert tuple(SORT_COLUMNS) == SORT_FIELDS

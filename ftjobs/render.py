@@ -216,7 +216,7 @@ def print_table(jobs: Sequence[FineTuningJob]) -> int:
     wide = console.width >= 140
     table = Table(box=None, header_style="bold", pad_edge=False, expand=True)
     # Fixed widths for what must show whole; the model names share what is left.
-    table.add_column("ID", no_wrap=True, width=max(30, *(len(job.id) for job in jobs)))
+    table.add_column("ID", no_wrap=True, width=max((30, *(len(job.id) for job in jobs))))
     table.add_column("Status", no_wrap=True, width=16)
     table.add_column("Model", no_wrap=True, overflow="ellipsis", ratio=1)
     table.add_column("Created (UTC)", no_wrap=True, width=16)

@@ -14,6 +14,11 @@
 --     same keys as the JSON that came in;
 --   * hyperparameter columns have no declared type, so "auto" stays text, 2 stays an integer and
 --     2.0 stays a real number.
+--   * an archive keeps what the server sent: no CHECK refuses a status or a hyperparameter a
+--     provider returned (Azure's "pending", batch_size -1); the documented ranges are enforced
+--     on what a person types into add and update, and import warns about the rest.
+--   * events and checkpoints are kept as the exact JSON text that came in (key order, number
+--     spelling), beside the columns the commands filter and sort on.
 
 CREATE TABLE jobs (
     -- The rows of the other tables point at this small integer rather than at id: new jobs get
@@ -28,16 +33,16 @@ CREATE TABLE jobs (
     finished_at          INTEGER CHECK (finished_at >= 0),
     fine_tuned_model     TEXT,
     organization_id      TEXT,
-    status               TEXT NOT NULL CHECK (status IN (
-                             'validating_files', 'queued', 'running',
-                             'succeeded', 'failed', 'cancelled', 'paused')),
+    status               TEXT NOT NULL,
     validation_file      TEXT,
     training_file        TEXT,
-    trained_tokens       INTEGER CHECK (trained_tokens >= 0),
+    trained_tokens       INTEGER,
     seed                 INTEGER,
     estimated_finish     INTEGER CHECK (estimated_finish >= 0),
     -- 1 when the job's "integrations" is null (no rows in job_integrations either way)
     integrations_is_null INTEGER NOT NULL DEFAULT 0 CHECK (integrations_is_null IN (0, 1)),
+    -- 1 when the job's "result_files" is null, as Azure sends it, rather than []
+    result_files_is_null INTEGER NOT NULL DEFAULT 0 CHECK (result_files_is_null IN (0, 1)),
     method_json          TEXT CHECK (method_json IS NULL OR json_valid(method_json)),
     metadata_json        TEXT CHECK (metadata_json IS NULL OR json_valid(metadata_json)),
     extra_json           TEXT CHECK (extra_json IS NULL OR json_valid(extra_json)),
@@ -64,14 +69,10 @@ CREATE TABLE job_errors (
 -- (DPO and reinforcement jobs keep theirs under method).
 CREATE TABLE job_hyperparameters (
     job_key                  INTEGER PRIMARY KEY REFERENCES jobs (job_key) ON DELETE CASCADE,
-    n_epochs                 CHECK (n_epochs IS NULL OR n_epochs = 'auto' OR (
-                                 typeof(n_epochs) = 'integer' AND n_epochs BETWEEN 1 AND 50)),
-    batch_size               CHECK (batch_size IS NULL OR batch_size = 'auto' OR (
-                                 typeof(batch_size) = 'integer' AND batch_size BETWEEN 1 AND 256)),
-    learning_rate_multiplier CHECK (learning_rate_multiplier IS NULL
-                                 OR learning_rate_multiplier = 'auto' OR (
-                                 typeof(learning_rate_multiplier) IN ('integer', 'real')
-                                 AND learning_rate_multiplier > 0)),
+    -- "auto" or a number, as sent (ranges are checked on what a person types, not here)
+    n_epochs,
+    batch_size,
+    learning_rate_multiplier,
     extra_json               TEXT CHECK (extra_json IS NULL OR json_valid(extra_json)),
     absent_fields            TEXT
 );
@@ -124,4 +125,89 @@ BEGIN
     DELETE FROM integrations WHERE id = OLD.integration_id;
 END;
 
-PRAGMA user_version = 2;
+-- ---------------------------------------------------------------------------------------------
+-- A job's history (not in the seed): events, checkpoints, result-file contents and the per-step
+-- metrics read from them. Rows point at jobs.job_key, which a job keeps for life (update writes
+-- in place), so they go only when the job is deleted.
+
+-- fine_tuning.job.event objects. The API lists them newest first and several can share a second;
+-- (created_at, seq) orders them oldest first, seq keeping the true order within a second.
+CREATE TABLE job_events (
+    event_key  INTEGER PRIMARY KEY,
+    job_key    INTEGER NOT NULL REFERENCES jobs (job_key) ON DELETE CASCADE,
+    id         TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    level      TEXT,
+    type       TEXT,
+    message    TEXT,
+    -- the object as it came in, compact: key order and number spellings kept
+    raw_json   TEXT NOT NULL,
+    UNIQUE (job_key, id)
+);
+
+CREATE INDEX job_events_in_order ON job_events (job_key, created_at, seq);
+
+-- fine_tuning.job.checkpoint objects; the server keeps only the last three, the archive keeps all.
+CREATE TABLE job_checkpoints (
+    checkpoint_key              INTEGER PRIMARY KEY,
+    job_key                     INTEGER NOT NULL REFERENCES jobs (job_key) ON DELETE CASCADE,
+    id                          TEXT NOT NULL,
+    created_at                  INTEGER NOT NULL,
+    step_number,
+    fine_tuned_model_checkpoint TEXT,
+    raw_json                    TEXT NOT NULL,
+    UNIQUE (job_key, id)
+);
+
+CREATE INDEX job_checkpoints_by_step ON job_checkpoints (job_key, step_number);
+
+-- What GET /files/{id}/content returned for a result file: the bytes as received, whether they
+-- were base64 (as the API has sent them since mid-2024) or plain, and the CSV they decode to.
+-- Kept per file id; delete removes a file's content with the last job that lists it.
+CREATE TABLE result_file_contents (
+    file_id  TEXT PRIMARY KEY,
+    encoding TEXT NOT NULL CHECK (encoding IN ('plain', 'base64')),
+    raw      BLOB NOT NULL,
+    csv      TEXT NOT NULL
+);
+
+-- Per-step metrics, read once from a result file ("file:<id>"), the metrics events ("events")
+-- or the checkpoints ("checkpoints"), so `metrics` reads them in one indexed query. The columns
+-- of a source in the order first seen (a CSV's header: never assumed), then one row per step
+-- and column; a blank cell is NULL; values have no declared type (1 stays 1, 0.5 stays 0.5).
+CREATE TABLE job_metric_columns (
+    job_key  INTEGER NOT NULL REFERENCES jobs (job_key) ON DELETE CASCADE,
+    source   TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    name     TEXT NOT NULL,
+    PRIMARY KEY (job_key, source, position),
+    UNIQUE (job_key, source, name)
+) WITHOUT ROWID;
+
+CREATE TABLE job_metric_values (
+    job_key  INTEGER NOT NULL REFERENCES jobs (job_key) ON DELETE CASCADE,
+    source   TEXT NOT NULL,
+    step     NOT NULL,
+    position INTEGER NOT NULL,
+    value,
+    PRIMARY KEY (job_key, source, step, position)
+) WITHOUT ROWID;
+
+-- What `sync` remembers between runs: where an interrupted walk of the job list stopped
+-- (name 'jobs_after'), and per job whether its history is complete and which fetches failed.
+CREATE TABLE sync_state (
+    name  TEXT PRIMARY KEY,
+    value TEXT
+);
+
+CREATE TABLE job_sync (
+    job_key           INTEGER PRIMARY KEY REFERENCES jobs (job_key) ON DELETE CASCADE,
+    -- 1 once the job's events, checkpoints and result files were all fetched
+    history_complete  INTEGER NOT NULL DEFAULT 0 CHECK (history_complete IN (0, 1)),
+    history_synced_at INTEGER,
+    -- JSON array of what could not be fetched last time ("events: 404 ..."), retried next time
+    gaps_json         TEXT
+);
+
+PRAGMA user_version = 3;

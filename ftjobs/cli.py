@@ -539,7 +539,7 @@ def attach(
     if as_json:
         _print_job(job, True)
     else:
-        typer.echo(f"{job.id}: {len(job.result_files)} result file(s)", err=True)
+        typer.echo(f"{job.id}: {len(job.result_files or ())} result file(s)", err=True)
 
 
 @app.command(epilog="Example: ftjobs delete ftjob-abc123 ftjob-def456 --yes")
@@ -655,6 +655,7 @@ def import_jobs(
         quiet=quiet,
         err=sys.stderr,
         unfinished_pages=reader.unfinished_pages,
+        warnings=reader.warnings,
     )
     if reader.problems:
         raise typer.Exit(1)

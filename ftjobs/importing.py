@@ -26,7 +26,12 @@ from typing import IO, Any, Literal
 from pydantic import ValidationError
 
 from ftjobs.jsonstream import JsonRecords
-from ftjobs.models import KNOWN_FINITE, FineTuningJob, describe_validation_error
+from ftjobs.models import (
+    KNOWN_FINITE,
+    FineTuningJob,
+    describe_validation_error,
+    range_problems,
+)
 
 InputFormat = Literal["json", "jsonl"]
 
@@ -46,7 +51,8 @@ class Problem:
 
     def __str__(self) -> str:
         job = f" {self.job_id}:" if self.job_id else ""
-        return f"{self.source}:{self.location}:{job} {self.message}"
+        location = f"{self.location}:" if self.location else ""
+        return f"{self.source}:{location}{job} {self.message}"
 
 
 @dataclass
@@ -98,6 +104,8 @@ class JobReader:
         self.stop_at_problem = stop_at_problem
         self.on_progress = on_progress
         self.problems = Problems()
+        # Values of the right type outside the documented ranges: kept as sent, named here.
+        self.warnings = Problems()
         # Inputs whose last list envelope said "has_more": true: pages are missing.
         self.unfinished_pages: list[str] = []
 
@@ -107,6 +115,8 @@ class JobReader:
         for path in self.paths:
             source = "<stdin>" if path == "-" else path
             for job in self._jobs_from(path, source):
+                for problem in range_problems(job):
+                    self.warnings.add(Problem(source, "", job.id, f"{problem} (kept as sent)"))
                 if not (self.stop_at_problem and self.problems):
                     yield job
 

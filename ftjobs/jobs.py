@@ -7,7 +7,8 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
-from ftjobs.models import FineTuningJob
+from ftjobs.errors import BadInput
+from ftjobs.models import FineTuningJob, range_problems
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -87,12 +88,21 @@ def new_job(spec: NewJob) -> FineTuningJob:
         data["seed"] = spec.seed
     if spec.suffix is not None:
         data["user_provided_suffix"] = spec.suffix
-    return FineTuningJob.model_validate(data)
+    return within_ranges(FineTuningJob.model_validate(data))
+
+
+def within_ranges(job: FineTuningJob) -> FineTuningJob:
+    """The job, if what a person typed keeps to the API's documented ranges (an archive keeps a
+    provider's odd values; a person's typo is refused)."""
+    problems = range_problems(job)
+    if problems:
+        raise BadInput(f"invalid job: {problems[0]}")
+    return job
 
 
 def with_result_files(job: FineTuningJob, file_ids: list[str]) -> FineTuningJob:
     """The job with file_ids appended in order; ids it already has are not added again."""
-    files = list(job.result_files)
+    files = list(job.result_files or ())
     for file_id in file_ids:
         if file_id not in files:
             files.append(file_id)

@@ -135,6 +135,124 @@ _V2_STEPS = (
     "DROP TABLE v1_jobs",
 )
 
+# Version 3: an archive keeps what providers send, and a job's history.
+# - jobs and job_hyperparameters lose the CHECKs that refused real records (status "pending",
+#   batch_size -1; ranges are now enforced on what a person types), and jobs gains
+#   result_files_is_null (Azure's null kept apart from []). SQLite cannot drop a CHECK, so each
+#   table is rebuilt beside the old one, filled with the same keys, and renamed into its place;
+#   the tables pointing at it name it by name, so they follow.
+# - New tables for events, checkpoints, result-file contents, per-step metrics and sync state.
+_V3_STEPS = (
+    """CREATE TABLE v3_jobs (
+    job_key              INTEGER PRIMARY KEY,
+    id                   TEXT NOT NULL UNIQUE CHECK (length(id) > 0),
+    object               TEXT NOT NULL DEFAULT 'fine_tuning.job'
+                         CHECK (object = 'fine_tuning.job'),
+    model                TEXT NOT NULL,
+    created_at           INTEGER NOT NULL CHECK (created_at >= 0),
+    finished_at          INTEGER CHECK (finished_at >= 0),
+    fine_tuned_model     TEXT,
+    organization_id      TEXT,
+    status               TEXT NOT NULL,
+    validation_file      TEXT,
+    training_file        TEXT,
+    trained_tokens       INTEGER,
+    seed                 INTEGER,
+    estimated_finish     INTEGER CHECK (estimated_finish >= 0),
+    integrations_is_null INTEGER NOT NULL DEFAULT 0 CHECK (integrations_is_null IN (0, 1)),
+    result_files_is_null INTEGER NOT NULL DEFAULT 0 CHECK (result_files_is_null IN (0, 1)),
+    method_json          TEXT CHECK (method_json IS NULL OR json_valid(method_json)),
+    metadata_json        TEXT CHECK (metadata_json IS NULL OR json_valid(metadata_json)),
+    extra_json           TEXT CHECK (extra_json IS NULL OR json_valid(extra_json)),
+    absent_fields        TEXT
+)""",
+    """INSERT INTO v3_jobs (job_key, id, object, model, created_at, finished_at,
+    fine_tuned_model, organization_id, status, validation_file, training_file, trained_tokens,
+    seed, estimated_finish, integrations_is_null, result_files_is_null, method_json,
+    metadata_json, extra_json, absent_fields)
+    SELECT job_key, id, object, model, created_at, finished_at, fine_tuned_model,
+    organization_id, status, validation_file, training_file, trained_tokens, seed,
+    estimated_finish, integrations_is_null, 0, method_json, metadata_json, extra_json,
+    absent_fields FROM jobs""",
+    "DROP TABLE jobs",
+    "ALTER TABLE v3_jobs RENAME TO jobs",
+    "CREATE INDEX jobs_by_created_at ON jobs (created_at, id)",
+    "CREATE INDEX jobs_by_status ON jobs (status, created_at, id)",
+    "CREATE INDEX jobs_by_model ON jobs (model, created_at, id)",
+    "CREATE INDEX jobs_by_finished_at ON jobs (finished_at, id)",
+    """CREATE TABLE v3_job_hyperparameters (
+    job_key                  INTEGER PRIMARY KEY REFERENCES jobs (job_key) ON DELETE CASCADE,
+    n_epochs,
+    batch_size,
+    learning_rate_multiplier,
+    extra_json               TEXT CHECK (extra_json IS NULL OR json_valid(extra_json)),
+    absent_fields            TEXT
+)""",
+    """INSERT INTO v3_job_hyperparameters (job_key, n_epochs, batch_size,
+    learning_rate_multiplier, extra_json, absent_fields)
+    SELECT job_key, n_epochs, batch_size, learning_rate_multiplier, extra_json, absent_fields
+    FROM job_hyperparameters""",
+    "DROP TABLE job_hyperparameters",
+    "ALTER TABLE v3_job_hyperparameters RENAME TO job_hyperparameters",
+    """CREATE TABLE job_events (
+    event_key  INTEGER PRIMARY KEY,
+    job_key    INTEGER NOT NULL REFERENCES jobs (job_key) ON DELETE CASCADE,
+    id         TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    level      TEXT,
+    type       TEXT,
+    message    TEXT,
+    raw_json   TEXT NOT NULL,
+    UNIQUE (job_key, id)
+)""",
+    "CREATE INDEX job_events_in_order ON job_events (job_key, created_at, seq)",
+    """CREATE TABLE job_checkpoints (
+    checkpoint_key              INTEGER PRIMARY KEY,
+    job_key                     INTEGER NOT NULL REFERENCES jobs (job_key) ON DELETE CASCADE,
+    id                          TEXT NOT NULL,
+    created_at                  INTEGER NOT NULL,
+    step_number,
+    fine_tuned_model_checkpoint TEXT,
+    raw_json                    TEXT NOT NULL,
+    UNIQUE (job_key, id)
+)""",
+    "CREATE INDEX job_checkpoints_by_step ON job_checkpoints (job_key, step_number)",
+    """CREATE TABLE result_file_contents (
+    file_id  TEXT PRIMARY KEY,
+    encoding TEXT NOT NULL CHECK (encoding IN ('plain', 'base64')),
+    raw      BLOB NOT NULL,
+    csv      TEXT NOT NULL
+)""",
+    """CREATE TABLE job_metric_columns (
+    job_key  INTEGER NOT NULL REFERENCES jobs (job_key) ON DELETE CASCADE,
+    source   TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    name     TEXT NOT NULL,
+    PRIMARY KEY (job_key, source, position),
+    UNIQUE (job_key, source, name)
+) WITHOUT ROWID""",
+    """CREATE TABLE job_metric_values (
+    job_key  INTEGER NOT NULL REFERENCES jobs (job_key) ON DELETE CASCADE,
+    source   TEXT NOT NULL,
+    step     NOT NULL,
+    position INTEGER NOT NULL,
+    value,
+    PRIMARY KEY (job_key, source, step, position)
+) WITHOUT ROWID""",
+    """CREATE TABLE sync_state (
+    name  TEXT PRIMARY KEY,
+    value TEXT
+)""",
+    """CREATE TABLE job_sync (
+    job_key           INTEGER PRIMARY KEY REFERENCES jobs (job_key) ON DELETE CASCADE,
+    history_complete  INTEGER NOT NULL DEFAULT 0 CHECK (history_complete IN (0, 1)),
+    history_synced_at INTEGER,
+    gaps_json         TEXT
+)""",
+)
+
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: _V2_STEPS,
+    3: _V3_STEPS,
 }

@@ -31,7 +31,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, to_json
 
-from ftjobs.constants import FINAL_STATUSES, JobStatus
+from ftjobs.constants import FINAL_STATUSES, JOB_STATUSES
 
 INT64_MAX = 2**63 - 1
 # 9999-12-31T23:59:59Z: the last second an ISO-8601 date can show.
@@ -63,45 +63,71 @@ Timestamp = Annotated[
         _strict_int(0, MAX_TIMESTAMP, f"a Unix time in seconds from 0 to {MAX_TIMESTAMP}")
     ),
 ]
-TokenCount = Annotated[
-    int, PlainValidator(_strict_int(0, INT64_MAX, "a non-negative 64-bit integer"))
-]
-Seed = Annotated[int, PlainValidator(_strict_int(0, INT64_MAX, "a 64-bit integer >= 0"))]
+# Counts and seeds: any 64-bit integer is the right type; a negative one is a range problem.
+Int64 = Annotated[int, PlainValidator(_strict_int(-INT64_MAX - 1, INT64_MAX, "a 64-bit integer"))]
 
 
-def _auto_or_int(low: int, high: int) -> Callable[[Any], str | int]:
-    def check(value: Any) -> str | int:
-        if value == "auto" and type(value) is str:
-            return "auto"
-        if type(value) is int and low <= value <= high:
-            return value
-        raise PydanticCustomError(
-            "auto_or_int",
-            'must be "auto" or an integer from {low} to {high}, got {value}',
-            {"low": low, "high": high, "value": _short_repr(value)},
-        )
-
-    return check
-
-
-def _auto_or_positive_number(value: Any) -> str | int | float:
+def _auto_or_int(value: Any) -> str | int:
+    """A hyperparameter that counts: "auto" or a 64-bit integer. Ranges are not a type: a
+    provider's -1 is archived as sent (see range_problems), a person's is refused."""
     if value == "auto" and type(value) is str:
         return "auto"
-    if type(value) is float and math.isfinite(value) and value > 0:
+    if type(value) is int and -INT64_MAX - 1 <= value <= INT64_MAX:
         return value
-    if type(value) is int and 0 < value <= INT64_MAX:
+    raise PydanticCustomError(
+        "auto_or_int",
+        'must be "auto" or an integer, got {value}',
+        {"value": _short_repr(value)},
+    )
+
+
+def _auto_or_number(value: Any) -> str | int | float:
+    if value == "auto" and type(value) is str:
+        return "auto"
+    if type(value) is float and math.isfinite(value):
+        return value
+    if type(value) is int and -INT64_MAX - 1 <= value <= INT64_MAX:
         return value
     raise PydanticCustomError(
         "auto_or_number",
-        'must be "auto" or a number greater than 0, got {value}',
+        'must be "auto" or a number, got {value}',
         {"value": _short_repr(value)},
     )
 
 
 NonEmptyStr = Annotated[StrictStr, Field(min_length=1)]
-NEpochs = Annotated[str | int, PlainValidator(_auto_or_int(1, 50))]
-BatchSize = Annotated[str | int, PlainValidator(_auto_or_int(1, 256))]
-LearningRateMultiplier = Annotated[str | int | float, PlainValidator(_auto_or_positive_number)]
+NEpochs = Annotated[str | int, PlainValidator(_auto_or_int)]
+BatchSize = Annotated[str | int, PlainValidator(_auto_or_int)]
+LearningRateMultiplier = Annotated[str | int | float, PlainValidator(_auto_or_number)]
+
+# What a person may type into add and update. The API's own records are archived whatever they
+# hold (Azure sends batch_size -1 and status "pending"); import and sync warn about these.
+HYPERPARAMETER_RANGES: dict[str, tuple[str, Callable[[int | float], bool]]] = {
+    "n_epochs": ("an integer from 1 to 50", lambda v: type(v) is int and 1 <= v <= 50),
+    "batch_size": ("an integer from 1 to 256", lambda v: type(v) is int and 1 <= v <= 256),
+    "learning_rate_multiplier": ("a number greater than 0", lambda v: v > 0),
+}
+
+
+def range_problems(job: FineTuningJob) -> list[str]:
+    """Values of the right type but outside what the API documents, as "field: rule, got
+    value" lines: refused from a person, kept with a warning from a provider."""
+    problems: list[str] = []
+    if job.status not in JOB_STATUSES:
+        problems.append(
+            f"status: not one of {', '.join(JOB_STATUSES)}, got {_short_repr(job.status)}"
+        )
+    hp = job.hyperparameters
+    if hp is not None:
+        for name, (rule, ok) in HYPERPARAMETER_RANGES.items():
+            value = getattr(hp, name)
+            if value is not None and value != "auto" and not ok(value):
+                problems.append(f'hyperparameters.{name}: must be "auto" or {rule}, got {value}')
+    for name in ("trained_tokens", "seed"):
+        value = getattr(job, name)
+        if value is not None and value < 0:
+            problems.append(f"{name}: must be 0 or more, got {value}")
+    return problems
 
 
 def _non_finite_path(value: Any, path: str = "") -> str | None:
@@ -215,14 +241,16 @@ class FineTuningJob(ApiObject):
     finished_at: Timestamp | None = None
     fine_tuned_model: StrictStr | None = None
     organization_id: StrictStr | None = None
-    result_files: list[NonEmptyStr] = Field(default_factory=list)
-    status: JobStatus
+    # null (Azure) is kept apart from []
+    result_files: list[NonEmptyStr] | None = Field(default_factory=list)
+    # Any text: the API has added "paused", Azure sends "pending"; range_problems names others.
+    status: StrictStr
     validation_file: StrictStr | None = None
     training_file: NonEmptyStr | None = None
     hyperparameters: Hyperparameters | None = None
-    trained_tokens: TokenCount | None = None
+    trained_tokens: Int64 | None = None
     integrations: list[Integration] | None = None
-    seed: Seed | None = None
+    seed: Int64 | None = None
     estimated_finish: Timestamp | None = None
     method: dict[str, Any] | None = None
     metadata: dict[StrictStr, StrictStr] | None = None
@@ -235,8 +263,8 @@ class FineTuningJob(ApiObject):
 
     @field_validator("result_files")
     @classmethod
-    def _result_files_unique(cls, files: list[str]) -> list[str]:
-        if len(set(files)) != len(files):
+    def _result_files_unique(cls, files: list[str] | None) -> list[str] | None:
+        if files is not None and len(set(files)) != len(files):
             seen: set[str] = set()
             duplicate = next(f for f in files if f in seen or seen.add(f))  # type: ignore[func-returns-value]
             raise PydanticCustomError(

@@ -152,6 +152,7 @@ def write_import_report(
     quiet: bool,
     err: IO[str],
     unfinished_pages: Sequence[str] = (),
+    warnings: Problems | None = None,
 ) -> None:
     """Problems, then one summary line, on stderr."""
     for problem in problems.first:
@@ -166,6 +167,11 @@ def write_import_report(
         return
     if quiet:
         return
+    if warnings:
+        for warning in warnings.first:
+            err.write(f"Warning: {warning}\n")
+        if warnings.count > len(warnings.first):
+            err.write(f"Warning: ... and {warnings.count - len(warnings.first)} more\n")
     for source in unfinished_pages:
         err.write(
             f"Note: {source} ends with a page of a list that says has_more: true; the jobs"
@@ -282,7 +288,7 @@ def job_fields(job: FineTuningJob) -> list[tuple[str, str]]:
         )
     if job.method is not None:
         rows.append(("method", str(job.method.get("type", ""))))
-    rows.append(("result_files", ", ".join(job.result_files)))
+    rows.append(("result_files", ", ".join(job.result_files or ())))
     for integration in job.integrations or ():
         wandb = integration.wandb
         if wandb is not None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ftjobs.constants import FINAL_STATUSES
 from ftjobs.errors import BadInput, RuleViolation
-from ftjobs.models import FineTuningJob
+from ftjobs.models import FineTuningJob, range_problems
 
 
 @dataclass(frozen=True)
@@ -110,4 +110,9 @@ def apply_update(job: FineTuningJob, update: JobUpdate, *, now: int) -> FineTuni
         raise BadInput(
             f"job {job.id}: finished_at {finished_at} is before created_at {job.created_at}"
         )
-    return FineTuningJob.model_validate(data)
+    changed = FineTuningJob.model_validate(data)
+    # Values the job already had (a provider's batch_size -1) are not the person's to answer for.
+    new_problems = set(range_problems(changed)) - set(range_problems(job))
+    if new_problems:
+        raise BadInput(f"invalid job: {sorted(new_problems)[0]}")
+    return changed

@@ -43,12 +43,18 @@ NULLABLE_SORT_FIELDS = frozenset({"finished_at", "trained_tokens"})
 _JOB_COLUMNS = (
     "job_key", "id", "object", "model", "created_at", "finished_at", "fine_tuned_model",
     "organization_id", "status", "validation_file", "training_file", "trained_tokens", "seed",
-    "estimated_finish", "integrations_is_null", "method_json", "metadata_json", "extra_json",
-    "absent_fields",
+    "estimated_finish", "integrations_is_null", "result_files_is_null", "method_json",
+    "metadata_json", "extra_json", "absent_fields",
 )  # fmt: skip
-_INSERT_JOB = (
+# A stored job is rewritten in place: it keeps its job_key, so what points at it (its history)
+# stays, and export keeps the order jobs were first recorded in.
+_WRITE_JOB = (
     f"INSERT INTO jobs ({', '.join(_JOB_COLUMNS)}) VALUES ({', '.join('?' * len(_JOB_COLUMNS))})"  # noqa: S608
+    " ON CONFLICT (job_key) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in _JOB_COLUMNS[1:])
 )
+# A job's own parts, cleared before a stored job is written again.
+_JOB_PART_TABLES = ("job_errors", "job_hyperparameters", "job_result_files", "job_integrations")
 _INSERT_ERROR = (
     "INSERT INTO job_errors (job_key, code, message, param, extra_json) VALUES (?, ?, ?, ?, ?)"
 )
@@ -73,8 +79,8 @@ _SELECT_JOBS = """
 SELECT jobs.object, jobs.id, jobs.model, jobs.created_at, jobs.finished_at,
     jobs.fine_tuned_model, jobs.organization_id, jobs.status, jobs.validation_file,
     jobs.training_file, jobs.trained_tokens, jobs.seed, jobs.estimated_finish,
-    jobs.integrations_is_null, jobs.method_json, jobs.metadata_json, jobs.extra_json,
-    jobs.absent_fields,
+    jobs.integrations_is_null, jobs.result_files_is_null, jobs.method_json, jobs.metadata_json,
+    jobs.extra_json, jobs.absent_fields,
     job_errors.job_key IS NOT NULL, job_errors.code, job_errors.message, job_errors.param,
     job_errors.extra_json,
     job_hyperparameters.job_key IS NOT NULL, job_hyperparameters.n_epochs,
@@ -185,6 +191,7 @@ def _rows_for(job: FineTuningJob, key: int, fingerprints: dict[tuple[Any, ...], 
         job.organization_id, job.status, job.validation_file, job.training_file,
         job.trained_tokens, job.seed, job.estimated_finish,
         1 if job.integrations is None else 0,
+        1 if job.result_files is None else 0,
         method_json, metadata_json, extra_json, _absent_text(absent),
     )  # fmt: skip
     error = job.error
@@ -209,7 +216,7 @@ def _rows_for(job: FineTuningJob, key: int, fingerprints: dict[tuple[Any, ...], 
         error=error_row,
         hyperparameters=hyperparameters_row,
         result_files=[
-            (key, position, file_id) for position, file_id in enumerate(job.result_files)
+            (key, position, file_id) for position, file_id in enumerate(job.result_files or ())
         ],
     )
     for position, integration in enumerate(job.integrations or ()):
@@ -252,8 +259,8 @@ def _job_from_row(
     (
         object_, id_, model, created_at, finished_at, fine_tuned_model, organization_id, status,
         validation_file, training_file, trained_tokens, seed, estimated_finish,
-        integrations_is_null, method_json, metadata_json, extra_json, absent_fields,
-        has_error, error_code, error_message, error_param, error_extra_json,
+        integrations_is_null, result_files_is_null, method_json, metadata_json, extra_json,
+        absent_fields, has_error, error_code, error_message, error_param, error_extra_json,
         has_hyperparameters, n_epochs, batch_size, learning_rate_multiplier,
         hyperparameters_extra_json, hyperparameters_absent_fields,
         result_files_json, integration_ids_json,
@@ -266,7 +273,7 @@ def _job_from_row(
         "finished_at": finished_at,
         "fine_tuned_model": fine_tuned_model,
         "organization_id": organization_id,
-        "result_files": from_json(result_files_json),
+        "result_files": None if result_files_is_null else from_json(result_files_json),
         "status": status,
         "validation_file": validation_file,
         "training_file": training_file,
@@ -483,7 +490,7 @@ class Store:
         with self._transaction() as conn:
             if self._exists(conn, job.id):
                 raise JobExists(job.id)
-            self._insert(conn, [job], {})
+            self._write(conn, self._new_keys(conn, [job]), {})
         return self.get(job.id)
 
     def modify(
@@ -497,8 +504,7 @@ class Store:
             if changed.id != job_id:
                 raise ValueError("a change must not alter the job's id")
             if changed.to_json() != current.to_json():
-                self._delete(conn, [job_id])
-                self._insert(conn, [changed], {})
+                self._write(conn, [(self._key_of(conn, job_id), changed)], {}, replacing=True)
         return self.get(job_id)
 
     def delete(self, job_ids: Sequence[str]) -> int:
@@ -579,12 +585,12 @@ class Store:
     ) -> None:
         """Write one batch (no id twice in it): new jobs inserted, stored ones per on_conflict."""
         ids_json = json_text([job.id for job in batch])
-        existing = {
-            row[0]
-            for row in conn.execute(
-                "SELECT id FROM jobs WHERE id IN (SELECT value FROM json_each(?))", [ids_json]
-            )
-        }
+        existing: dict[str, int] = dict(
+            conn.execute(
+                "SELECT id, job_key FROM jobs WHERE id IN (SELECT value FROM json_each(?))",
+                [ids_json],
+            ).fetchall()
+        )
         if existing:
             if on_conflict == "fail":
                 raise JobExists(next(job.id for job in batch if job.id in existing))
@@ -602,33 +608,71 @@ class Store:
                 ]
                 counts.unchanged += len(existing) - len(changed)
                 counts.updated += len(changed)
-                self._delete(conn, [job.id for job in changed])
-                self._insert(conn, changed, fingerprints)
+                self._write(
+                    conn,
+                    [(existing[job.id], job) for job in changed],
+                    fingerprints,
+                    replacing=True,
+                )
         new = [job for job in batch if job.id not in existing] if existing else batch
         counts.inserted += len(new)
-        self._insert(conn, new, fingerprints)
+        self._write(conn, self._new_keys(conn, new), fingerprints)
 
     @staticmethod
     def _exists(conn: sqlite3.Connection, job_id: str) -> bool:
         return conn.execute("SELECT 1 FROM jobs WHERE id = ?", [job_id]).fetchone() is not None
 
     @staticmethod
-    def _delete(conn: sqlite3.Connection, job_ids: list[str]) -> int:
-        deleted = 0
-        for job_id in job_ids:
-            deleted += conn.execute("DELETE FROM jobs WHERE id = ?", [job_id]).rowcount
-        return deleted
+    def _key_of(conn: sqlite3.Connection, job_id: str) -> int:
+        row = conn.execute("SELECT job_key FROM jobs WHERE id = ?", [job_id]).fetchone()
+        if row is None:
+            raise JobNotFound(job_id)
+        return int(row[0])
 
     @staticmethod
-    def _insert(
-        conn: sqlite3.Connection,
-        batch: Sequence[FineTuningJob],
-        fingerprints: dict[tuple[Any, ...], str],
-    ) -> None:
-        """Write new jobs. Keys continue from the largest in use: we hold the write lock."""
+    def _new_keys(
+        conn: sqlite3.Connection, jobs: Sequence[FineTuningJob]
+    ) -> list[tuple[int, FineTuningJob]]:
+        """Keys for new jobs, continuing from the largest in use (we hold the write lock), so
+        their rows are appended to every table's B-tree."""
         first_key = conn.execute("SELECT coalesce(max(job_key), 0) + 1 FROM jobs").fetchone()[0]
+        return list(enumerate(jobs, first_key))
+
+    def _delete(self, conn: sqlite3.Connection, job_ids: list[str]) -> int:
+        """Delete jobs; their rows in every other table go with them (foreign keys cascade),
+        and so does the stored content of result files no remaining job lists."""
+        deleted = 0
+        for job_id in job_ids:
+            files = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT file_id FROM job_result_files JOIN jobs USING (job_key)"
+                    " WHERE jobs.id = ?",
+                    [job_id],
+                )
+            ]
+            deleted += conn.execute("DELETE FROM jobs WHERE id = ?", [job_id]).rowcount
+            conn.executemany(
+                "DELETE FROM result_file_contents WHERE file_id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM job_result_files WHERE file_id = ?)",
+                [(file_id, file_id) for file_id in files],
+            )
+        self._integrations.clear()  # ids of integrations no job uses any more may be reused
+        return deleted
+
+    def _write(
+        self,
+        conn: sqlite3.Connection,
+        keyed: Sequence[tuple[int, FineTuningJob]],
+        fingerprints: dict[tuple[Any, ...], str],
+        *,
+        replacing: bool = False,
+    ) -> None:
+        """Write jobs under their keys: new ones appended, or (replacing) stored ones rewritten
+        in place, the job row updated and its own parts replaced, so that nothing pointing at
+        a job (its history) is lost and export keeps the order jobs were first recorded in."""
         jobs, errors, hyperparameters, files, integrations, links = [], [], [], [], [], []
-        for key, job in enumerate(batch, first_key):
+        for key, job in keyed:
             rows = _rows_for(job, key, fingerprints)
             jobs.append(rows.job)
             if rows.error:
@@ -638,7 +682,15 @@ class Store:
             files.extend(rows.result_files)
             integrations.extend(rows.integrations)
             links.extend(rows.integration_links)
-        conn.executemany(_INSERT_JOB, jobs)
+        if replacing:
+            keys = [(key,) for key, _ in keyed]
+            for table in _JOB_PART_TABLES:
+                # table: one of a fixed tuple of names, never user text
+                conn.executemany(f"DELETE FROM {table} WHERE job_key = ?", keys)  # noqa: S608
+            # An integration no job uses any more was just removed, and its id may be given to
+            # a new one: what was cached under that id is stale.
+            self._integrations.clear()
+        conn.executemany(_WRITE_JOB, jobs)
         conn.executemany(_INSERT_ERROR, errors)
         conn.executemany(_INSERT_HYPERPARAMETERS, hyperparameters)
         conn.executemany(_INSERT_RESULT_FILE, files)

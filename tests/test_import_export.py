@@ -161,13 +161,13 @@ def test_a_bad_record_in_the_middle_leaves_the_store_byte_for_byte_unchanged(
     cli.ok("import", write_jsonl(tmp_path / "seed.jsonl", [make_job(5000)]))
     before = db.read_bytes(), dump(db)
     jobs = [make_job(n) for n in range(1000)]
-    jobs[500]["hyperparameters"]["n_epochs"] = 0
+    jobs[500]["hyperparameters"]["n_epochs"] = "3"  # a type error: a string, not a number
     path = write_jsonl(tmp_path / "batch.jsonl", jobs)
     result = cli.fails(1, "import", path)
     lines = result.stderr.splitlines()
     assert lines[0] == (
         f"Error: {path}:501: {jobs[500]['id']}: hyperparameters.n_epochs:"
-        ' must be "auto" or an integer from 1 to 50, got 0'
+        ' must be "auto" or an integer, got "3"'
     )
     assert "nothing was imported" in lines[-1]
     assert (db.read_bytes(), dump(db)) == before
@@ -359,9 +359,7 @@ def test_a_record_cut_short_says_so(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_a_record_with_several_wrong_fields_names_them(cli: Cli, tmp_path: Path) -> None:
-    path = write_jsonl(
-        tmp_path / "bad.jsonl", [make_job(1, created_at="x", status="done", seed=-1)]
-    )
+    path = write_jsonl(tmp_path / "bad.jsonl", [make_job(1, created_at="x", status=7, seed="-1")])
     first = cli.fails(1, "import", path).stderr.splitlines()[0]
     assert all(field in first for field in ("created_at", "status", "seed")), first
 
@@ -399,3 +397,20 @@ def test_a_bulk_load_into_an_empty_store_ends_with_every_index(cli: Cli, tmp_pat
     # ... and serve the list queries: failed jobs (every 4th), newest first.
     expected = [make_job(n)["id"] for n in range(47, 0, -4)]
     assert cli.list_ids("--status", "failed", "--all") == expected
+
+
+def test_values_out_of_range_from_a_provider_are_kept_with_a_warning(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Azure sends status "pending", batch_size -1 and result_files null: archived as sent,
+    each odd value named on stderr; a person typing the same into add is refused."""
+    job = make_job(1, status="pending", result_files=None)
+    job["hyperparameters"] = {"n_epochs": 2, "batch_size": -1, "learning_rate_multiplier": 1}
+    result = cli.ok("import", write_jsonl(tmp_path / "azure.jsonl", [job]))
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert len(warnings) == 2, result.stderr
+    assert f"{job['id']}: status: not one of" in warnings[0]
+    assert "hyperparameters.batch_size" in warnings[1] and "got -1 (kept as sent)" in warnings[1]
+    assert cli.show(job["id"]) == job
+    assert cli.json("list", "--json")[0]["result_files"] is None
+    cli.fails(2, "add", "--model", "m", "--training-file", "f", "--batch-size", "-1")

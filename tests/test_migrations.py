@@ -121,3 +121,51 @@ def test_a_migration_that_fails_midway_leaves_the_old_database_as_it_was(
         Store.open(db)
     assert dump(db) == before  # neither migration 2 nor the first half of the broken one stayed
     assert user_version(db) == 1
+
+
+def v2_database(path: Path) -> Path:
+    """A file as ftjobs with schema version 2 wrote it (fixture: an iterdump of one made by
+    ftjobs at commit c070f3e, holding tests/fixtures/v2-jobs.json)."""
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        conn.executescript((FIXTURES / "v2-database.sql").read_text(encoding="utf-8"))
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    return path
+
+
+def test_the_v2_fixture_is_what_schema_v2_creates(tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh-v2.db"
+    with sqlite3.connect(fresh) as conn:
+        conn.executescript((FIXTURES / "schema-v2.sql").read_text(encoding="utf-8"))
+    conn.close()
+    assert schema_of(fresh) == schema_of(v2_database(tmp_path / "fixture.db"))
+    assert user_version(fresh) == 2
+
+
+def test_a_v2_database_is_upgraded_to_v3_with_every_record_and_key_intact(
+    tmp_path: Path,
+) -> None:
+    db = v2_database(tmp_path / "old.db")
+    with connect(db) as conn:
+        keys_before = conn.execute("SELECT job_key, id FROM jobs ORDER BY job_key").fetchall()
+    cli = Cli(db)
+    exported = [json.loads(line) for line in cli.ok("export").stdout.splitlines()]
+    expected = json.loads((FIXTURES / "v2-jobs.json").read_text(encoding="utf-8"))
+    assert exported == expected  # same jobs, same keys and values, same order
+    assert user_version(db) == SCHEMA_VERSION == 3
+    with connect(db) as conn:
+        assert conn.execute("SELECT job_key, id FROM jobs ORDER BY job_key").fetchall() == (
+            keys_before
+        )
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    new = tmp_path / "new.db"
+    Cli(new).ok("list")
+    assert schema_of(db) == schema_of(new)
+    # What v2 refused, v3 archives: a provider's status and hyperparameters, result_files null.
+    azure = {**expected[0], "id": "ftjob-azure", "status": "pending", "result_files": None}
+    azure["hyperparameters"] = {"n_epochs": 1, "batch_size": -1, "learning_rate_multiplier": 1}
+    path = tmp_path / "azure.json"
+    path.write_text(json.dumps(azure))
+    cli.ok("import", path)
+    assert cli.show("ftjob-azure") == azure

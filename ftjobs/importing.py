@@ -25,13 +25,22 @@ from typing import IO, Any, Literal
 
 from pydantic import ValidationError
 
-from ftjobs.jsonstream import JsonRecords
+from ftjobs.history import CheckpointRecord, EventRecord
+from ftjobs.jsonstream import JsonRecords, compact_json
 from ftjobs.models import (
     KNOWN_FINITE,
     FineTuningJob,
+    JobCheckpoint,
+    JobEvent,
     describe_validation_error,
     range_problems,
 )
+
+Record = FineTuningJob | EventRecord | CheckpointRecord
+EVENT_OBJECT = "fine_tuning.job.event"
+CHECKPOINT_OBJECT = "fine_tuning.job.checkpoint"
+# Lines naming one of these are history records (or odd jobs): parsed, then sent by "object".
+_HISTORY_MARKERS = (b'"fine_tuning.job.event"', b'"fine_tuning.job.checkpoint"')
 
 InputFormat = Literal["json", "jsonl"]
 
@@ -111,16 +120,20 @@ class JobReader:
 
     # -- the stream of jobs ------------------------------------------------------------------
 
-    def jobs(self) -> Iterator[FineTuningJob]:
+    def records(self) -> Iterator[Record]:
+        """Jobs, events and checkpoints, in input order."""
         for path in self.paths:
             source = "<stdin>" if path == "-" else path
-            for job in self._jobs_from(path, source):
-                for problem in range_problems(job):
-                    self.warnings.add(Problem(source, "", job.id, f"{problem} (kept as sent)"))
+            for record in self._records_from(path, source):
+                if isinstance(record, FineTuningJob):
+                    for problem in range_problems(record):
+                        self.warnings.add(
+                            Problem(source, "", record.id, f"{problem} (kept as sent)")
+                        )
                 if not (self.stop_at_problem and self.problems):
-                    yield job
+                    yield record
 
-    def _jobs_from(self, path: str, source: str) -> Iterator[FineTuningJob]:
+    def _records_from(self, path: str, source: str) -> Iterator[Record]:
         try:
             raw = sys.stdin.buffer if path == "-" else Path(path).open("rb")  # noqa: SIM115
         except OSError as error:
@@ -161,14 +174,17 @@ class JobReader:
 
     # -- JSON Lines ----------------------------------------------------------------------------
 
-    def _from_lines(
-        self, stream: IO[bytes], source: str, raw: IO[bytes]
-    ) -> Iterator[FineTuningJob]:
+    def _from_lines(self, stream: IO[bytes], source: str, raw: IO[bytes]) -> Iterator[Record]:
         validate_json = FineTuningJob.model_validate_json
         for line_number, line in enumerate(stream, 1):
             if self.on_progress is not None and line_number % 4096 == 0:
                 self._report_progress(raw)
+            if line_number == 1:
+                line = line.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
             if not line.strip():
+                continue
+            if any(marker in line for marker in _HISTORY_MARKERS):
+                yield from self._from_history_line(line, source, str(line_number))
                 continue
             # pydantic's JSON parser takes NaN and Infinity, which JSON has not; a line that
             # cannot hold them skips the model's check for them.
@@ -179,16 +195,29 @@ class JobReader:
                 # Not a plain job: maybe a list envelope, or a job with something wrong.
                 yield from self._from_odd_line(line, source, str(line_number), error)
 
-    def _from_odd_line(
-        self, line: bytes, source: str, location: str, error: ValidationError
-    ) -> Iterator[FineTuningJob]:
+    def _from_history_line(self, line: bytes, source: str, location: str) -> Iterator[Record]:
+        """A line holding events or checkpoints: one object, or a list or envelope of them,
+        read with their text as it stands in the line."""
+        value = self._parse_line(line, source, location)
+        if isinstance(value, dict) and not _is_envelope(value):
+            yield from self._validated(value, source, location, line.decode("utf-8"))
+        elif value is not None:
+            yield from self._from_document(io.BytesIO(line), source, prefix=f"{location}:")
+
+    def _parse_line(self, line: bytes, source: str, location: str) -> Any:
         try:
-            value = _loads(line)
+            return _loads(line)
         except RecursionError:
             self._problem(source, location, None, "invalid JSON: nested too deeply")
-            return
         except ValueError as parse_error:
             self._problem(source, location, None, f"invalid JSON: {_first_line(str(parse_error))}")
+        return None
+
+    def _from_odd_line(
+        self, line: bytes, source: str, location: str, error: ValidationError
+    ) -> Iterator[Record]:
+        value = self._parse_line(line, source, location)
+        if value is None:
             return
         if _is_envelope(value):
             self._note_page(source, value.get("has_more") is True)
@@ -202,15 +231,17 @@ class JobReader:
 
     # -- JSON documents (arrays, envelopes, objects) ------------------------------------------
 
-    def _from_document(self, stream: IO[bytes], source: str) -> Iterator[FineTuningJob]:
+    def _from_document(self, stream: IO[bytes], source: str, prefix: str = "") -> Iterator[Record]:
         records = JsonRecords(stream)
         try:
             for where, value in records:
                 if _is_envelope(value):  # a small envelope that came whole
                     self._note_page(source, value.get("has_more") is True)
-                    yield from self._from_values(value["data"], source, f"{where}:data")
+                    yield from self._from_values(value["data"], source, f"{prefix}{where}:data")
                 else:
-                    yield from self._validated(value, source, where)
+                    yield from self._validated(
+                        value, source, f"{prefix}{where}", records.value_text
+                    )
             if records.has_more is not None:
                 self._note_page(source, records.has_more)
         except UnicodeDecodeError as error:
@@ -222,20 +253,33 @@ class JobReader:
         except ValueError as error:
             self._problem(source, records.where, None, f"invalid JSON: {_first_line(str(error))}")
 
-    def _from_values(self, values: Any, source: str, label: str) -> Iterator[FineTuningJob]:
+    def _from_values(self, values: Any, source: str, label: str) -> Iterator[Record]:
         if not isinstance(values, list):
             self._problem(source, label or "1", None, "expected a list of job objects")
             return
         for index, value in enumerate(values):
             yield from self._validated(value, source, f"{label}[{index}]")
 
-    def _validated(self, value: Any, source: str, location: str) -> Iterator[FineTuningJob]:
+    def _validated(
+        self, value: Any, source: str, location: str, text: str | None = None
+    ) -> Iterator[Record]:
+        """A job, event or checkpoint, by its "object"; text is the record as it came in,
+        which events and checkpoints are archived as (a whole document's records re-encoded
+        when it is not known)."""
         if not isinstance(value, dict):
             self._problem(source, location, None, f"expected a job object, got {_kind(value)}")
             return
         try:
             # Parsed by JsonRecords or _loads, which both refuse NaN and Infinity.
-            yield FineTuningJob.model_validate(value, context=KNOWN_FINITE)
+            kind = value.get("object")
+            if kind == EVENT_OBJECT:
+                event = JobEvent.model_validate(value, context=KNOWN_FINITE)
+                yield EventRecord(event, compact_json(text or _reencoded(value)))
+            elif kind == CHECKPOINT_OBJECT:
+                checkpoint = JobCheckpoint.model_validate(value, context=KNOWN_FINITE)
+                yield CheckpointRecord(checkpoint, compact_json(text or _reencoded(value)))
+            else:
+                yield FineTuningJob.model_validate(value, context=KNOWN_FINITE)
         except ValidationError as error:
             self._problem(
                 source, location, _job_id(value), describe_validation_error(error, limit=3)
@@ -284,6 +328,10 @@ def _decompressed(raw: IO[bytes]) -> io.BufferedReader[Any]:
     if buffered.peek(2)[:2] == _GZIP_MAGIC:
         return io.BufferedReader(gzip.GzipFile(fileobj=buffered), buffer_size=1 << 16)
     return buffered
+
+
+def _reencoded(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _is_envelope(value: Any) -> bool:

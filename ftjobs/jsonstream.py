@@ -57,6 +57,9 @@ class JsonRecords:
         self._pos = 0
         self._eof = False
         self.where = "1"
+        # The text of the last value read, exactly as it stands in the input (an event or a
+        # checkpoint is archived as the text that came in).
+        self.value_text = ""
         # The "has_more" of the last list envelope read: True when the API had more pages.
         self.has_more: bool | None = None
 
@@ -153,6 +156,7 @@ class JsonRecords:
                 raise
             if end == len(self._text) and isinstance(value, (int, float)) and self._read_more():
                 continue  # a number at the end of the text may go on in the next chunk
+            self.value_text = self._text[self._pos : end]
             self._pos = end
             return value
 
@@ -179,3 +183,14 @@ class JsonRecords:
         self._text = self._text[self._pos :] + text
         self._pos = 0
         return bool(data)
+
+
+# A JSON string (escapes included), or a run of white space outside one.
+_STRING_OR_SPACE = re.compile(r'("(?:[^"\\]|\\.)*")|[ \t\n\r]+')
+
+
+def compact_json(text: str) -> str:
+    """JSON text without the white space between tokens, and nothing else changed: key order
+    and number spellings (``240.0``, ``1.805623287509661e-5``) stay as the server wrote them,
+    which re-encoding parsed JSON would not keep."""
+    return _STRING_OR_SPACE.sub(r"\1", text)

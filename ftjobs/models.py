@@ -382,3 +382,33 @@ def _short_repr(value: Any, width: int = 60) -> str:
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+# -- a job's history ----------------------------------------------------------------------------
+
+
+class JobEvent(ApiObject):
+    """A ``fine_tuning.job.event``. Events do not name their job. Only the keys the commands
+    read are typed; the object itself is archived as the text that came in."""
+
+    object: Literal["fine_tuning.job.event"]
+    id: NonEmptyStr
+    created_at: Timestamp
+    level: StrictStr | None = None
+    message: StrictStr | None = None
+    # null or {} on message events, nested objects on metrics events: any JSON
+    data: Any = None
+    # "message", "metrics", "moderation_checks", ...: any text
+    type: StrictStr | None = None
+
+
+class JobCheckpoint(ApiObject):
+    """A ``fine_tuning.job.checkpoint``: a snapshot of the model at a step, with its metrics."""
+
+    object: Literal["fine_tuning.job.checkpoint"]
+    id: NonEmptyStr
+    created_at: Timestamp
+    fine_tuning_job_id: NonEmptyStr
+    fine_tuned_model_checkpoint: StrictStr | None = None
+    step_number: Int64 | None = None
+    metrics: dict[str, Any] | None = None

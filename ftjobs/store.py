@@ -21,7 +21,24 @@ import sqlite_utils
 from pydantic_core import from_json
 
 from ftjobs.constants import SortField
-from ftjobs.errors import JobExists, JobNotFound, StoreError
+from ftjobs.errors import BadInput, FtjobsError, JobExists, JobNotFound, StoreError
+from ftjobs import history_store
+from ftjobs.history import (
+    CHECKPOINTS_SOURCE,
+    EVENTS_SOURCE,
+    CheckpointRecord,
+    EventRecord,
+    ResultFile,
+    file_source,
+)
+from ftjobs.history_store import (
+    HistoryCounts,
+    HistorySummary,
+    HistoryWriter,
+    Metrics,
+    StoredCheckpoint,
+    StoredEvent,
+)
 from ftjobs.migrations import MIGRATIONS
 from ftjobs.models import KNOWN_FINITE, FineTuningJob, Integration, json_text
 
@@ -124,6 +141,7 @@ class ImportCounts:
     unchanged: int = 0
     skipped: int = 0
     committed: bool = False
+    history: HistoryCounts = field(default_factory=HistoryCounts)
 
     @property
     def total(self) -> int:
@@ -131,6 +149,7 @@ class ImportCounts:
 
 
 OnConflict = Literal["update", "skip", "fail"]
+ImportRecord = FineTuningJob | EventRecord | CheckpointRecord
 IMPORT_BATCH_SIZE = 2000
 IMPORT_CACHE_KIB = 64 * 1024
 BULK_LOAD_CACHE_KIB = 32 * 1024
@@ -483,6 +502,78 @@ class Store:
             self._integrations[integration_id] = cached
         return cached
 
+    # -- a job's history -------------------------------------------------------------------
+
+    def _job_key(self, job_id: str) -> int:
+        with _sqlite_errors(self.path):
+            return self._key_of(self.db.conn, job_id)
+
+    def events(
+        self,
+        job_id: str,
+        *,
+        levels: Sequence[str] = (),
+        types: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> list[StoredEvent]:
+        """The job's events oldest first (with limit: the newest that many)."""
+        key = self._job_key(job_id)
+        with _sqlite_errors(self.path):
+            return history_store.read_events(
+                self.db.conn, key, levels=levels, types=types, limit=limit
+            )
+
+    def checkpoints(self, job_id: str) -> list[StoredCheckpoint]:
+        """The job's checkpoints, oldest first by step."""
+        key = self._job_key(job_id)
+        with _sqlite_errors(self.path):
+            return history_store.read_checkpoints(self.db.conn, key)
+
+    def metrics(self, job_id: str, file_id: str | None = None) -> Metrics | None:
+        """Per-step metrics of a job: from its first result file with stored content (or the
+        one named), else from its metrics events, else from its checkpoints; None if none."""
+        job = self.get(job_id)
+        key = self._job_key(job_id)
+        conn = self.db.conn
+        with _sqlite_errors(self.path):
+            if file_id is not None:
+                if history_store.stored_result_file(conn, file_id) is None:
+                    raise FtjobsError(
+                        f"job {job_id}: no content stored for result file {file_id!r}"
+                        f" (ftjobs attach {job_id} {file_id} --content FILE)"
+                    )
+                return history_store.read_metrics(conn, key, file_source(file_id))
+            stored = history_store.stored_file_ids(conn, job.result_files or [])
+            sources = [file_source(f) for f in job.result_files or [] if f in stored]
+            for source in (*sources, EVENTS_SOURCE, CHECKPOINTS_SOURCE):
+                found = history_store.read_metrics(conn, key, source)
+                if found is not None:
+                    return found
+        return None
+
+    def result_file(self, file_id: str) -> ResultFile | None:
+        with _sqlite_errors(self.path):
+            return history_store.stored_result_file(self.db.conn, file_id)
+
+    def history_summary(self, job_id: str) -> HistorySummary:
+        key = self._job_key(job_id)
+        with _sqlite_errors(self.path):
+            return history_store.summary(self.db.conn, key)
+
+    def attach_content(self, job_id: str, content: ResultFile) -> FineTuningJob:
+        """Store a result file's content for a job, adding its id to the job's result_files
+        when it is not there: one transaction."""
+        with self._transaction() as conn:
+            job = self.get(job_id)
+            files = list(job.result_files or ())
+            if content.file_id not in files:
+                changed = FineTuningJob.model_validate(
+                    {**job.to_api_dict(), "result_files": [*files, content.file_id]}
+                )
+                self._write(conn, [(self._key_of(conn, job_id), changed)], {}, replacing=True)
+            HistoryWriter(conn).add_result_file(self._key_of(conn, job_id), content)
+        return self.get(job_id)
+
     # -- writing ---------------------------------------------------------------------------
 
     def add(self, job: FineTuningJob) -> FineTuningJob:
@@ -517,17 +608,22 @@ class Store:
 
     def import_jobs(
         self,
-        jobs: Iterable[FineTuningJob],
+        records: Iterable[ImportRecord],
         *,
         on_conflict: OnConflict = "update",
         keep: Callable[[], bool] = lambda: True,
+        events_job: str | None = None,
     ) -> ImportCounts:
-        """Upsert many jobs in one transaction, written in batches.
+        """Upsert many jobs, and add events and checkpoints to jobs' histories, in one
+        transaction, written in batches.
 
         A job whose id exists is replaced by the incoming record (on_conflict "update"; counted
         as unchanged when it is the same), left alone ("skip"), or ends the import with
-        JobExists ("fail"). Once every job is written, keep() decides: False rolls everything
-        back (a dry run, or an all-or-nothing import that met a bad record).
+        JobExists ("fail"). Events belong to events_job (they do not name their job);
+        checkpoints to the job they name; either must be stored, or come earlier in the same
+        import. An event or checkpoint already stored is kept once. Once every record is
+        written, keep() decides: False rolls everything back (a dry run, or an all-or-nothing
+        import that met a bad record).
         """
         counts = ImportCounts()
         try:
@@ -539,8 +635,23 @@ class Store:
                 cache_kib = BULK_LOAD_CACHE_KIB if rebuild else IMPORT_CACHE_KIB
                 conn.execute(f"PRAGMA cache_size = -{cache_kib}")
                 fingerprints: dict[tuple[Any, ...], str] = {}
-                for batch in _batches_of_distinct_ids(jobs, IMPORT_BATCH_SIZE):
-                    self._import_batch(conn, batch, on_conflict, counts, fingerprints)
+                history = HistoryWriter(conn, counts.history)
+                for kind, batch in _batches(records, IMPORT_BATCH_SIZE):
+                    if kind is FineTuningJob:
+                        self._import_batch(conn, batch, on_conflict, counts, fingerprints)
+                    elif kind is EventRecord:
+                        if events_job is None:
+                            raise BadInput(
+                                "events do not name their job: pass --job JOB_ID to import them"
+                            )
+                        history.add_events(self._history_owner(conn, events_job, "events"), batch)
+                    else:
+                        for job_id, records_of_job in _by_job(batch):
+                            key = self._history_owner(
+                                conn, job_id, f"checkpoint {batch[0].checkpoint.id}"
+                            )
+                            history.add_checkpoints(key, records_of_job)
+                history.finish()
                 if not keep():
                     raise _RollBack
                 if rebuild:
@@ -553,6 +664,17 @@ class Store:
             return counts
         counts.committed = True
         return counts
+
+    @staticmethod
+    def _history_owner(conn: sqlite3.Connection, job_id: str, what: str) -> int:
+        """The key of the job that history records belong to; it must be stored."""
+        row = conn.execute("SELECT job_key FROM jobs WHERE id = ?", [job_id]).fetchone()
+        if row is None:
+            raise FtjobsError(
+                f"{what}: no job with id {job_id!r} in the store; import or sync the job first"
+                " (history is kept with its job); nothing was imported"
+            )
+        return int(row[0])
 
     @staticmethod
     def _is_empty(conn: sqlite3.Connection) -> bool:
@@ -730,21 +852,33 @@ def _order_by(query: JobFilter) -> str:
     return f"ORDER BY {nulls_last}{column} {direction}, jobs.id {direction}"
 
 
-def _batches_of_distinct_ids(
-    jobs: Iterable[FineTuningJob], size: int
-) -> Iterator[list[FineTuningJob]]:
-    """Batches of jobs in input order, none holding an id twice: a later record of the same id
-    lands in a later batch, so it updates the earlier one as it would one at a time."""
-    batch: list[FineTuningJob] = []
+def _batches(records: Iterable[ImportRecord], size: int) -> Iterator[tuple[type, list[Any]]]:
+    """Runs of records of one kind (jobs, events, checkpoints) in input order, at most size
+    long. A run of jobs never holds an id twice: a later record of the same id lands in a
+    later batch, so it updates the earlier one as it would one at a time."""
+    kind: type | None = None
+    batch: list[Any] = []
     ids: set[str] = set()
-    for job in jobs:
-        if len(batch) >= size or job.id in ids:
-            yield batch
+    for record in records:
+        record_kind = type(record)
+        job_id = record.id if isinstance(record, FineTuningJob) else None
+        if batch and (record_kind is not kind or len(batch) >= size or job_id in ids):
+            yield kind or FineTuningJob, batch
             batch, ids = [], set()
-        batch.append(job)
-        ids.add(job.id)
+        kind = record_kind
+        batch.append(record)
+        if job_id is not None:
+            ids.add(job_id)
     if batch:
-        yield batch
+        yield kind or FineTuningJob, batch
+
+
+def _by_job(records: list[CheckpointRecord]) -> Iterator[tuple[str, list[CheckpointRecord]]]:
+    """Checkpoints grouped by the job they name, in order of first appearance."""
+    groups: dict[str, list[CheckpointRecord]] = {}
+    for record in records:
+        groups.setdefault(record.checkpoint.fine_tuning_job_id, []).append(record)
+    yield from groups.items()
 
 
 def _create_private_file(path: Path) -> None:

@@ -1,0 +1,197 @@
+"""A job's history as data: events, checkpoints and result files, and the per-step metrics read
+from them. Pure functions and small records; the store writes them, the CLI shows them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ftjobs.errors import BadInput
+from ftjobs.models import JobCheckpoint, JobEvent
+
+Encoding = Literal["plain", "base64"]
+
+# Where per-step metrics come from, in the order `metrics` prefers them.
+EVENTS_SOURCE = "events"
+CHECKPOINTS_SOURCE = "checkpoints"
+FILE_SOURCE_PREFIX = "file:"
+
+
+def file_source(file_id: str) -> str:
+    return f"{FILE_SOURCE_PREFIX}{file_id}"
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """An event to archive: the validated object and its text as it came in (compacted)."""
+
+    event: JobEvent
+    text: str
+
+
+@dataclass(frozen=True)
+class CheckpointRecord:
+    """A checkpoint to archive: the validated object and its text as it came in (compacted)."""
+
+    checkpoint: JobCheckpoint
+    text: str
+
+
+@dataclass(frozen=True)
+class ResultFile:
+    """A result file's content: the bytes as received, how they were encoded, the CSV."""
+
+    file_id: str
+    encoding: Encoding
+    raw: bytes
+    csv: str
+
+
+@dataclass
+class MetricTable:
+    """Per-step metrics: column names in the order first seen ("step" first), and one row per
+    step, {column position: value}; a blank cell is None."""
+
+    columns: list[str] = field(default_factory=list)
+    rows: dict[int | float, dict[int, Any]] = field(default_factory=dict)
+
+    def position(self, name: str) -> int:
+        try:
+            return self.columns.index(name)
+        except ValueError:
+            self.columns.append(name)
+            return len(self.columns) - 1
+
+    def add(self, step: int | float, values: dict[str, Any]) -> None:
+        row = self.rows.setdefault(step, {self.position("step"): step})
+        for name, value in values.items():
+            row[self.position(name)] = value
+
+
+# -- result files -----------------------------------------------------------------------------
+
+
+def decode_result_file(file_id: str, raw: bytes) -> ResultFile:
+    """Plain CSV, or the base64 of one that the API has returned since mid-2024 (the content
+    endpoint's body, or a file saved from it). Plain text starts with its header (``step,...``
+    for every method seen so far); base64 of a CSV starting ``step,`` begins ``c3RlcC``.
+    Anything else is refused: it is not a result file."""
+    text = _utf8(raw)
+    if text is not None and _looks_like_csv(text):
+        return ResultFile(file_id, "plain", raw, text)
+    compact = b"".join(raw.split())
+    try:
+        decoded = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        decoded = None
+    decoded_text = _utf8(decoded) if decoded else None
+    if decoded_text is not None and _looks_like_csv(decoded_text):
+        return ResultFile(file_id, "base64", raw, decoded_text)
+    raise BadInput(
+        f"{file_id}: the content is neither a CSV result file (starting with its header, e.g."
+        " 'step,train_loss,...') nor base64 of one"
+    )
+
+
+def _utf8(data: bytes | None) -> str | None:
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _looks_like_csv(text: str) -> bool:
+    header = text.lstrip("\ufeff").partition("\n")[0].strip()
+    return header.startswith("step") or ("," in header and header.isprintable())
+
+
+def metrics_from_csv(text: str) -> MetricTable:
+    """The CSV's rows by step, columns as its header names them (never assumed). Cells are
+    numbers where they read as numbers, blanks None, anything else kept as text."""
+    table = MetricTable()
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = next(reader, None)
+    if not header or "step" not in header:
+        return table  # kept as a file; no steps to read from it
+    table.columns = list(header)
+    step_at = header.index("step")
+    for cells in reader:
+        if not cells:
+            continue
+        step = _number(cells[step_at]) if step_at < len(cells) else None
+        if not isinstance(step, (int, float)):
+            continue
+        table.rows[step] = {
+            position: _number(cells[position]) if position < len(cells) else None
+            for position in range(len(header))
+        }
+    return table
+
+
+def _number(cell: str) -> int | float | str | None:
+    cell = cell.strip()
+    if not cell:
+        return None
+    try:
+        return int(cell)
+    except ValueError:
+        pass
+    try:
+        value = float(cell)
+    except ValueError:
+        return cell
+    return value if math.isfinite(value) else cell
+
+
+# -- events and checkpoints -------------------------------------------------------------------
+
+
+def metric_step(value: Any) -> int | float | None:
+    """A step as a number: 240 and 240.0 (Azure) are the same step."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def flat_metrics(data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """The numeric leaves of a metrics object, nested names joined with "/" as reinforcement
+    result files do (``usage/graders/...``); lists and text are left out."""
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from flat_metrics(value, f"{name}/")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield name, value
+
+
+def event_metrics(event: JobEvent) -> tuple[int | float, dict[str, Any]] | None:
+    """(step, metrics) of a metrics event; None for any other event."""
+    data = event.data
+    if event.type != "metrics" or not isinstance(data, dict):
+        return None
+    step = metric_step(data.get("step"))
+    if step is None:
+        return None
+    return step, {name: value for name, value in flat_metrics(data) if name != "step"}
+
+
+def checkpoint_metrics(checkpoint: JobCheckpoint) -> tuple[int | float, dict[str, Any]] | None:
+    """(step, metrics) of a checkpoint, its step from metrics.step or step_number."""
+    metrics = checkpoint.metrics or {}
+    step = metric_step(metrics.get("step"))
+    if step is None:
+        step = metric_step(checkpoint.step_number)
+    if step is None:
+        return None
+    return step, {name: value for name, value in flat_metrics(metrics) if name != "step"}

@@ -1,0 +1,358 @@
+"""The SQL of a job's history: events, checkpoints, result-file contents and per-step metrics.
+
+Functions over an open connection, called by :class:`ftjobs.store.Store` inside its
+transactions (writes) or directly (reads). Nothing here prints; nothing here commits.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ftjobs.history import (
+    CHECKPOINTS_SOURCE,
+    EVENTS_SOURCE,
+    CheckpointRecord,
+    EventRecord,
+    MetricTable,
+    ResultFile,
+    checkpoint_metrics,
+    event_metrics,
+    file_source,
+    metrics_from_csv,
+)
+from ftjobs.models import json_text
+
+_INSERT_EVENT = (
+    "INSERT INTO job_events (job_key, id, created_at, seq, level, type, message, raw_json)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_key, id) DO NOTHING"
+)
+_INSERT_CHECKPOINT = (
+    "INSERT INTO job_checkpoints (job_key, id, created_at, step_number,"
+    " fine_tuned_model_checkpoint, raw_json) VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (job_key, id) DO NOTHING"
+)
+_UPSERT_METRIC_VALUE = (
+    "INSERT INTO job_metric_values (job_key, source, step, position, value) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (job_key, source, step, position) DO UPDATE SET value = excluded.value"
+)
+
+
+@dataclass
+class HistoryCounts:
+    """What an import or a sync added to jobs' histories (and found already there)."""
+
+    events_added: int = 0
+    events_known: int = 0
+    checkpoints_added: int = 0
+    checkpoints_known: int = 0
+    files_added: int = 0
+
+    def __iadd__(self, other: HistoryCounts) -> HistoryCounts:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        return self
+
+
+@dataclass
+class EventRun:
+    """Events written for one job in one command, in the order they came: their provisional
+    seq numbers run from first_seq up. The API lists newest first, `events --jsonl` oldest
+    first; which one this was is known only at the end (see finish_event_runs)."""
+
+    job_key: int
+    first_seq: int
+    next_seq: int
+    first_created_at: int | None = None
+    rises: bool = False  # a later record is newer: the input runs forward in time
+    falls: bool = False  # a later record is older: the API's newest-first order
+    last_created_at: int | None = None
+    metrics: MetricTable | None = None
+
+
+@dataclass
+class HistoryWriter:
+    """Writes history records inside one transaction, remembering per job where its events
+    started, so that their order can be settled at the end."""
+
+    conn: sqlite3.Connection
+    counts: HistoryCounts = field(default_factory=HistoryCounts)
+    runs: dict[int, EventRun] = field(default_factory=dict)
+
+    def add_events(self, job_key: int, records: Sequence[EventRecord]) -> None:
+        run = self.runs.get(job_key)
+        if run is None:
+            first = self.conn.execute(
+                "SELECT coalesce(max(seq), 0) + 1 FROM job_events WHERE job_key = ?", [job_key]
+            ).fetchone()[0]
+            run = self.runs[job_key] = EventRun(job_key, first, first)
+        rows = []
+        for record in records:
+            event = record.event
+            if run.last_created_at is not None:
+                run.rises = run.rises or event.created_at > run.last_created_at
+                run.falls = run.falls or event.created_at < run.last_created_at
+            else:
+                run.first_created_at = event.created_at
+            run.last_created_at = event.created_at
+            rows.append(
+                (
+                    job_key, event.id, event.created_at, run.next_seq, event.level, event.type,
+                    event.message, record.text,
+                )
+            )  # fmt: skip
+            run.next_seq += 1
+            found = event_metrics(event)
+            if found is not None:
+                if run.metrics is None:
+                    run.metrics = _stored_metric_columns(self.conn, job_key, EVENTS_SOURCE)
+                run.metrics.add(*found)
+        before = self.conn.total_changes
+        self.conn.executemany(_INSERT_EVENT, rows)
+        added = self.conn.total_changes - before
+        self.counts.events_added += added
+        self.counts.events_known += len(rows) - added
+
+    def finish(self) -> None:
+        """Settle the order of the events written: input in the API's order (newest first,
+        or all in one second) has its seq numbers turned around, so that (created_at, seq)
+        reads oldest first with same-second events in their true order. Then write the
+        metrics read from them."""
+        for run in self.runs.values():
+            last_seq = run.next_seq - 1
+            newest_first = run.falls and not run.rises
+            if not run.rises and not run.falls:
+                newest_first = True  # one second, or one event: the API's order
+            if run.rises and run.falls:  # jumbled: go by the ends
+                newest_first = (run.first_created_at or 0) > (run.last_created_at or 0)
+            if newest_first and last_seq > run.first_seq:
+                self.conn.execute(
+                    "UPDATE job_events SET seq = ? - seq WHERE job_key = ? AND seq BETWEEN ? AND ?",
+                    [run.first_seq + last_seq, run.job_key, run.first_seq, last_seq],
+                )
+            if run.metrics is not None:
+                write_metrics(self.conn, run.job_key, EVENTS_SOURCE, run.metrics)
+        self.runs.clear()
+
+    def add_checkpoints(self, job_key: int, records: Iterable[CheckpointRecord]) -> None:
+        rows = []
+        metrics: MetricTable | None = None
+        for record in records:
+            checkpoint = record.checkpoint
+            rows.append(
+                (
+                    job_key, checkpoint.id, checkpoint.created_at, checkpoint.step_number,
+                    checkpoint.fine_tuned_model_checkpoint, record.text,
+                )
+            )  # fmt: skip
+            found = checkpoint_metrics(checkpoint)
+            if found is not None:
+                if metrics is None:
+                    metrics = _stored_metric_columns(self.conn, job_key, CHECKPOINTS_SOURCE)
+                metrics.add(*found)
+        before = self.conn.total_changes
+        self.conn.executemany(_INSERT_CHECKPOINT, rows)
+        added = self.conn.total_changes - before
+        self.counts.checkpoints_added += added
+        self.counts.checkpoints_known += len(rows) - added
+        if metrics is not None:
+            write_metrics(self.conn, job_key, CHECKPOINTS_SOURCE, metrics)
+
+    def add_result_file(self, job_key: int, content: ResultFile) -> None:
+        """Store a result file's content (replacing what was stored for that id) and the
+        steps read from it, under the job."""
+        self.conn.execute(
+            "INSERT INTO result_file_contents (file_id, encoding, raw, csv) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (file_id) DO UPDATE SET encoding = excluded.encoding,"
+            " raw = excluded.raw, csv = excluded.csv",
+            [content.file_id, content.encoding, content.raw, content.csv],
+        )
+        source = file_source(content.file_id)
+        self.conn.execute(
+            "DELETE FROM job_metric_values WHERE job_key = ? AND source = ?", [job_key, source]
+        )
+        self.conn.execute(
+            "DELETE FROM job_metric_columns WHERE job_key = ? AND source = ?", [job_key, source]
+        )
+        write_metrics(self.conn, job_key, source, metrics_from_csv(content.csv))
+        self.counts.files_added += 1
+
+
+def _stored_metric_columns(conn: sqlite3.Connection, job_key: int, source: str) -> MetricTable:
+    """A table holding the columns already stored for a source, so new ones go after them."""
+    table = MetricTable()
+    table.columns = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM job_metric_columns WHERE job_key = ? AND source = ?"
+            " ORDER BY position",
+            [job_key, source],
+        )
+    ]
+    return table
+
+
+def write_metrics(conn: sqlite3.Connection, job_key: int, source: str, table: MetricTable) -> None:
+    conn.executemany(
+        "INSERT INTO job_metric_columns (job_key, source, position, name) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        [(job_key, source, position, name) for position, name in enumerate(table.columns)],
+    )
+    conn.executemany(
+        _UPSERT_METRIC_VALUE,
+        [
+            (job_key, source, step, position, value)
+            for step, row in table.rows.items()
+            for position, value in row.items()
+        ],
+    )
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    created_at: int
+    level: str | None
+    type: str | None
+    message: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    created_at: int
+    step_number: int | None
+    fine_tuned_model_checkpoint: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """One source's per-step metrics: the columns, then a row of values per step."""
+
+    source: str
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+def read_events(
+    conn: sqlite3.Connection,
+    job_key: int,
+    *,
+    levels: Sequence[str] = (),
+    types: Sequence[str] = (),
+    limit: int | None = None,
+) -> list[StoredEvent]:
+    """A job's events oldest first; with limit, the newest `limit` of them (still oldest
+    first), as `tail` would."""
+    conditions = ["job_key = ?"]
+    params: list[Any] = [job_key]
+    for column, values in (("level", levels), ("type", types)):
+        if values:
+            conditions.append(f"{column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    # Newest first with a limit, then turned around: an indexed read of just the rows shown.
+    order = "DESC" if limit is not None else "ASC"
+    sql = (
+        "SELECT created_at, level, type, message, raw_json FROM job_events"  # noqa: S608
+        f" WHERE {' AND '.join(conditions)} ORDER BY created_at {order}, seq {order}"
+    )
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    events = [StoredEvent(*row) for row in conn.execute(sql, params)]
+    if limit is not None:
+        events.reverse()
+    return events
+
+
+def read_checkpoints(conn: sqlite3.Connection, job_key: int) -> list[StoredCheckpoint]:
+    """A job's checkpoints, oldest first by step."""
+    return [
+        StoredCheckpoint(*row)
+        for row in conn.execute(
+            "SELECT created_at, step_number, fine_tuned_model_checkpoint, raw_json"
+            " FROM job_checkpoints WHERE job_key = ? ORDER BY step_number, created_at, id",
+            [job_key],
+        )
+    ]
+
+
+def read_metrics(conn: sqlite3.Connection, job_key: int, source: str) -> Metrics | None:
+    columns = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM job_metric_columns WHERE job_key = ? AND source = ?"
+            " ORDER BY position",
+            [job_key, source],
+        )
+    ]
+    if not columns:
+        return None
+    rows: list[list[Any]] = []
+    current_step: Any = object()
+    for step, position, value in conn.execute(
+        "SELECT step, position, value FROM job_metric_values WHERE job_key = ? AND source = ?"
+        " ORDER BY step, position",
+        [job_key, source],
+    ):
+        if step != current_step:
+            rows.append([None] * len(columns))
+            current_step = step
+        rows[-1][position] = value
+    return Metrics(source, columns, rows)
+
+
+def metric_sources(conn: sqlite3.Connection, job_key: int) -> list[str]:
+    """Which sources hold metrics for the job."""
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT DISTINCT source FROM job_metric_columns WHERE job_key = ?", [job_key]
+        )
+    ]
+
+
+def stored_result_file(conn: sqlite3.Connection, file_id: str) -> ResultFile | None:
+    row = conn.execute(
+        "SELECT file_id, encoding, raw, csv FROM result_file_contents WHERE file_id = ?",
+        [file_id],
+    ).fetchone()
+    return None if row is None else ResultFile(row[0], row[1], bytes(row[2]), row[3])
+
+
+def stored_file_ids(conn: sqlite3.Connection, file_ids: Sequence[str]) -> set[str]:
+    """Which of these file ids have their content stored."""
+    return {
+        row[0]
+        for row in conn.execute(
+            "SELECT file_id FROM result_file_contents"
+            " WHERE file_id IN (SELECT value FROM json_each(?))",
+            [json_text(list(file_ids))],
+        )
+    }
+
+
+@dataclass(frozen=True)
+class HistorySummary:
+    events: int
+    last_event: StoredEvent | None
+    checkpoints: int
+    metric_sources: list[str]
+
+
+def summary(conn: sqlite3.Connection, job_key: int) -> HistorySummary:
+    events = conn.execute(
+        "SELECT count(*) FROM job_events WHERE job_key = ?", [job_key]
+    ).fetchone()[0]
+    last = read_events(conn, job_key, limit=1)
+    checkpoints = conn.execute(
+        "SELECT count(*) FROM job_checkpoints WHERE job_key = ?", [job_key]
+    ).fetchone()[0]
+    return HistorySummary(
+        events, last[0] if last else None, checkpoints, metric_sources(conn, job_key)
+    )

@@ -23,7 +23,7 @@ import typer
 from typer.core import TyperGroup
 
 from ftjobs import __version__
-from ftjobs.constants import SortField, Status
+from ftjobs.constants import MAX_TIMESTAMP, SortField, Status
 from ftjobs.errors import BadInput, FtjobsError, JobExists
 
 if TYPE_CHECKING:
@@ -211,7 +211,7 @@ def parse_time(text: str) -> int:
     text = text.strip()
     if text.lstrip("-").isdigit():
         seconds = int(text)
-        if abs(seconds) > _LATEST_TIME:
+        if abs(seconds) > MAX_TIMESTAMP:
             raise typer.BadParameter(f"{text} is past the year 9999")
         return seconds
     try:
@@ -224,9 +224,6 @@ def parse_time(text: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return int(moment.timestamp())
-
-
-_LATEST_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
 def parse_auto_or_number(text: str) -> str | int | float:

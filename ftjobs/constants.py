@@ -23,6 +23,9 @@ class Status(str, Enum):
     paused = "paused"
 
 
+# 9999-12-31T23:59:59Z: the last second an ISO-8601 date can show.
+MAX_TIMESTAMP = 253_402_300_799
+
 FINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 
 # The fields `list --sort` offers; the store maps each to a column, user text never becomes SQL.

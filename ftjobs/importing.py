@@ -26,7 +26,7 @@ from typing import IO, Any, Literal
 from pydantic import ValidationError
 
 from ftjobs.history import CheckpointRecord, EventRecord
-from ftjobs.jsonstream import JsonRecords, compact_json
+from ftjobs.jsonstream import JsonRecords, compact_json, reject_constant
 from ftjobs.models import (
     KNOWN_FINITE,
     FineTuningJob,
@@ -80,13 +80,9 @@ class Problems:
         return self.count > 0
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _loads(text: bytes | str) -> Any:
     """json.loads without NaN/Infinity, which JSON does not have."""
-    return json.loads(text, parse_constant=_reject_constant)
+    return json.loads(text, parse_constant=reject_constant)
 
 
 def _first_line(message: str) -> str:

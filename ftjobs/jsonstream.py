@@ -28,7 +28,8 @@ _LONGEST_TOKEN_END = 64
 MAX_RECORD_CHARS = 64 << 20
 
 
-def _no_constants(name: str) -> Any:
+def reject_constant(name: str) -> Any:
+    """For json's parse_constant: NaN, Infinity and -Infinity are not JSON."""
     raise ValueError(f"{name} is not valid JSON")
 
 
@@ -52,7 +53,7 @@ class JsonRecords:
     def __init__(self, stream: IO[bytes]) -> None:
         self._stream = stream
         self._decoder = codecs.getincrementaldecoder("utf-8")()
-        self._scan = json.JSONDecoder(parse_constant=_no_constants).raw_decode
+        self._scan = json.JSONDecoder(parse_constant=reject_constant).raw_decode
         self._text = ""
         self._pos = 0
         self._eof = False

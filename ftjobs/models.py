@@ -31,11 +31,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, to_json
 
-from ftjobs.constants import FINAL_STATUSES, JOB_STATUSES
+from ftjobs.constants import FINAL_STATUSES, JOB_STATUSES, MAX_TIMESTAMP
 
 INT64_MAX = 2**63 - 1
-# 9999-12-31T23:59:59Z: the last second an ISO-8601 date can show.
-MAX_TIMESTAMP = 253_402_300_799
 
 
 def _strict_int(low: int, high: int, what: str) -> Callable[[Any], int]:

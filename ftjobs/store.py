@@ -20,9 +20,9 @@ from typing import Any, Literal
 import sqlite_utils
 from pydantic_core import from_json
 
+from ftjobs import history_store
 from ftjobs.constants import SortField
 from ftjobs.errors import BadInput, FtjobsError, JobExists, JobNotFound, StoreError
-from ftjobs import history_store
 from ftjobs.history import (
     CHECKPOINTS_SOURCE,
     EVENTS_SOURCE,

@@ -1,0 +1,27 @@
+"""The `ftjobs` command line: parse options, call one function, render the result.
+
+Where things live:
+
+- `app.py`: the Typer app, error handling (one `Error:` line; exit 0, 1 or 2), the global
+  options and `open_store()`.
+- `options.py`: value parsers and the option types several commands share.
+- one module per concern, each registering its commands on `app`: `jobs.py` (add, show,
+  update, attach, delete), `queries.py` (list), `transfer.py` (import, export).
+
+Heavy modules (pydantic, sqlite-utils, rich tables, ftjobs.store, ftjobs.models) are imported
+inside the commands that need them, never at the top of a module here, so `ftjobs --help` and
+`ftjobs --version` answer quickly (tests/test_cli_layout.py checks it).
+"""
+
+from __future__ import annotations
+
+# Importing a command module registers its commands; app.COMMAND_ORDER orders them in --help.
+from ftjobs.cli import jobs, queries, transfer  # noqa: F401
+from ftjobs.cli.app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,190 @@
+"""The Typer app and what every command shares: error handling, global options, the store.
+
+Commands live in modules by concern (jobs, queries, transfer, ...) and register themselves on
+`app` when `ftjobs.cli` imports them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from ftjobs import __version__
+from ftjobs.errors import BadInput, FtjobsError
+
+if TYPE_CHECKING:
+    from ftjobs.store import Store
+
+# `ftjobs --help` lists the commands in this order; a command not named here follows them, in
+# the order its module registered it.
+COMMAND_ORDER = ("add", "list", "show", "update", "attach", "delete", "import", "export")
+
+
+class _FtjobsGroup(TyperGroup):
+    """Turns expected failures into one `Error:` line on stderr and a meaningful exit status."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        registered = super().list_commands(ctx)
+        rank = {name: position for position, name in enumerate(COMMAND_ORDER)}
+        return sorted(registered, key=lambda name: rank.get(name, len(rank)))
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        if not standalone_mode:
+            return super().main(*args, **kwargs)
+        try:
+            result = super().main(*args, **kwargs)
+        except Exception as error:
+            # typer vendors click, so its exceptions are recognised by name and shape.
+            if type(error).__name__ == "Abort":  # "no" at a confirmation prompt
+                typer.echo("Aborted.", err=True)
+                sys.exit(1)
+            if not (hasattr(error, "format_message") and hasattr(error, "exit_code")):
+                raise
+            # Usage errors (a bad option value, a missing argument) as one line, where typer
+            # would draw a panel.
+            message = error.format_message().replace("Value error, ", "")
+            if message:  # (none when `ftjobs` alone printed the help)
+                typer.echo(f"Error: {message}{_usage_hint(error, message)}", err=True)
+            sys.exit(error.exit_code)
+        sys.exit(result if isinstance(result, int) else 0)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader (`| head`) went away: not an error worth a traceback.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
+        except Exception as error:
+            handled = _describe_failure(error)
+            if handled is None or os.environ.get("FTJOBS_DEBUG") == "1":
+                raise
+            message, code = handled
+            fail(message, code)
+
+
+def _usage_hint(error: Exception, message: str) -> str:
+    if "--db" in message:
+        return " (--db goes before the command: ftjobs --db FILE list)"
+    typo = re.search(r"'([^']*)' is not one of (.*)\.", message)
+    if typo:  # a choice misspelt: name the nearest one
+        choices = re.findall(r"'([^']*)'", typo.group(2))
+        nearest = difflib.get_close_matches(typo.group(1), choices, n=1)
+        if nearest:
+            return f" (did you mean '{nearest[0]}'?)"
+    context = getattr(error, "ctx", None)
+    return f" (see '{context.command_path} --help')" if context is not None else ""
+
+
+def _describe_failure(error: Exception) -> tuple[str, int] | None:
+    if isinstance(error, FtjobsError):
+        return str(error), error.exit_code
+    if isinstance(error, OverflowError):
+        return "a number is too large to store (SQLite keeps 64-bit integers)", 2
+    if isinstance(error, UnicodeEncodeError):
+        # Bytes that are not UTF-8 reach Python as lone surrogates, which SQLite cannot store.
+        bad = error.object[error.start : error.end]
+        return f"text is not valid UTF-8 (near {bad!r}); nothing was changed", 2
+    if "pydantic" in sys.modules:
+        from pydantic import ValidationError
+
+        from ftjobs.models import describe_validation_error
+
+        if isinstance(error, ValidationError):
+            return f"invalid job: {describe_validation_error(error)}", 2
+    return None
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """One line on stderr, nothing on stdout, and the exit status."""
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+app = typer.Typer(
+    cls=_FtjobsGroup,
+    name="ftjobs",
+    help=(
+        "Keep a local record of OpenAI fine-tuning jobs in SQLite.\n\n"
+        "Example: ftjobs add --model gpt-4o-mini --training-file file-abc123 && ftjobs list"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # docstring lines wrap to the terminal, not where typed
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path
+
+
+def default_db_path() -> Path:
+    """The user's data directory, by each platform's convention."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "ftjobs" / "jobs.db"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"ftjobs {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            envvar="FTJOBS_DB",
+            help="SQLite file to use (default: ftjobs/jobs.db in your data directory).",
+            show_default=False,
+            dir_okay=True,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Keep a local record of OpenAI fine-tuning jobs in SQLite."""
+    ctx.obj = Settings(db_path=db or default_db_path())
+
+
+@contextmanager
+def open_store(ctx: typer.Context) -> Iterator[Store]:
+    from ftjobs.store import DEFAULT_BUSY_TIMEOUT, Store
+
+    settings: Settings = ctx.obj
+    timeout_text = os.environ.get("FTJOBS_BUSY_TIMEOUT")
+    try:
+        timeout = float(timeout_text) if timeout_text else DEFAULT_BUSY_TIMEOUT
+    except ValueError:
+        raise BadInput(
+            f"FTJOBS_BUSY_TIMEOUT must be a number of seconds, got {timeout_text!r}"
+        ) from None
+    with Store.open(settings.db_path, busy_timeout=timeout) as store:
+        yield store

@@ -1,0 +1,224 @@
+"""Commands on single jobs: add, show, update, attach, delete."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ftjobs.cli.app import app, open_store
+from ftjobs.cli.options import (
+    BatchSizeOption,
+    JobIdArgument,
+    JsonFlag,
+    LearningRateOption,
+    MetadataOption,
+    NEpochsOption,
+    TimeOption,
+    parse_metadata,
+)
+from ftjobs.constants import Status
+from ftjobs.errors import BadInput
+
+if TYPE_CHECKING:
+    from ftjobs.models import FineTuningJob
+
+
+def _print_job(job: FineTuningJob, as_json: bool) -> None:
+    from ftjobs import render
+
+    if as_json:
+        render.write_json(job, sys.stdout)
+    elif sys.stdout.isatty():
+        render.print_job(job)
+    else:
+        render.write_job_plain(job, sys.stdout)
+
+
+@app.command(
+    epilog="Example: ftjobs add --model gpt-4o-mini --training-file file-abc123 --n-epochs 3"
+)
+def add(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Option(help="Base model being fine-tuned.")],
+    training_file: Annotated[str, typer.Option(help="File id of the training data.")],
+    job_id: Annotated[
+        str | None,
+        typer.Option("--id", help="Job id (default: a new ftjob-... id).", show_default=False),
+    ] = None,
+    created_at: TimeOption = None,
+    status: Annotated[Status, typer.Option(help="Initial status.")] = Status.validating_files,
+    validation_file: Annotated[str | None, typer.Option(help="File id of validation data.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed used for the job.")] = None,
+    organization_id: Annotated[str | None, typer.Option(help="Owning organization.")] = None,
+    suffix: Annotated[
+        str | None, typer.Option(help="Suffix for the fine-tuned model's name.")
+    ] = None,
+    n_epochs: NEpochsOption = None,
+    batch_size: BatchSizeOption = None,
+    learning_rate_multiplier: LearningRateOption = None,
+    wandb_project: Annotated[
+        str | None, typer.Option(help="Weights & Biases project (adds a wandb integration).")
+    ] = None,
+    wandb_name: Annotated[str | None, typer.Option(help="wandb run name.")] = None,
+    wandb_entity: Annotated[str | None, typer.Option(help="wandb entity (team or user).")] = None,
+    wandb_tag: Annotated[list[str] | None, typer.Option(help="wandb tag; repeat for more.")] = None,
+    metadata: MetadataOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record a new job.
+
+    Prints the new job's id, or the job with --json. Hyperparameters not given are "auto".
+    """
+    from ftjobs.jobs import NewJob, new_job
+
+    if (wandb_name or wandb_entity or wandb_tag) and not wandb_project:
+        raise BadInput("--wandb-name, --wandb-entity and --wandb-tag need --wandb-project")
+    spec = NewJob(
+        model=model,
+        training_file=training_file,
+        job_id=job_id,
+        created_at=created_at if created_at is not None else int(time.time()),
+        status=status.value,
+        validation_file=validation_file,
+        seed=seed,
+        organization_id=organization_id,
+        suffix=suffix,
+        hyperparameters={
+            "n_epochs": n_epochs,
+            "batch_size": batch_size,
+            "learning_rate_multiplier": learning_rate_multiplier,
+        },
+        wandb_project=wandb_project,
+        wandb_name=wandb_name,
+        wandb_entity=wandb_entity,
+        wandb_tags=wandb_tag or [],
+        metadata=parse_metadata(metadata or []),
+    )
+    with open_store(ctx) as store:
+        job = store.add(new_job(spec))
+    if as_json:
+        _print_job(job, True)
+    else:
+        typer.echo(job.id)
+
+
+@app.command(epilog="Example: ftjobs show ftjob-abc123 --json | jq .status")
+def show(ctx: typer.Context, job_id: JobIdArgument, as_json: JsonFlag = False) -> None:
+    """Show one job in full."""
+    with open_store(ctx) as store:
+        job = store.get(job_id)
+    _print_job(job, as_json)
+
+
+@app.command(
+    epilog=(
+        "Example: ftjobs update ftjob-abc123 --status succeeded"
+        " --fine-tuned-model ft:gpt-4o-mini:org::abc --trained-tokens 5768"
+    )
+)
+def update(
+    ctx: typer.Context,
+    job_id: JobIdArgument,
+    status: Annotated[Status | None, typer.Option(help="New status.")] = None,
+    fine_tuned_model: Annotated[
+        str | None, typer.Option(help="Name of the resulting model.")
+    ] = None,
+    trained_tokens: Annotated[
+        int | None, typer.Option(min=0, help="Billable tokens processed.")
+    ] = None,
+    finished_at: TimeOption = None,
+    estimated_finish: TimeOption = None,
+    error_code: Annotated[str | None, typer.Option(help="Failure code (status failed).")] = None,
+    error_message: Annotated[
+        str | None, typer.Option(help="Failure message (status failed).")
+    ] = None,
+    error_param: Annotated[
+        str | None, typer.Option(help="Parameter that caused the failure.")
+    ] = None,
+    clear_error: Annotated[
+        bool, typer.Option("--clear-error", help="Remove the job's error.")
+    ] = False,
+    metadata: MetadataOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Allow moving a succeeded, failed or cancelled job.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a job's status or outcome.
+
+    Moving to succeeded, failed or cancelled stamps finished_at (now) unless --finished-at is
+    given; a job in one of those states keeps it unless --force. Error options go with failed.
+    """
+    from ftjobs.rules import JobUpdate, apply_update
+
+    change = JobUpdate(
+        status=status.value if status else None,
+        fine_tuned_model=fine_tuned_model,
+        trained_tokens=trained_tokens,
+        finished_at=finished_at,
+        estimated_finish=estimated_finish,
+        error_code=error_code,
+        error_message=error_message,
+        error_param=error_param,
+        clear_error=clear_error,
+        metadata=parse_metadata(metadata or []),
+        force=force,
+    )
+    now = int(time.time())
+    with open_store(ctx) as store:
+        job = store.modify(job_id, lambda current: apply_update(current, change, now=now))
+    if as_json:
+        _print_job(job, True)
+    else:
+        typer.echo(f"{job.id}\t{job.status}", err=True)
+
+
+@app.command(epilog="Example: ftjobs attach ftjob-abc123 file-res1 file-res2")
+def attach(
+    ctx: typer.Context,
+    job_id: JobIdArgument,
+    file_ids: Annotated[
+        list[str], typer.Argument(metavar="FILE_ID", help="Result file ids, in order.")
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Append result files to a job, in order.
+
+    Ids the job already has stay where they are (no duplicates).
+    """
+    from ftjobs.jobs import with_result_files
+
+    with open_store(ctx) as store:
+        job = store.modify(job_id, lambda current: with_result_files(current, file_ids))
+    if as_json:
+        _print_job(job, True)
+    else:
+        typer.echo(f"{job.id}: {len(job.result_files or ())} result file(s)", err=True)
+
+
+@app.command(epilog="Example: ftjobs delete ftjob-abc123 ftjob-def456 --yes")
+def delete(
+    ctx: typer.Context,
+    job_ids: Annotated[
+        list[str], typer.Argument(metavar="JOB_ID", help="Ids of the jobs to delete.")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete jobs and everything linked to them.
+
+    Removes each job's error, hyperparameters, result files and integration links. Asks first on
+    a terminal; elsewhere, pass --yes.
+    """
+    if not yes and not sys.stdin.isatty():
+        raise BadInput("not on a terminal, so not asking: pass --yes to delete")
+    with open_store(ctx) as store:
+        if not yes:
+            # Name what would go, and find a mistyped id before asking, not after.
+            doomed = [store.get(job_id) for job_id in dict.fromkeys(job_ids)]
+            listing = "\n".join(f"  {job.id}  {job.status}  {job.model}" for job in doomed)
+            typer.confirm(f"{listing}\nDelete these {len(doomed)} job(s)?", abort=True, err=True)
+        deleted = store.delete(job_ids)
+    typer.echo(f"Deleted {deleted} job(s).", err=True)

@@ -1,0 +1,136 @@
+"""What several commands take: value parsers, shared option types and choice enums.
+
+Kept light (typer and ftjobs.constants only), as every command module imports it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+
+from ftjobs.constants import MAX_TIMESTAMP, Status
+
+
+class InputFormat(str, Enum):
+    json = "json"
+    jsonl = "jsonl"
+
+
+class ConflictChoice(str, Enum):
+    update = "update"
+    skip = "skip"
+    fail = "fail"
+
+
+class ExportFormat(str, Enum):
+    jsonl = "jsonl"
+    json = "json"
+    list = "list"
+
+
+# -- value parsers ---------------------------------------------------------------------------
+
+
+def parse_time(text: str) -> int:
+    """Unix seconds, or an ISO-8601 date or date-time (UTC unless it names a zone)."""
+    text = text.strip()
+    if text.lstrip("-").isdigit():
+        seconds = int(text)
+        if abs(seconds) > MAX_TIMESTAMP:
+            raise typer.BadParameter(f"{text} is past the year 9999")
+        return seconds
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a time: give Unix seconds, a date (2024-07-23) or a date-time"
+            " (2024-07-23T20:00:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
+
+
+def parse_auto_or_number(text: str) -> str | int | float:
+    """A hyperparameter: "auto", an integer, or a decimal number (ranges are the model's)."""
+    text = text.strip()
+    if text == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise typer.BadParameter(f'{text!r} is neither "auto" nor a number') from None
+
+
+def parse_metadata(pairs: list[str]) -> dict[str, str]:
+    metadata: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"{pair!r} is not key=value", param_hint="'--metadata'")
+        metadata[key] = value
+    return metadata
+
+
+# -- shared options --------------------------------------------------------------------------
+
+JobIdArgument = Annotated[str, typer.Argument(metavar="JOB_ID", help="The job's id.")]
+TimeOption = Annotated[
+    int | None,
+    typer.Option(parser=parse_time, metavar="TIME", help="Unix seconds or ISO-8601 (UTC)."),
+]
+NEpochsOption = Annotated[
+    Any,
+    typer.Option(
+        parser=parse_auto_or_number, metavar="auto|N", help="Epochs: auto or 1-50 [default: auto]."
+    ),
+]
+BatchSizeOption = Annotated[
+    Any,
+    typer.Option(
+        parser=parse_auto_or_number,
+        metavar="auto|N",
+        help="Batch size: auto or 1-256 [default: auto].",
+    ),
+]
+LearningRateOption = Annotated[
+    Any,
+    typer.Option(
+        "--learning-rate-multiplier",
+        parser=parse_auto_or_number,
+        metavar="auto|X",
+        help="Learning rate multiplier: auto or a number > 0 [default: auto].",
+    ),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the job as JSON (the API's shape).")]
+MetadataOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--metadata",
+        metavar="KEY=VALUE",
+        help="Metadata pair, added to what the job has; repeat for more.",
+    ),
+]
+
+# The filters `list` and `export` share (and later commands that pick jobs).
+StatusFilter = Annotated[
+    list[Status] | None, typer.Option("--status", help="Only jobs in this status; repeat for more.")
+]
+ModelFilter = Annotated[str | None, typer.Option("--model", help="Only jobs of this base model.")]
+SinceFilter = Annotated[
+    int | None,
+    typer.Option(
+        "--since", parser=parse_time, metavar="TIME", help="Created at or after this time."
+    ),
+]
+UntilFilter = Annotated[
+    int | None,
+    typer.Option("--until", parser=parse_time, metavar="TIME", help="Created before this time."),
+]

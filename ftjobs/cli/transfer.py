@@ -1,0 +1,171 @@
+"""Commands that move jobs in and out of the store in bulk: import, export."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ftjobs.cli.app import app, open_store
+from ftjobs.cli.options import (
+    ConflictChoice,
+    ExportFormat,
+    InputFormat,
+    ModelFilter,
+    SinceFilter,
+    StatusFilter,
+    UntilFilter,
+)
+from ftjobs.errors import BadInput, FtjobsError, JobExists
+
+
+@app.command(
+    name="import",
+    epilog=(
+        "Examples:\n\n"
+        'curl -s https://api.openai.com/v1/fine_tuning/jobs -H "Authorization: Bearer'
+        ' $OPENAI_API_KEY" | ftjobs import\n\n'
+        "ftjobs import page-*.json dump.jsonl.gz --on-conflict skip"
+    ),
+)
+def import_jobs(
+    ctx: typer.Context,
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="FILE", help="JSON / JSON Lines files, gzipped or not; - for stdin."
+        ),
+    ] = None,
+    input_format: Annotated[
+        InputFormat | None,
+        typer.Option(
+            "--format", help="Force the input format (default: detected from the content)."
+        ),
+    ] = None,
+    on_conflict: Annotated[
+        ConflictChoice, typer.Option(help="What to do with a job whose id is already stored.")
+    ] = ConflictChoice.update,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Import the valid jobs even if some are invalid (exit 1 still)."
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and count what would change; write nothing.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")
+    ] = False,
+    events_job: Annotated[
+        str | None,
+        typer.Option(
+            "--job",
+            metavar="JOB_ID",
+            help="The job the events belong to (events do not name their job).",
+        ),
+    ] = None,
+) -> None:
+    """Import jobs, events and checkpoints from the API's JSON: files or stdin.
+
+    Takes one object, a JSON array, the API's list response, or JSON Lines (a line may be a list
+    response), gzipped or not, detected from the content; each record is a job, an event or a
+    checkpoint by its "object". Jobs already stored are updated to the incoming record; an event
+    or checkpoint already stored is kept once. Events need --job; checkpoints name their job,
+    which must be stored (or come earlier in the input). Events are taken in the API's order
+    (newest first) unless the input runs forward in time. All or nothing: if any record is
+    invalid, nothing is written (see --skip-invalid). Problems and a summary go to stderr.
+    """
+    from ftjobs import render
+    from ftjobs.importing import JobReader, fewer_collections, input_size
+
+    paths = list(files or [])
+    if not paths:
+        if sys.stdin.isatty():
+            raise BadInput("no input: name files to import, or pipe JSON into ftjobs import -")
+        paths = ["-"]
+    for path in paths:
+        if path != "-" and not Path(path).is_file():
+            what = "is a directory" if Path(path).is_dir() else "does not exist"
+            raise BadInput(f"{path} {what}: nothing was imported")
+    show_progress = not quiet and sys.stderr.isatty()
+    started = time.perf_counter()
+    with (
+        render.import_progress(input_size(paths) if show_progress else None) as on_progress,
+        fewer_collections(),
+    ):
+        reader = JobReader(
+            paths,
+            input_format=input_format.value if input_format else None,
+            stop_at_problem=not skip_invalid,
+            on_progress=on_progress,
+        )
+        with open_store(ctx) as store:
+            try:
+                counts = store.import_jobs(
+                    reader.records(),
+                    on_conflict=on_conflict.value,
+                    keep=lambda: not dry_run and (skip_invalid or not reader.problems),
+                    events_job=events_job,
+                )
+            except JobExists as error:
+                raise FtjobsError(f"{error} (--on-conflict fail); nothing was imported") from None
+    render.write_import_report(
+        counts,
+        reader.problems,
+        seconds=time.perf_counter() - started,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        quiet=quiet,
+        err=sys.stderr,
+        unfinished_pages=reader.unfinished_pages,
+        warnings=reader.warnings,
+    )
+    if reader.problems:
+        raise typer.Exit(1)
+
+
+@app.command(epilog="Example: ftjobs export --status succeeded -o succeeded.jsonl")
+def export(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this file (.gz to compress) instead of stdout."
+        ),
+    ] = None,
+    output_format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="jsonl: one job per line; json: an array; list: the API's list response.",
+        ),
+    ] = ExportFormat.jsonl,
+    status: StatusFilter = None,
+    model: ModelFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+) -> None:
+    """Write jobs as JSON: JSON Lines, an array, or the API's list response.
+
+    Every job, or those the filters pick, in the order they were recorded (for newest first, use
+    `list --all --json`). Streams, so a store of any size exports in flat memory; `ftjobs import`
+    reads every format back, and exporting that store again gives the same bytes.
+    """
+    from ftjobs import render
+    from ftjobs.store import JobFilter
+
+    query = JobFilter(
+        statuses=tuple(s.value for s in status or ()),
+        model=model,
+        since=since,
+        until=until,
+        sort=None,  # the order recorded: a straight read of the file, and a stable round trip
+    )
+    with open_store(ctx) as store, render.output_file(output) as out:
+        count = render.write_jobs(store.list_jobs(query), output_format.value, out)
+    if output is not None:
+        typer.echo(f"Exported {count} job(s) to {output}.", err=True)

@@ -1,0 +1,635 @@
+"""The fetch side of `ftjobs sync`: read fine-tuning jobs, events, checkpoints and result files
+from the OpenAI (or Azure OpenAI) API, keeping each object's JSON text exactly as the server wrote
+it.
+
+The official ``openai`` SDK does the talking (auth headers, env configuration, retries with
+backoff and ``Retry-After``, Azure's paths and ``api-key`` header). It is imported lazily, inside
+:class:`FineTuningApi`, because importing it costs about half a second: ``import ftjobs.remote``
+stays cheap and the commands that never talk to the API never pay for it.
+
+Only the SDK's raw-response API is used (``client.fine_tuning.jobs.with_raw_response.list(...)``
+and friends), never its models, ``to_dict()`` or paging helpers: those reorder keys and respell
+floats (``1.805623287509661e-5`` becomes ``1.805623287509661e-05``). Each list item's text is cut
+out of the response body by :func:`split_list_body` and compacted by :func:`compact_json`.
+
+Limits (the SDK's own default lets a silent server hold one request for 600 s):
+
+- connect timeout 5 s, read/write/pool timeout 15 s, 2 retries (3 attempts) by the SDK with its
+  backoff (0.5 s, 1 s, with jitter): a server that cannot be reached fails in about 2 s (refused)
+  to 17 s (connect timeouts), and one that accepts but never answers in about 47 s (3 x 15 s plus
+  backoff), inside a minute. A page of OpenAI's list endpoints normally comes in well under a
+  second, so 15 s of silence already means something is wrong.
+- ``Retry-After`` (or ``retry-after-ms``) up to 120 s is waited out by the SDK itself. A longer
+  one makes the SDK give up at once; :class:`FineTuningApi` then calls ``on_wait(seconds,
+  reason)``, sleeps (in 1 s steps, so Ctrl-C stops it at once) and tries again, as long as the
+  total of such waits stays within ``max_wait`` (900 s: 15 minutes, as long as it is reasonable
+  to leave a terminal waiting); past it, :class:`RateLimited` says when to try again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from types import TracebackType
+from typing import Any
+
+from ftjobs.errors import FtjobsError
+
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 15.0
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_MAX_WAIT = 900.0
+# What the SDK waits out by itself, if openai._constants.MAX_RETRY_AFTER_DELAY is gone.
+SDK_MAX_RETRY_AFTER = 120.0
+# Statuses the SDK retries; with a long Retry-After it raises them at once instead.
+_RETRYABLE = frozenset({408, 409, 429})
+
+
+# ---- errors -----------------------------------------------------------------------------------
+class ApiError(FtjobsError):
+    """The API did not give what was asked for. ``status`` is the HTTP status (None if there was
+    no answer); ``path`` the endpoint, relative to the base URL (e.g. ``/fine_tuning/jobs``);
+    ``code`` the server's ``error.code``, if any."""
+
+    def __init__(
+        self, message: str, *, path: str, status: int | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.status = status
+        self.code = code
+
+
+class AuthenticationFailed(ApiError):
+    """HTTP 401: the key is wrong, revoked or missing."""
+
+
+class PermissionDenied(ApiError):
+    """HTTP 403, e.g. ``training_not_available`` once an organization lost fine-tuning."""
+
+
+class NotFoundError(ApiError):
+    """HTTP 404: the caller decides whether that is a gap (a deleted file) or an error."""
+
+
+class RateLimited(ApiError):
+    """HTTP 429 after the retries, or a ``Retry-After`` longer than ``max_wait``."""
+
+
+class ServerError(ApiError):
+    """HTTP 5xx after the retries."""
+
+
+class Unreachable(ApiError):
+    """No answer: connection refused, DNS failure or timeouts, after the retries."""
+
+
+class MalformedResponse(ApiError):
+    """A 200 answer that is not what the endpoint documents (not JSON, no ``data`` list, an item
+    without a string ``id``)."""
+
+
+# ---- data -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RawObject:
+    """One API object: ``text`` is its JSON exactly as the server wrote it (key order, number
+    spellings and string contents kept) with the white space between tokens removed; ``value``
+    is ``json.loads(text)``."""
+
+    id: str | None
+    value: dict[str, Any]
+    text: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list endpoint. ``extra`` holds the envelope's other keys (``object``,
+    ``first_id``, ``last_id``, ...)."""
+
+    items: list[RawObject]
+    has_more: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """Where and how to connect. ``repr`` never shows the key; ``key_hint`` shows its last four
+    characters at most."""
+
+    api_key: str = field(repr=False)
+    base_url: str | None = None
+    organization: str | None = None
+    project: str | None = None
+    azure_endpoint: str | None = None
+    api_version: str | None = None
+
+    @property
+    def azure(self) -> bool:
+        return self.azure_endpoint is not None
+
+    @property
+    def key_variable(self) -> str:
+        return "AZURE_OPENAI_API_KEY" if self.azure else "OPENAI_API_KEY"
+
+    @property
+    def key_hint(self) -> str:
+        """``key ending ...WXYZ`` (nothing of a key shorter than 12 characters)."""
+        if len(self.api_key) < 12:
+            return f"key of {len(self.api_key)} characters"
+        return f"key ending ...{self.api_key[-4:]}"
+
+    @property
+    def target(self) -> str:
+        """Where requests go, for messages."""
+        return self.azure_endpoint or self.base_url or "https://api.openai.com/v1"
+
+
+def config_from_env(environ: Mapping[str, str]) -> ApiConfig:
+    """Configuration as OpenAI's tools read it: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
+    ``OPENAI_ORG_ID``, ``OPENAI_PROJECT_ID``. With ``AZURE_OPENAI_ENDPOINT`` set and no
+    ``OPENAI_API_KEY``: Azure OpenAI, with ``AZURE_OPENAI_API_KEY`` and ``OPENAI_API_VERSION``.
+    Empty values count as unset."""
+
+    def get(name: str) -> str | None:
+        value = environ.get(name, "").strip()
+        return value or None
+
+    key = get("OPENAI_API_KEY")
+    endpoint = get("AZURE_OPENAI_ENDPOINT")
+    if key is None and endpoint is not None:
+        azure_key = get("AZURE_OPENAI_API_KEY")
+        if azure_key is None:
+            raise FtjobsError(
+                "AZURE_OPENAI_ENDPOINT is set but AZURE_OPENAI_API_KEY is not: "
+                "set AZURE_OPENAI_API_KEY to the resource's key"
+            )
+        version = get("OPENAI_API_VERSION")
+        if version is None:
+            raise FtjobsError(
+                "Azure OpenAI needs an API version: set OPENAI_API_VERSION (e.g. 2024-10-21)"
+            )
+        return ApiConfig(
+            api_key=azure_key,
+            azure_endpoint=endpoint,
+            api_version=version,
+            organization=get("OPENAI_ORG_ID"),
+            project=get("OPENAI_PROJECT_ID"),
+        )
+    if key is None:
+        raise FtjobsError(
+            "no API key: set OPENAI_API_KEY (or, for Azure OpenAI, AZURE_OPENAI_ENDPOINT, "
+            "AZURE_OPENAI_API_KEY and OPENAI_API_VERSION)"
+        )
+    return ApiConfig(
+        api_key=key,
+        base_url=get("OPENAI_BASE_URL"),
+        organization=get("OPENAI_ORG_ID"),
+        project=get("OPENAI_PROJECT_ID"),
+    )
+
+
+# ---- raw JSON helpers -------------------------------------------------------------------------
+_STRING_OR_SPACE = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|[ \t\n\r]+', re.DOTALL)
+_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+def compact_json(text: str) -> str:
+    """Drop the white space between the tokens of valid JSON text; strings are left as they are
+    (so are number spellings and key order)."""
+    return _STRING_OR_SPACE.sub(r"\1", text)
+
+
+def _skip(text: str, pos: int) -> int:
+    match = _SPACE.match(text, pos)
+    assert match is not None  # the pattern matches the empty string
+    return match.end()
+
+
+def _expect(text: str, pos: int, char: str) -> int:
+    pos = _skip(text, pos)
+    if text[pos : pos + 1] != char:
+        raise ValueError(f"expected {char!r} at position {pos}")
+    return pos + 1
+
+
+def split_list_body(text: str) -> tuple[dict[str, Any], list[str]]:
+    """Parse a list envelope ``{"object": "list", "data": [...], ...}`` and cut its ``data``
+    array into the raw texts of its elements (as written, not yet compacted).
+
+    Returns the envelope (parsed, with ``data`` parsed too) and the element texts. Raises
+    ``ValueError`` if the text is not one JSON object or its ``data`` is not an array; a
+    repeated ``data`` key counts as ``json.loads`` counts it (the last one wins)."""
+    pos = _expect(text, 0, "{")
+    envelope: dict[str, Any] = {}
+    elements: list[str] | None = None
+    pos = _skip(text, pos)
+    if text[pos : pos + 1] == "}":
+        pos += 1
+    else:
+        while True:
+            pos = _skip(text, pos)
+            key, pos = _DECODER.raw_decode(text, pos)
+            if not isinstance(key, str):
+                raise ValueError(f"object key expected at position {pos}")
+            pos = _skip(text, _expect(text, pos, ":"))
+            if key == "data" and text[pos : pos + 1] == "[":
+                elements, values = [], []
+                pos = _skip(text, pos + 1)
+                if text[pos : pos + 1] == "]":
+                    pos += 1
+                else:
+                    while True:
+                        start = _skip(text, pos)
+                        value, pos = _DECODER.raw_decode(text, start)
+                        elements.append(text[start:pos])
+                        values.append(value)
+                        pos = _skip(text, pos)
+                        if text[pos : pos + 1] == ",":
+                            pos += 1
+                            continue
+                        pos = _expect(text, pos, "]")
+                        break
+                envelope[key] = values
+            else:
+                value, pos = _DECODER.raw_decode(text, pos)
+                envelope[key] = value
+                if key == "data":
+                    elements = None
+            pos = _skip(text, pos)
+            if text[pos : pos + 1] == ",":
+                pos += 1
+                continue
+            pos = _expect(text, pos, "}")
+            break
+    if _skip(text, pos) != len(text):
+        raise ValueError(f"extra data at position {_skip(text, pos)}")
+    if elements is None:
+        raise ValueError("no 'data' array")
+    return envelope, elements
+
+
+def _raw_object(text: str, value: Any, what: str) -> RawObject:
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} is not a JSON object")
+    object_id = value.get("id")
+    if not isinstance(object_id, str):
+        raise ValueError(f"{what} has no string 'id'")
+    return RawObject(id=object_id, value=value, text=compact_json(text))
+
+
+def parse_list_body(body: bytes) -> Page:
+    """A list response body as a :class:`Page` (raises ``ValueError`` if malformed)."""
+    text = body.decode("utf-8")
+    envelope, elements = split_list_body(text)
+    has_more = envelope.pop("has_more", None)
+    if not isinstance(has_more, bool):
+        raise ValueError("'has_more' is missing or not true/false")
+    values = envelope.pop("data")
+    items = [
+        _raw_object(raw, value, f"item {n}")
+        for n, (raw, value) in enumerate(zip(elements, values, strict=True))
+    ]
+    return Page(items=items, has_more=has_more, extra=envelope)
+
+
+def parse_object_body(body: bytes) -> RawObject:
+    """A single-object response body as a :class:`RawObject` (raises ``ValueError``)."""
+    text = body.decode("utf-8").strip()
+    value = json.loads(text)
+    return _raw_object(text, value, "the object")
+
+
+# ---- secrets ----------------------------------------------------------------------------------
+# Things that look like (masked) keys: sk-..., runs of stars with letters around them.
+_KEYLIKE = re.compile(r"\bsk-[A-Za-z0-9_\-*]+|[A-Za-z0-9_\-]*\*{3,}[A-Za-z0-9_\-*]*")
+
+
+def redact(text: str, key: str) -> str:
+    """``text`` with the key, and anything that looks like a key or a masked key, replaced by
+    ``...`` and at most its last four characters."""
+    if key:
+        text = text.replace(key, "..." + key[-4:])
+
+    def hide(match: re.Match[str]) -> str:
+        tail = match.group()[-4:]
+        return "..." + tail if tail.isalnum() else "[redacted]"
+
+    return _KEYLIKE.sub(hide, text)
+
+
+# ---- waiting ----------------------------------------------------------------------------------
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """The wait a response asks for: ``retry-after-ms``, else ``retry-after`` in seconds or as an
+    HTTP date (None when absent or unreadable)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        raw = lowered.get(name)
+        if raw is None:
+            continue
+        try:
+            seconds = float(raw) / divisor
+        except ValueError:
+            continue
+        return seconds if math.isfinite(seconds) else None
+    raw = lowered.get("retry-after")
+    if raw is None:
+        return None
+    import email.utils  # about 40 ms to import, and rarely needed
+
+    try:
+        parsed = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return (parsed - datetime.now(timezone.utc)).total_seconds()
+
+
+def interruptible_sleep(seconds: float) -> None:
+    """Sleep in steps of at most 1 s, so that Ctrl-C ends the wait at once everywhere."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, 1.0))
+
+
+# ---- the client -------------------------------------------------------------------------------
+OnRequest = Callable[[str, str], None]
+OnWait = Callable[[float, str], None]
+
+
+class FineTuningApi:
+    """The fine-tuning endpoints, read-only, over one SDK client. Use it as a context manager
+    (the client's connections are closed on exit).
+
+    ``requests`` counts the HTTP requests sent, the SDK's retries included; ``on_request(method,
+    path)`` is called before each (for a progress display). ``on_wait(seconds, reason)`` is
+    called before a wait for a ``Retry-After`` longer than the SDK honours; ``sleep`` does the
+    waiting (tests pass a fake)."""
+
+    def __init__(
+        self,
+        config: ApiConfig,
+        *,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        on_request: OnRequest | None = None,
+        on_wait: OnWait | None = None,
+        sleep: Callable[[float], None] = interruptible_sleep,
+    ) -> None:
+        self.config = config
+        self.requests = 0
+        self.waited = 0.0
+        self.max_wait = max_wait
+        self.read_timeout = read_timeout
+        self.connect_timeout = connect_timeout
+        self.max_retries = max_retries
+        self.on_request = on_request
+        self.on_wait = on_wait
+        self._sleep = sleep
+        self._client: Any = _make_client(
+            config, connect_timeout, read_timeout, max_retries, self._count_request
+        )
+
+    def _count_request(self, request: Any) -> None:
+        self.requests += 1
+        if self.on_request is not None:
+            self.on_request(str(request.method), str(request.url.path))
+
+    # ---- lifecycle
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> FineTuningApi:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ---- endpoints
+    def list_jobs(self, after: str | None = None, limit: int = 20) -> Page:
+        """One page of jobs, newest first (``after``: the last id of the previous page)."""
+        jobs = self._client.fine_tuning.jobs.with_raw_response
+        return self._page("/fine_tuning/jobs", lambda: jobs.list(**_paging(after, limit)))
+
+    def retrieve_job(self, job_id: str) -> RawObject:
+        """One job."""
+        jobs = self._client.fine_tuning.jobs.with_raw_response
+        path = f"/fine_tuning/jobs/{job_id}"
+        body = self._call(path, lambda: jobs.retrieve(job_id))
+        try:
+            return parse_object_body(body)
+        except ValueError as err:
+            raise self._malformed(path, err) from None
+
+    def list_events(self, job_id: str, after: str | None = None, limit: int = 20) -> Page:
+        """One page of a job's events, newest first."""
+        jobs = self._client.fine_tuning.jobs.with_raw_response
+        return self._page(
+            f"/fine_tuning/jobs/{job_id}/events",
+            lambda: jobs.list_events(job_id, **_paging(after, limit)),
+        )
+
+    def list_checkpoints(self, job_id: str, after: str | None = None, limit: int = 10) -> Page:
+        """One page of a job's checkpoints, newest first (``extra`` has first_id/last_id)."""
+        checkpoints = self._client.fine_tuning.jobs.checkpoints.with_raw_response
+        return self._page(
+            f"/fine_tuning/jobs/{job_id}/checkpoints",
+            lambda: checkpoints.list(job_id, **_paging(after, limit)),
+        )
+
+    def file_content(self, file_id: str) -> bytes:
+        """A file's content, the body bytes as received (result files are often base64)."""
+        files = self._client.files.with_raw_response
+        return self._call(f"/files/{file_id}/content", lambda: files.content(file_id))
+
+    # ---- machinery
+    def _page(self, path: str, send: Callable[[], Any]) -> Page:
+        body = self._call(path, send)
+        try:
+            return parse_list_body(body)
+        except ValueError as err:
+            raise self._malformed(path, err) from None
+
+    def _malformed(self, path: str, err: ValueError) -> MalformedResponse:
+        reason = "not UTF-8" if isinstance(err, UnicodeDecodeError) else str(err)
+        return MalformedResponse(
+            f"malformed response from GET {path} ({reason}): is {self.config.target} "
+            "an OpenAI-compatible API?",
+            path=path,
+            status=200,
+        )
+
+    def _call(self, path: str, send: Callable[[], Any]) -> bytes:
+        """Send (through the SDK and its retries), wait out long Retry-Afters, map errors."""
+        import openai
+
+        while True:
+            try:
+                response = send()
+                return bytes(response.content)
+            except openai.APIStatusError as err:
+                status = int(err.response.status_code)
+                wait = retry_after_seconds(dict(err.response.headers))
+                if (
+                    (status in _RETRYABLE or status >= 500)
+                    and wait is not None
+                    and wait > _sdk_retry_after_limit()
+                ):
+                    self._wait(path, status, wait)
+                    continue
+                raise self._status_error(path, status, err.response.text) from None
+            except openai.APITimeoutError:
+                raise Unreachable(
+                    f"no answer from {self.config.target} within {self.read_timeout:g} s "
+                    f"({self.max_retries + 1} attempts) for GET {path}: try again later, or check "
+                    f"{'AZURE_OPENAI_ENDPOINT' if self.config.azure else 'OPENAI_BASE_URL'}",
+                    path=path,
+                ) from None
+            except openai.APIConnectionError as err:
+                cause = err.__cause__
+                detail = redact(str(cause), self.config.api_key) if cause else "connection error"
+                raise Unreachable(
+                    f"cannot reach {self.config.target} ({detail}; "
+                    f"{self.max_retries + 1} attempts): check the network and "
+                    f"{'AZURE_OPENAI_ENDPOINT' if self.config.azure else 'OPENAI_BASE_URL'}",
+                    path=path,
+                ) from None
+            except openai.OpenAIError as err:  # raised before sending (e.g. an empty id)
+                detail = redact(str(err).splitlines()[0] if str(err) else "", self.config.api_key)
+                raise ApiError(f"GET {path}: {detail}", path=path) from None
+
+    def _wait(self, path: str, status: int, seconds: float) -> None:
+        if self.waited + seconds > self.max_wait:
+            when = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+            raise RateLimited(
+                f"the API asks to wait {seconds:.0f} s before GET {path} (HTTP {status}), more "
+                f"than the {self.max_wait:.0f} s ftjobs waits: try again after "
+                f"{when:%Y-%m-%d %H:%M} UTC",
+                path=path,
+                status=status,
+            )
+        reason = "rate limited" if status == 429 else f"HTTP {status}"
+        if self.on_wait is not None:
+            self.on_wait(seconds, f"{reason}: the API asks to wait before GET {path}")
+        self._sleep(seconds)
+        self.waited += seconds
+
+    def _status_error(self, path: str, status: int, body: str) -> ApiError:
+        key = self.config.api_key
+        code, message = _error_fields(body)
+        code = redact(code, key) if code else None
+        message = redact(message, key) if message else ""
+        said = f": {message}" if message else ""
+        attempts = f"after {self.max_retries + 1} attempts"
+        if status == 401:
+            return AuthenticationFailed(
+                f"the API rejected the {self.config.key_hint} (HTTP 401{said}): "
+                f"set {self.config.key_variable} to a valid key",
+                path=path,
+                status=status,
+                code=code,
+            )
+        if status == 403:
+            return PermissionDenied(
+                f"access denied to GET {path} (HTTP 403 {code or 'forbidden'}{said}): "
+                "check the key's organization and project (OPENAI_ORG_ID, OPENAI_PROJECT_ID) "
+                "and their access to fine-tuning",
+                path=path,
+                status=status,
+                code=code,
+            )
+        if status == 404:
+            return NotFoundError(
+                f"not found: GET {path} (HTTP 404{said})", path=path, status=status, code=code
+            )
+        if status == 429:
+            return RateLimited(
+                f"rate limited on GET {path} {attempts} (HTTP 429{said}): try again in a few "
+                "minutes",
+                path=path,
+                status=status,
+                code=code,
+            )
+        if status >= 500:
+            return ServerError(
+                f"the API failed on GET {path} {attempts} (HTTP {status}{said}): try again later",
+                path=path,
+                status=status,
+                code=code,
+            )
+        return ApiError(
+            f"GET {path} was refused (HTTP {status}{' ' + code if code else ''}{said})",
+            path=path,
+            status=status,
+            code=code,
+        )
+
+
+def _sdk_retry_after_limit() -> float:
+    """The longest Retry-After the SDK waits out itself (it raises at once beyond)."""
+    from openai import _constants
+
+    return float(getattr(_constants, "MAX_RETRY_AFTER_DELAY", SDK_MAX_RETRY_AFTER))
+
+
+def _paging(after: str | None, limit: int) -> dict[str, Any]:
+    return {"limit": limit} if after is None else {"after": after, "limit": limit}
+
+
+def _error_fields(body: str) -> tuple[str | None, str | None]:
+    """``error.code`` and ``error.message`` of an error body, as strings (None if absent)."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None, body.strip()[:200] or None
+    error = value.get("error", value) if isinstance(value, dict) else None
+    if not isinstance(error, dict):
+        return None, None
+    code, message = error.get("code"), error.get("message")
+    return (
+        str(code) if code is not None else None,
+        str(message) if message is not None else None,
+    )
+
+
+def _make_client(
+    config: ApiConfig,
+    connect_timeout: float,
+    read_timeout: float,
+    max_retries: int,
+    hook: Callable[[Any], None],
+) -> Any:
+    import httpx2
+    import openai
+
+    timeout = httpx2.Timeout(read_timeout, connect=connect_timeout)
+    http_client = openai.DefaultHttpxClient(timeout=timeout, event_hooks={"request": [hook]})
+    # Every value explicit, so the SDK reads nothing more from the environment (but for
+    # organization and project left None, where it would read the same OPENAI_ORG_ID and
+    # OPENAI_PROJECT_ID that config_from_env reads).
+    common: dict[str, Any] = {
+        "api_key": config.api_key,
+        "organization": config.organization,
+        "project": config.project,
+        "timeout": timeout,
+        "max_retries": max_retries,
+        "http_client": http_client,
+    }
+    if config.azure_endpoint is not None:
+        return openai.AzureOpenAI(
+            azure_endpoint=config.azure_endpoint, api_version=config.api_version, **common
+        )
+    return openai.OpenAI(base_url=config.base_url or "https://api.openai.com/v1", **common)

@@ -61,6 +61,9 @@ class JsonRecords:
         # The text of the last value read, exactly as it stands in the input (an event or a
         # checkpoint is archived as the text that came in).
         self.value_text = ""
+        # While a top-level object is read key by key, where its text starts: kept in the buffer
+        # so that its whole text can be given (unless it turns out to be a list envelope).
+        self._keep_from: int | None = None
         # The "has_more" of the last list envelope read: True when the API had more pages.
         self.has_more: bool | None = None
 
@@ -102,11 +105,14 @@ class JsonRecords:
     def _object(self, label: str) -> Iterator[tuple[str, Any]]:
         """A top-level object: the records of its "data" array when it is a list envelope
         (streamed), else the object itself."""
+        self._keep_from = self._pos
         self._pos += 1  # {
         collected: dict[str, Any] = {}
         streamed = False
         if self._next_char() == "}":
             self._pos += 1
+            self.value_text = "{}"
+            self._keep_from = None
             yield label, collected
             return
         while True:
@@ -120,6 +126,7 @@ class JsonRecords:
             self._pos += 1
             if key == "data" and self._next_char() == "[" and "id" not in collected:
                 streamed = True
+                self._keep_from = None  # an envelope: its records are read one at a time
                 yield from self._array("data")
                 self.where = label
             else:
@@ -134,6 +141,9 @@ class JsonRecords:
         if streamed:
             self.has_more = collected.get("has_more") is True
         else:
+            assert self._keep_from is not None
+            self.value_text = self._text[self._keep_from : self._pos]
+            self._keep_from = None
             yield label, collected
 
     # -- reading -----------------------------------------------------------------------------
@@ -176,13 +186,16 @@ class JsonRecords:
         """Append the next chunk to the text; False at the end of the stream."""
         if self._eof:
             return False
-        if len(self._text) - self._pos > MAX_RECORD_CHARS:
+        start = self._pos if self._keep_from is None else self._keep_from
+        if len(self._text) - start > MAX_RECORD_CHARS:
             raise JsonStructureError(f"a record is over {MAX_RECORD_CHARS >> 20} MiB")
         data = self._stream.read(CHUNK_CHARS)
         self._eof = not data
         text = self._decoder.decode(data, final=self._eof)
-        self._text = self._text[self._pos :] + text
-        self._pos = 0
+        self._text = self._text[start:] + text
+        self._pos -= start
+        if self._keep_from is not None:
+            self._keep_from = 0
         return bool(data)
 
 

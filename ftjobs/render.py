@@ -177,13 +177,29 @@ def write_import_report(
             f"Note: {source} ends with a page of a list that says has_more: true; the jobs"
             " after it are not in it (fetch them with ?after=<last id>)\n"
         )
-    rate = counts.total / seconds if seconds > 0 else 0.0
+    history = counts.history
+    records = counts.total + sum(
+        (history.events_added, history.events_known, history.checkpoints_added,
+         history.checkpoints_known)
+    )  # fmt: skip
+    rate = records / seconds if seconds > 0 else 0.0
     verb = "Would import" if dry_run else "Imported"
+    parts = []
+    if counts.total or not records:
+        parts.append(
+            f"{counts.total:,} job(s): {counts.inserted:,} inserted, {counts.updated:,} updated,"
+            f" {counts.unchanged:,} unchanged, {counts.skipped:,} skipped"
+        )
+    for noun, added, known in (
+        ("event", history.events_added, history.events_known),
+        ("checkpoint", history.checkpoints_added, history.checkpoints_known),
+    ):
+        if added or known:
+            parts.append(f"{added + known:,} {noun}(s): {added:,} added, {known:,} already stored")
     err.write(
-        f"{verb} {counts.total} job(s): {counts.inserted} inserted, {counts.updated} updated,"
-        f" {counts.unchanged} unchanged, {counts.skipped} skipped"
+        f"{verb} {'; '.join(parts)}"
         f"{f', {problems.count} invalid' if problems else ''}"
-        f" ({seconds:.2f} s, {rate:,.0f} jobs/s)\n"
+        f" ({seconds:.2f} s, {rate:,.0f} records/s)\n"
     )
 
 

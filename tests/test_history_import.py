@@ -1,0 +1,181 @@
+"""Getting a job's history in from files: events, checkpoints, in every shape import takes."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FIXTURES, Cli, connect, dump, error_line
+
+HISTORY = FIXTURES / "history"
+JOB = "ftjob-abc123"
+
+
+def event(number: int, created_at: int, **changes: Any) -> dict[str, Any]:
+    return {
+        "object": "fine_tuning.job.event",
+        "id": f"ftevent-{number:024d}",
+        "created_at": created_at,
+        "level": "info",
+        "message": f"Step {number}/10: training loss=0.5",
+        "data": {"step": number, "train_loss": 0.5, "train_mean_token_accuracy": 0.75},
+        "type": "metrics",
+        **changes,
+    }
+
+
+def stored_events(db: Path) -> list[tuple[str, str]]:
+    """(id, text) of the job's events, oldest first, as the store orders them."""
+    with connect(db) as conn:
+        return conn.execute(
+            "SELECT id, raw_json FROM job_events ORDER BY job_key, created_at, seq"
+        ).fetchall()
+
+
+@pytest.fixture
+def job_cli(cli: Cli) -> Cli:
+    cli.add("--id", JOB)
+    return cli
+
+
+def test_an_events_list_response_goes_to_the_job_named_by_job(job_cli: Cli) -> None:
+    result = job_cli.ok("import", "--job", JOB, HISTORY / "spec_events_list_response.json")
+    assert "2 event(s): 2 added, 0 already stored" in result.stderr
+    ids = [row[0] for row in stored_events(job_cli.db)]
+    # The API lists newest first; the store reads oldest first. Both share one second: the
+    # second in the API's list happened first.
+    assert ids == ["ft-event-tyiGuB72evQncpH87xe505Sv", "ft-event-ddTJfwuMVpfLXseO0Am0Gqjm"]
+
+
+def test_an_event_is_archived_as_the_text_that_came_in(job_cli: Cli) -> None:
+    path = HISTORY / "guide_event_metrics_step100_train_only.json"
+    job_cli.ok("import", "--job", JOB, path)
+    [(_, text)] = stored_events(job_cli.db)
+    assert "1.805623287509661e-5" in text  # not respelt as 1.805623287509661e-05
+    assert text == json.dumps(json.loads(path.read_text()), separators=(",", ":")).replace(
+        "1.805623287509661e-05", "1.805623287509661e-5"
+    )
+
+
+def test_step_240_point_0_and_unknown_keys_and_types_are_kept(job_cli: Cli, tmp_path: Path) -> None:
+    lines = [
+        '{"object":"fine_tuning.job.event","id":"ftevent-a","created_at":2,"level":"info",'
+        '"message":"m","data":{"step":240.0,"train_loss":1},"type":"metrics","extra":[1,{}]}',
+        '{"object":"fine_tuning.job.event","id":"ftevent-b","created_at":1,"level":"warn",'
+        '"message":"flagged","data":{},"type":"moderation_checks"}',
+        '{"object":"fine_tuning.job.event","id":"ftevent-c","created_at":0,"level":"info",'
+        '"message":"created","data":null,"type":"message"}',
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    job_cli.ok("import", "--job", JOB, path)
+    assert [text for _, text in stored_events(job_cli.db)] == list(reversed(lines))
+
+
+def test_events_without_job_are_refused_and_nothing_is_written(job_cli: Cli) -> None:
+    before = dump(job_cli.db)
+    result = job_cli.fails(2, "import", HISTORY / "spec_events_list_response.json")
+    assert "--job" in error_line(result)
+    assert dump(job_cli.db) == before
+
+
+def test_events_for_a_job_not_in_the_store_are_refused(job_cli: Cli) -> None:
+    before = dump(job_cli.db)
+    path = HISTORY / "spec_events_list_response.json"
+    result = job_cli.fails(1, "import", "--job", "ftjob-nope", path)
+    assert "ftjob-nope" in error_line(result)
+    assert dump(job_cli.db) == before
+
+
+def test_the_same_event_twice_is_stored_once(job_cli: Cli) -> None:
+    path = HISTORY / "spec_events_list_response.json"
+    job_cli.ok("import", "--job", JOB, path)
+    result = job_cli.ok("import", "--job", JOB, path, path)
+    assert "4 event(s): 0 added, 4 already stored" in result.stderr
+    assert len(stored_events(job_cli.db)) == 2
+
+
+def test_a_file_running_forward_in_time_keeps_its_order(job_cli: Cli, tmp_path: Path) -> None:
+    forward = [event(n, 1_700_000_000 + n // 3) for n in range(1, 10)]  # 3 a second
+    path = tmp_path / "forward.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in forward))
+    job_cli.ok("import", "--job", JOB, path)
+    assert [row[0] for row in stored_events(job_cli.db)] == [e["id"] for e in forward]
+
+
+def test_pages_in_the_api_order_across_files_end_oldest_first(job_cli: Cli, tmp_path: Path) -> None:
+    oldest_first = [event(n, 1_700_000_000 + n // 3) for n in range(1, 10)]
+    newest_first = list(reversed(oldest_first))
+    pages = []
+    for number, start in enumerate(range(0, 9, 4)):
+        page = {"object": "list", "data": newest_first[start : start + 4], "has_more": start < 8}
+        pages.append(tmp_path / f"page{number}.json")
+        pages[-1].write_text(json.dumps(page, indent=2))
+    job_cli.ok("import", "--job", JOB, *pages)
+    assert [row[0] for row in stored_events(job_cli.db)] == [e["id"] for e in oldest_first]
+
+
+def test_checkpoints_name_their_job(job_cli: Cli) -> None:
+    job_cli.ok("import", HISTORY / "spec_checkpoint_list_response.json")
+    with connect(job_cli.db) as conn:
+        rows = conn.execute("SELECT id, step_number FROM job_checkpoints ORDER BY 2").fetchall()
+    assert rows == [
+        ("ftckpt_enQCFmOTGj3syEpYVhBRLTSy", 1000),
+        ("ftckpt_zc4Q7MP6XxulcVzj4MZdwsAB", 2000),
+    ]
+
+
+def test_a_checkpoint_of_an_unknown_job_is_one_clear_error(cli: Cli) -> None:
+    cli.ok("list")
+    before = dump(cli.db)
+    result = cli.fails(1, "import", HISTORY / "spec_checkpoint_object.json")
+    assert "ftjob-fpbNQ3H1GrMehXRf8cO97xTN" in error_line(result)
+    assert dump(cli.db) == before
+
+
+def test_mixed_lines_gzip_and_stdin(cli: Cli, tmp_path: Path) -> None:
+    """One JSON Lines file holding a job and then its checkpoints, gzipped, read from stdin."""
+    job = json.loads((HISTORY / "sft_guide_job_succeeded_2025.json").read_text())
+    checkpoint = json.loads((HISTORY / "spec_checkpoint_object.json").read_text())
+    checkpoint["fine_tuning_job_id"] = job["id"]
+    text = json.dumps(job) + "\n" + json.dumps(checkpoint) + "\n"
+    path = tmp_path / "mixed.jsonl.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    result = cli.ok("import", path)
+    assert "1 job(s): 1 inserted" in result.stderr and "1 checkpoint(s): 1 added" in result.stderr
+    events = {"object": "list", "data": [event(1, 5)], "has_more": False}
+    cli.ok("import", "--job", job["id"], "-", input=json.dumps(events))
+    assert len(stored_events(cli.db)) == 1
+
+
+def test_a_bad_event_is_reported_with_file_line_id_and_field(job_cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(event(1, 5)) + "\n" + json.dumps(event(2, "late")) + "\n")
+    before = dump(job_cli.db)
+    result = job_cli.fails(1, "import", "--job", JOB, path)
+    assert result.stderr.splitlines()[0].startswith(f"Error: {path}:2: ftevent-")
+    assert "created_at" in result.stderr.splitlines()[0]
+    assert dump(job_cli.db) == before
+
+
+def test_delete_takes_the_jobs_history_and_nothing_else(job_cli: Cli) -> None:
+    job_cli.add("--id", "ftjob-other")
+    job_cli.ok("import", "--job", JOB, HISTORY / "spec_events_list_response.json")
+    job_cli.ok("import", "--job", "ftjob-other", HISTORY / "spec_events_list_response.json")
+    job_cli.ok("import", HISTORY / "spec_checkpoint_list_response.json")
+    job_cli.ok("delete", JOB, "--yes")
+    with connect(job_cli.db) as conn:
+        assert conn.execute("SELECT count(*) FROM job_events").fetchone() == (2,)
+        assert conn.execute("SELECT count(*) FROM job_checkpoints").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM job_metric_values").fetchone() == (0,)
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_update_keeps_the_history(job_cli: Cli) -> None:
+    job_cli.ok("import", "--job", JOB, HISTORY / "spec_events_list_response.json")
+    job_cli.ok("update", JOB, "--status", "running")
+    job_cli.ok("attach", JOB, "file-x")
+    assert len(stored_events(job_cli.db)) == 2

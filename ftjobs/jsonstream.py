@@ -200,7 +200,7 @@ class JsonRecords:
 
 
 # A JSON string (escapes included), or a run of white space outside one.
-_STRING_OR_SPACE = re.compile(r'("(?:[^"\\]|\\.)*")|[ \t\n\r]+')
+_STRING_OR_SPACE = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|[ \t\n\r]+', re.DOTALL)
 
 
 def compact_json(text: str) -> str:

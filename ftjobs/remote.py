@@ -39,6 +39,7 @@ from types import TracebackType
 from typing import Any
 
 from ftjobs.errors import FtjobsError
+from ftjobs.jsonstream import compact_json
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 15.0
@@ -194,15 +195,8 @@ def config_from_env(environ: Mapping[str, str]) -> ApiConfig:
 
 
 # ---- raw JSON helpers -------------------------------------------------------------------------
-_STRING_OR_SPACE = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|[ \t\n\r]+', re.DOTALL)
 _SPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
-
-
-def compact_json(text: str) -> str:
-    """Drop the white space between the tokens of valid JSON text; strings are left as they are
-    (so are number spellings and key order)."""
-    return _STRING_OR_SPACE.sub(r"\1", text)
 
 
 def _skip(text: str, pos: int) -> int:

@@ -55,6 +55,15 @@ class ResultFile:
 
 
 @dataclass
+class FetchedHistory:
+    """What sync fetched of a job's history: events newest first, as the API lists them."""
+
+    events: list[EventRecord] = field(default_factory=list)
+    checkpoints: list[CheckpointRecord] = field(default_factory=list)
+    files: list[ResultFile] = field(default_factory=list)
+
+
+@dataclass
 class MetricTable:
     """Per-step metrics: column names in the order first seen ("step" first), and one row per
     step, {column position: value}; a blank cell is None."""

@@ -70,6 +70,7 @@ class EventRun:
     falls: bool = False  # a later record is older: the API's newest-first order
     last_created_at: int | None = None
     metrics: MetricTable | None = None
+    known_order: bool | None = None  # True: newest first, as the API lists them
 
 
 @dataclass
@@ -81,13 +82,17 @@ class HistoryWriter:
     counts: HistoryCounts = field(default_factory=HistoryCounts)
     runs: dict[int, EventRun] = field(default_factory=dict)
 
-    def add_events(self, job_key: int, records: Sequence[EventRecord]) -> None:
+    def add_events(
+        self, job_key: int, records: Sequence[EventRecord], *, newest_first: bool | None = None
+    ) -> None:
+        """Add events in the order given; newest_first says what that order is (as the API
+        lists them), None: find out from their times (see finish)."""
         run = self.runs.get(job_key)
         if run is None:
             first = self.conn.execute(
                 "SELECT coalesce(max(seq), 0) + 1 FROM job_events WHERE job_key = ?", [job_key]
             ).fetchone()[0]
-            run = self.runs[job_key] = EventRun(job_key, first, first)
+            run = self.runs[job_key] = EventRun(job_key, first, first, known_order=newest_first)
         rows = []
         for record in records:
             event = record.event
@@ -127,6 +132,8 @@ class HistoryWriter:
                 newest_first = True  # one second, or one event: the API's order
             if run.rises and run.falls:  # jumbled: go by the ends
                 newest_first = (run.first_created_at or 0) > (run.last_created_at or 0)
+            if run.known_order is not None:
+                newest_first = run.known_order
             if newest_first and last_seq > run.first_seq:
                 self.conn.execute(
                     "UPDATE job_events SET seq = ? - seq WHERE job_key = ? AND seq BETWEEN ? AND ?",
@@ -356,3 +363,44 @@ def summary(conn: sqlite3.Connection, job_key: int) -> HistorySummary:
     return HistorySummary(
         events, last[0] if last else None, checkpoints, metric_sources(conn, job_key)
     )
+
+
+# -- what sync remembers ----------------------------------------------------------------------
+
+
+def sync_value(conn: sqlite3.Connection, name: str) -> str | None:
+    row = conn.execute("SELECT value FROM sync_state WHERE name = ?", [name]).fetchone()
+    return None if row is None else row[0]
+
+
+def set_sync_value(conn: sqlite3.Connection, name: str, value: str | None) -> None:
+    if value is None:
+        conn.execute("DELETE FROM sync_state WHERE name = ?", [name])
+    else:
+        conn.execute(
+            "INSERT INTO sync_state (name, value) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            [name, value],
+        )
+
+
+def mark_history(
+    conn: sqlite3.Connection, job_key: int, *, complete: bool, gaps: Sequence[str], now: int
+) -> None:
+    conn.execute(
+        "INSERT INTO job_sync (job_key, history_complete, history_synced_at, gaps_json)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (job_key) DO UPDATE SET"
+        " history_complete = excluded.history_complete,"
+        " history_synced_at = excluded.history_synced_at, gaps_json = excluded.gaps_json",
+        [job_key, 1 if complete else 0, now, json_text(list(gaps)) if gaps else None],
+    )
+
+
+def known_ids(conn: sqlite3.Connection, table: str, job_key: int) -> set[str]:
+    """Ids of a job's events or checkpoints already stored."""
+    if table not in ("job_events", "job_checkpoints"):
+        raise ValueError(table)
+    return {
+        row[0]
+        for row in conn.execute(f"SELECT id FROM {table} WHERE job_key = ?", [job_key])  # noqa: S608
+    }

@@ -21,13 +21,14 @@ import sqlite_utils
 from pydantic_core import from_json
 
 from ftjobs import history_store
-from ftjobs.constants import SortField
+from ftjobs.constants import FINAL_STATUSES, SortField
 from ftjobs.errors import BadInput, FtjobsError, JobExists, JobNotFound, StoreError
 from ftjobs.history import (
     CHECKPOINTS_SOURCE,
     EVENTS_SOURCE,
     CheckpointRecord,
     EventRecord,
+    FetchedHistory,
     ResultFile,
     file_source,
 )
@@ -43,6 +44,7 @@ from ftjobs.migrations import MIGRATIONS
 from ftjobs.models import KNOWN_FINITE, FineTuningJob, Integration, json_text
 
 SCHEMA_VERSION = max(MIGRATIONS)
+SYNC_CURSOR = "jobs_after"  # sync_state: the walk of the job list to go on from
 DEFAULT_BUSY_TIMEOUT = 30.0
 
 # The sort orders `list` offers: user text never becomes SQL, it only picks a key here.
@@ -130,6 +132,14 @@ class JobFilter:
     def __post_init__(self) -> None:
         if self.sort is not None and self.sort not in SORT_COLUMNS:
             raise ValueError(f"cannot sort by {self.sort!r}")
+
+
+@dataclass(frozen=True)
+class SyncedJob:
+    """A stored job as sync sees it."""
+
+    job: FineTuningJob
+    history_complete: bool
 
 
 @dataclass
@@ -573,6 +583,113 @@ class Store:
                 self._write(conn, [(self._key_of(conn, job_id), changed)], {}, replacing=True)
             HistoryWriter(conn).add_result_file(self._key_of(conn, job_id), content)
         return self.get(job_id)
+
+    # -- sync --------------------------------------------------------------------------------
+
+    def sync_value(self, name: str) -> str | None:
+        """What sync remembered under name (None: nothing)."""
+        with _sqlite_errors(self.path):
+            return history_store.sync_value(self.db.conn, name)
+
+    def set_sync_value(self, name: str, value: str | None) -> None:
+        with self._transaction() as conn:
+            history_store.set_sync_value(conn, name, value)
+
+    def sync_cursor(self) -> str | None:
+        """Where an interrupted walk of the job list stopped (the `after` to go on from)."""
+        return self.sync_value(SYNC_CURSOR)
+
+    def set_sync_cursor(self, after: str | None) -> None:
+        self.set_sync_value(SYNC_CURSOR, after)
+
+    def sync_states(self, job_ids: Sequence[str]) -> dict[str, SyncedJob]:
+        """For the stored ones of these jobs: their JSON, and whether their history is whole."""
+        ids_json = json_text(list(job_ids))
+        with _sqlite_errors(self.path):
+            complete = dict(
+                self.db.conn.execute(
+                    "SELECT jobs.id, coalesce(job_sync.history_complete, 0) FROM jobs"
+                    " LEFT JOIN job_sync USING (job_key)"
+                    " WHERE jobs.id IN (SELECT value FROM json_each(?))",
+                    [ids_json],
+                ).fetchall()
+            )
+            return {
+                job.id: SyncedJob(job, bool(complete[job.id]))
+                for job in self._select(
+                    "WHERE jobs.id IN (SELECT value FROM json_each(?))", [ids_json]
+                )
+            }
+
+    def jobs_to_revisit(self) -> list[str]:
+        """Stored jobs a sync must look at again even when the list does not show them
+        changed: not finished yet, or with history not (wholly) fetched. Newest first."""
+        with _sqlite_errors(self.path):
+            return [
+                row[0]
+                for row in self.db.conn.execute(
+                    "SELECT jobs.id FROM jobs LEFT JOIN job_sync USING (job_key)"
+                    " WHERE jobs.status NOT IN (SELECT value FROM json_each(?))"
+                    " OR coalesce(job_sync.history_complete, 0) = 0"
+                    " ORDER BY jobs.created_at DESC, jobs.id DESC",
+                    [json_text(sorted(FINAL_STATUSES))],
+                )
+            ]
+
+    def known_history(self, job_id: str) -> tuple[set[str], set[str]]:
+        """Ids of the job's stored events and checkpoints (empty for a job not stored)."""
+        with _sqlite_errors(self.path):
+            row = self.db.conn.execute("SELECT job_key FROM jobs WHERE id = ?", [job_id]).fetchone()
+            if row is None:
+                return set(), set()
+            conn = self.db.conn
+            return (
+                history_store.known_ids(conn, "job_events", row[0]),
+                history_store.known_ids(conn, "job_checkpoints", row[0]),
+            )
+
+    def stored_files(self, file_ids: Sequence[str]) -> set[str]:
+        with _sqlite_errors(self.path):
+            return history_store.stored_file_ids(self.db.conn, file_ids)
+
+    def save_synced(
+        self,
+        job: FineTuningJob,
+        history: FetchedHistory | None,
+        *,
+        complete: bool,
+        gaps: Sequence[str] = (),
+        now: int,
+    ) -> tuple[Literal["new", "updated", "unchanged"], HistoryCounts]:
+        """Write one synced job and what was fetched of its history in one transaction, so an
+        interrupted sync keeps every job it finished, whole. complete says the history is all
+        there (else the next sync fetches it again); gaps name what could not be fetched."""
+        counts = HistoryCounts()
+        with self._transaction() as conn:
+            row = conn.execute("SELECT job_key FROM jobs WHERE id = ?", [job.id]).fetchone()
+            outcome: Literal["new", "updated", "unchanged"]
+            if row is None:
+                [(key, _)] = keyed = self._new_keys(conn, [job])
+                self._write(conn, keyed, {})
+                outcome = "new"
+            else:
+                key = int(row[0])
+                if self.get(job.id).to_json() == job.to_json():
+                    outcome = "unchanged"
+                else:
+                    self._write(conn, [(key, job)], {}, replacing=True)
+                    outcome = "updated"
+            if history is not None:
+                writer = HistoryWriter(conn, counts)
+                if history.events:
+                    writer.add_events(key, history.events, newest_first=True)
+                writer.finish()
+                if history.checkpoints:
+                    writer.add_checkpoints(key, history.checkpoints)
+                for content in history.files:
+                    writer.add_result_file(key, content)
+                history_store.mark_history(conn, key, complete=complete, gaps=gaps, now=now)
+        return outcome, counts
 
     # -- writing ---------------------------------------------------------------------------
 

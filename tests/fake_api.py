@@ -15,7 +15,8 @@ State (set it from the test; safe to change between requests):
 - ``add_job(text)``: a job as raw JSON text (key order and number spellings are the test's);
   jobs are listed newest first by ``created_at`` (ties: the later added first).
   ``remove_job(id)`` drops one (its id then becomes a cursor the server no longer knows).
-- ``add_events(job_id, texts)`` / ``add_checkpoints(job_id, texts)``: raw texts, newest first.
+- ``add_events(job_id, texts)`` / ``add_checkpoints(job_id, texts)``: raw texts, newest first,
+  added below those there; ``add_newer_events(job_id, texts)`` puts them on top.
 - ``files[file_id] = bytes``: what ``GET /files/{id}/content`` returns, byte for byte.
 
 Endpoints (under ``/v1`` or, with ``azure=True``, under ``/openai`` with ``?api-version=``):
@@ -32,7 +33,8 @@ echoing the presented key masked as OpenAI does (first 8 characters, stars, last
 
 Faults (switch on per test):
 - ``fail(status, times=1, path_contains="", headers=None, code=None, message=None)``: the next
-  ``times`` matching requests (``None``: all) get that status and an error body.
+  ``times`` matching requests (``None``: all) get that status and an error body;
+  ``path_contains`` is matched against the path and its query (``after=ftjob-5``).
   Shorthands: ``rate_limit(times, retry_after="1")``, ``forbid()`` (403
   ``training_not_available``), ``not_found(path_contains)``.
 - ``malformed(body, path_contains="", times=None)``: 200 with this body instead.
@@ -250,6 +252,12 @@ class FakeFineTuningApi:
         with self._lock:
             self._jobs[job_id].events.extend(texts)
 
+    def add_newer_events(self, job_id: str, texts: list[str]) -> None:
+        """Events that happened since (newest first): they go on top of the list, as a
+        running job's do."""
+        with self._lock:
+            self._jobs[job_id].events[:0] = texts
+
     def add_checkpoints(self, job_id: str, texts: list[str]) -> None:
         with self._lock:
             self._jobs[job_id].checkpoints.extend(texts)
@@ -339,7 +347,8 @@ class FakeFineTuningApi:
                     else "You didn't provide an API key."
                 )
                 return 401, {}, _error_body(message, "invalid_request_error", "invalid_api_key")
-        fault = self._take_fault(path)
+        target = path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+        fault = self._take_fault(target)
         if fault is not None:
             return fault.status, fault.headers, fault.body
         if method != "GET":

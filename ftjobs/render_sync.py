@@ -1,0 +1,139 @@
+"""What `ftjobs sync` shows: a Rich progress display on a terminal; piped, only warnings, gaps
+and one summary line on stderr (stdout stays empty)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ftjobs.sync import SyncReport
+
+
+class LineObserver:
+    """Piped (or --quiet): warnings as lines on stderr, nothing else."""
+
+    def __init__(self, err: IO[str]) -> None:
+        self.err = err
+        self.requests = 0
+        self.jobs = 0
+
+    def fetching(self, what: str) -> None:
+        pass
+
+    def job_done(self, job_id: str, outcome: str) -> None:
+        self.jobs += 1
+
+    def warning(self, text: str) -> None:
+        self.err.write(f"Warning: {text}\n")
+        self.err.flush()
+
+    def request(self, method: str, path: str) -> None:
+        self.requests += 1
+
+    def waiting(self, seconds: float, reason: str) -> None:
+        self.err.write(f"Waiting {seconds:.0f} s: {reason}\n")
+        self.err.flush()
+
+    def sleep(self, seconds: float) -> None:
+        _sleep_in_steps(seconds, lambda left: None)
+
+
+class ProgressObserver(LineObserver):
+    """On a terminal: one live line of jobs, requests and what is being fetched, on stderr."""
+
+    def __init__(self, progress: Any) -> None:
+        super().__init__(sys.stderr)
+        self.progress = progress
+        self.task = progress.add_task("Syncing", total=None, detail="starting")
+        self.what = "starting"
+
+    def _show(self) -> None:
+        self.progress.update(
+            self.task,
+            detail=f"{self.jobs:,} jobs · {self.requests:,} requests · {self.what}",
+        )
+
+    def fetching(self, what: str) -> None:
+        self.what = what
+        self._show()
+
+    def job_done(self, job_id: str, outcome: str) -> None:
+        super().job_done(job_id, outcome)
+        self._show()
+
+    def request(self, method: str, path: str) -> None:
+        super().request(method, path)
+        self._show()
+
+    def warning(self, text: str) -> None:
+        self.progress.console.print(f"Warning: {text}", markup=False, highlight=False)
+
+    def waiting(self, seconds: float, reason: str) -> None:
+        self.progress.console.print(f"Waiting {seconds:.0f} s: {reason}", markup=False)
+
+    def sleep(self, seconds: float) -> None:
+        def show(left: float) -> None:
+            self.what = f"waiting {left:.0f} s for the API (Ctrl-C stops; run sync again later)"
+            self._show()
+
+        _sleep_in_steps(seconds, show)
+
+
+def _sleep_in_steps(seconds: float, tick: Any) -> None:
+    """Sleep in steps of a second at most: a countdown can show, and Ctrl-C stops it at once."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        tick(left)
+        time.sleep(min(1.0, left))
+
+
+@contextmanager
+def sync_display(*, terminal: bool) -> Iterator[LineObserver]:
+    if not terminal:
+        yield LineObserver(sys.stderr)
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]Syncing[/]"),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        yield ProgressObserver(progress)
+
+
+def write_sync_report(
+    report: SyncReport, *, requests: int, seconds: float, quiet: bool, err: IO[str]
+) -> None:
+    """Gaps (always), then one summary line (unless quiet), on stderr."""
+    for gap in report.gaps:
+        err.write(f"Gap: {gap}\n")
+    if quiet:
+        return
+    history = report.history
+    added = [
+        f"{count:,} {noun}{'' if count == 1 else 's'}"
+        for count, noun in (
+            (history.events_added, "event"),
+            (history.checkpoints_added, "checkpoint"),
+            (history.files_added, "result file"),
+        )
+    ]
+    err.write(
+        f"Synced {report.jobs:,} job{'' if report.jobs == 1 else 's'}: {report.new:,} new,"
+        f" {report.updated:,} updated, {report.unchanged:,} unchanged;"
+        f" added {', '.join(added[:-1])} and {added[-1]}"
+        f" ({requests:,} requests, {seconds:.1f} s)"
+        f"{f'; {len(report.gaps)} gap(s), asked again next sync' if report.gaps else ''}\n"
+    )

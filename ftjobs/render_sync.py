@@ -48,8 +48,8 @@ class ProgressObserver(LineObserver):
     def __init__(self, progress: Any) -> None:
         super().__init__(sys.stderr)
         self.progress = progress
-        self.task = progress.add_task("Syncing", total=None, detail="starting")
-        self.what = "starting"
+        self.task = progress.add_task("Syncing", total=None, detail="connecting")
+        self.what = "connecting"
 
     def _show(self) -> None:
         self.progress.update(
@@ -134,6 +134,6 @@ def write_sync_report(
         f"Synced {report.jobs:,} job{'' if report.jobs == 1 else 's'}: {report.new:,} new,"
         f" {report.updated:,} updated, {report.unchanged:,} unchanged;"
         f" added {', '.join(added[:-1])} and {added[-1]}"
-        f" ({requests:,} requests, {seconds:.1f} s)"
+        f" ({requests:,} request{'' if requests == 1 else 's'}, {seconds:.1f} s)"
         f"{f'; {len(report.gaps)} gap(s), asked again next sync' if report.gaps else ''}\n"
     )

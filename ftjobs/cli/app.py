@@ -20,7 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from ftjobs import __version__
-from ftjobs.errors import BadInput, FtjobsError
+from ftjobs.errors import FtjobsError
 
 if TYPE_CHECKING:
     from ftjobs.store import Store
@@ -131,6 +131,7 @@ app = typer.Typer(
 @dataclass(frozen=True)
 class Settings:
     db_path: Path
+    busy_timeout: float | None = None  # None: the store's default
 
 
 def default_db_path() -> Path:
@@ -169,9 +170,20 @@ def main_options(
             "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
+    busy_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--busy-timeout",
+            envvar="FTJOBS_BUSY_TIMEOUT",
+            min=0,
+            metavar="SECONDS",
+            help="How long to wait for another process's write lock (default: 30).",
+            hidden=True,  # a tuning knob, mostly set in the environment
+        ),
+    ] = None,
 ) -> None:
     """Keep a local record of OpenAI fine-tuning jobs in SQLite."""
-    ctx.obj = Settings(db_path=db or default_db_path())
+    ctx.obj = Settings(db_path=db or default_db_path(), busy_timeout=busy_timeout)
 
 
 @contextmanager
@@ -179,12 +191,6 @@ def open_store(ctx: typer.Context) -> Iterator[Store]:
     from ftjobs.store import DEFAULT_BUSY_TIMEOUT, Store
 
     settings: Settings = ctx.obj
-    timeout_text = os.environ.get("FTJOBS_BUSY_TIMEOUT")
-    try:
-        timeout = float(timeout_text) if timeout_text else DEFAULT_BUSY_TIMEOUT
-    except ValueError:
-        raise BadInput(
-            f"FTJOBS_BUSY_TIMEOUT must be a number of seconds, got {timeout_text!r}"
-        ) from None
+    timeout = DEFAULT_BUSY_TIMEOUT if settings.busy_timeout is None else settings.busy_timeout
     with Store.open(settings.db_path, busy_timeout=timeout) as store:
         yield store

@@ -42,15 +42,14 @@ class _FtjobsGroup(TyperGroup):
         kwargs["standalone_mode"] = False
         if not standalone_mode:
             return super().main(*args, **kwargs)
+        # typer (>= 0.26) raises its own copy of click's exceptions, whose public bases are
+        # typer.Abort and typer.TyperException; `import click` would name other classes.
         try:
             result = super().main(*args, **kwargs)
-        except Exception as error:
-            # typer vendors click, so its exceptions are recognised by name and shape.
-            if type(error).__name__ == "Abort":  # "no" at a confirmation prompt
-                typer.echo("Aborted.", err=True)
-                sys.exit(1)
-            if not (hasattr(error, "format_message") and hasattr(error, "exit_code")):
-                raise
+        except typer.Abort:  # "no" at a confirmation prompt
+            typer.echo("Aborted.", err=True)
+            sys.exit(1)
+        except typer.TyperException as error:
             # Usage errors (a bad option value, a missing argument) as one line, where typer
             # would draw a panel.
             message = error.format_message().replace("Value error, ", "")

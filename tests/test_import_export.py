@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, Cli, connect, dump, error_line, load_example, row_counts
+from helpers import EXAMPLES, Cli, connect, dump, error_line, load_example, row_counts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jobdata import assert_preserved, make_job, normalised, write_jsonl

@@ -6,7 +6,7 @@ import re
 import time
 
 import pytest
-from conftest import JOB_ID_RE, Cli, dump, error_line
+from helpers import JOB_ID_RE, Cli, dump, error_line
 
 
 def test_add_prints_a_new_api_shaped_id(cli: Cli) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import JOB_TABLES, Cli, connect, dump, error_line, row_counts
+from helpers import JOB_TABLES, Cli, connect, dump, error_line, row_counts
 
 # -- attach --------------------------------------------------------------------------------
 

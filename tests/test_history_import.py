@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, Cli, connect, dump, error_line
+from helpers import FIXTURES, Cli, connect, dump, error_line
 
 HISTORY = FIXTURES / "history"
 JOB = "ftjob-abc123"

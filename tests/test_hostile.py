@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cli, describe, dump, error_line
+from helpers import Cli, describe, dump, error_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jobdata import make_job, write_jsonl

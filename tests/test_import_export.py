@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, Cli, connect, dump, error_line, load_example, row_counts
+from helpers import EXAMPLES, Cli, connect, dump, error_line, load_example, row_counts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jobdata import assert_preserved, make_job, normalised, write_jsonl
@@ -54,7 +54,7 @@ def test_every_input_shape_is_detected_without_a_flag(cli: Cli, tmp_path: Path, 
                  {"object": "list", "data": jobs[3:], "has_more": False}]  # fmt: skip
         write_jsonl(path, pages)
     result = cli.ok("import", path)
-    assert f"{len(jobs)} inserted" in result.stderr
+    assert f"{len(jobs):,} inserted" in result.stderr
     assert result.stdout == ""
     by_id = {job["id"]: job for job in exported(cli)}
     assert sorted(by_id) == sorted(job["id"] for job in jobs)
@@ -69,8 +69,8 @@ def test_envelope_with_data_before_object_and_a_large_pretty_printed_array(
     envelope = tmp_path / "page.json"
     envelope.write_text(json.dumps({"data": jobs, "has_more": False, "object": "list"}, indent=2))
     assert envelope.stat().st_size > 1 << 20
-    assert "1500 inserted" in cli.ok("import", envelope).stderr
-    assert "1500 unchanged" in cli.ok("import", envelope).stderr
+    assert "1,500 inserted" in cli.ok("import", envelope).stderr
+    assert "1,500 unchanged" in cli.ok("import", envelope).stderr
 
 
 def test_gzip_by_name_and_by_magic_bytes(cli: Cli, tmp_path: Path) -> None:

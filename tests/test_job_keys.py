@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import Cli, connect
+from helpers import Cli, connect
 from jobdata import make_job, write_jsonl
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, SPEC_SCHEMAS, Cli, load_example
+from helpers import EXAMPLES, SPEC_SCHEMAS, Cli, load_example
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator

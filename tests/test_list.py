@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ANSI_RE, BOX_CHARS, Cli, connect
+from helpers import ANSI_RE, BOX_CHARS, Cli, connect
 
 DAY = 86_400
 JULY_23 = 1721692800  # 2024-07-23T00:00:00Z

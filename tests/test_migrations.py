@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, Cli, connect, dump, error_line
+from helpers import FIXTURES, Cli, connect, dump, error_line
 from jobdata import assert_preserved, normalised
 
 from ftjobs import store as store_module

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, Cli, connect, error_line
+from helpers import REPO_ROOT, Cli, connect, error_line
 
 from ftjobs.store import SCHEMA_VERSION, JobFilter, Store
 

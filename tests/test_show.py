@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ANSI_RE, BOX_CHARS, Cli, dump, error_line
+from helpers import ANSI_RE, BOX_CHARS, Cli, dump, error_line
 
 
 def test_show_json_is_the_job_object(cli: Cli) -> None:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import TESTS, Cli, connect, dump, error_line
+from helpers import TESTS, Cli, connect, dump, error_line
 from jobdata import make_job, write_jsonl
 
 WORKER = TESTS / "stress_worker.py"

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cli, connect, dump, error_line
 from fake_api import DEFAULT_KEY, FakeFineTuningApi
+from helpers import Cli, connect, dump, error_line
 from syncdata import RESULT_CSV, checkpoint_text, event_text, fill, job_text
 from typer.testing import Result
 

@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import Cli, connect
 from fake_api import FakeFineTuningApi
+from helpers import Cli, connect
 from syncdata import fill
 from terminal import ESCAPE, run_in_terminal
 from test_sync import OPENAI_ENV, assert_archive_equals_server

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from helpers import Cli
 from terminal import ESCAPE, run_in_terminal
 
 

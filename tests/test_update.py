@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import Cli, dump, error_line
+from helpers import Cli, dump, error_line
 
 CREATED = 1721764800  # 2024-07-23T20:00:00Z
 FINAL = ("succeeded", "failed", "cancelled")

@@ -20,7 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from ftjobs import __version__
-from ftjobs.errors import BadInput, FtjobsError
+from ftjobs.errors import FtjobsError
 
 if TYPE_CHECKING:
     from ftjobs.store import Store
@@ -44,15 +44,14 @@ class _FtjobsGroup(TyperGroup):
         kwargs["standalone_mode"] = False
         if not standalone_mode:
             return super().main(*args, **kwargs)
+        # typer (>= 0.26) raises its own copy of click's exceptions, whose public bases are
+        # typer.Abort and typer.TyperException; `import click` would name other classes.
         try:
             result = super().main(*args, **kwargs)
-        except Exception as error:
-            # typer vendors click, so its exceptions are recognised by name and shape.
-            if type(error).__name__ == "Abort":  # "no" at a confirmation prompt
-                typer.echo("Aborted.", err=True)
-                sys.exit(1)
-            if not (hasattr(error, "format_message") and hasattr(error, "exit_code")):
-                raise
+        except typer.Abort:  # "no" at a confirmation prompt
+            typer.echo("Aborted.", err=True)
+            sys.exit(1)
+        except typer.TyperException as error:
             # Usage errors (a bad option value, a missing argument) as one line, where typer
             # would draw a panel.
             message = error.format_message().replace("Value error, ", "")
@@ -133,6 +132,7 @@ app = typer.Typer(
 @dataclass(frozen=True)
 class Settings:
     db_path: Path
+    busy_timeout: float | None = None  # None: the store's default
 
 
 def default_db_path() -> Path:
@@ -171,9 +171,20 @@ def main_options(
             "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
+    busy_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--busy-timeout",
+            envvar="FTJOBS_BUSY_TIMEOUT",
+            min=0,
+            metavar="SECONDS",
+            help="How long to wait for another process's write lock (default: 30).",
+            hidden=True,  # a tuning knob, mostly set in the environment
+        ),
+    ] = None,
 ) -> None:
     """Keep a local record of OpenAI fine-tuning jobs in SQLite."""
-    ctx.obj = Settings(db_path=db or default_db_path())
+    ctx.obj = Settings(db_path=db or default_db_path(), busy_timeout=busy_timeout)
 
 
 @contextmanager
@@ -181,12 +192,6 @@ def open_store(ctx: typer.Context) -> Iterator[Store]:
     from ftjobs.store import DEFAULT_BUSY_TIMEOUT, Store
 
     settings: Settings = ctx.obj
-    timeout_text = os.environ.get("FTJOBS_BUSY_TIMEOUT")
-    try:
-        timeout = float(timeout_text) if timeout_text else DEFAULT_BUSY_TIMEOUT
-    except ValueError:
-        raise BadInput(
-            f"FTJOBS_BUSY_TIMEOUT must be a number of seconds, got {timeout_text!r}"
-        ) from None
+    timeout = DEFAULT_BUSY_TIMEOUT if settings.busy_timeout is None else settings.busy_timeout
     with Store.open(settings.db_path, busy_timeout=timeout) as store:
         yield store

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -35,6 +36,24 @@ def _print_job(job: FineTuningJob, as_json: bool) -> None:
         render.print_job(job)
     else:
         render.write_job_plain(job, sys.stdout)
+
+
+def _modify_and_report(
+    ctx: typer.Context,
+    job_id: str,
+    change: Callable[[FineTuningJob], FineTuningJob],
+    *,
+    as_json: bool,
+    summary: Callable[[FineTuningJob], str],
+) -> None:
+    """Change one stored job, then report: the job as JSON on stdout with --json, else a
+    one-line summary on stderr (stdout stays empty for scripts that do not ask)."""
+    with open_store(ctx) as store:
+        job = store.modify(job_id, change)
+    if as_json:
+        _print_job(job, True)
+    else:
+        typer.echo(summary(job), err=True)
 
 
 @app.command(
@@ -168,12 +187,13 @@ def update(
         force=force,
     )
     now = int(time.time())
-    with open_store(ctx) as store:
-        job = store.modify(job_id, lambda current: apply_update(current, change, now=now))
-    if as_json:
-        _print_job(job, True)
-    else:
-        typer.echo(f"{job.id}\t{job.status}", err=True)
+    _modify_and_report(
+        ctx,
+        job_id,
+        lambda current: apply_update(current, change, now=now),
+        as_json=as_json,
+        summary=lambda job: f"{job.id}\t{job.status}",
+    )
 
 
 @app.command(epilog="Example: ftjobs attach ftjob-abc123 file-res1 file-res2")
@@ -191,12 +211,13 @@ def attach(
     """
     from ftjobs.jobs import with_result_files
 
-    with open_store(ctx) as store:
-        job = store.modify(job_id, lambda current: with_result_files(current, file_ids))
-    if as_json:
-        _print_job(job, True)
-    else:
-        typer.echo(f"{job.id}: {len(job.result_files or ())} result file(s)", err=True)
+    _modify_and_report(
+        ctx,
+        job_id,
+        lambda current: with_result_files(current, file_ids),
+        as_json=as_json,
+        summary=lambda job: f"{job.id}: {len(job.result_files or ())} result file(s)",
+    )
 
 
 @app.command(epilog="Example: ftjobs delete ftjob-abc123 ftjob-def456 --yes")

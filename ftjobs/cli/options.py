@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ftjobs.constants import MAX_TIMESTAMP, Status
+
+if TYPE_CHECKING:
+    from ftjobs.store import JobFilter
 
 
 class InputFormat(str, Enum):
@@ -134,3 +137,18 @@ UntilFilter = Annotated[
     int | None,
     typer.Option("--until", parser=parse_time, metavar="TIME", help="Created before this time."),
 ]
+
+
+def job_filter(
+    status: list[Status] | None,
+    model: str | None,
+    since: int | None,
+    until: int | None,
+    **order: Any,
+) -> JobFilter:
+    """The store's query for the filter options above; order: JobFilter's sort, descending,
+    limit."""
+    from ftjobs.store import JobFilter
+
+    statuses = tuple(s.value for s in status or ())
+    return JobFilter(statuses=statuses, model=model, since=since, until=until, **order)

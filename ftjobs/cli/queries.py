@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ftjobs.cli.app import app, open_store
-from ftjobs.cli.options import ModelFilter, SinceFilter, StatusFilter, UntilFilter
+from ftjobs.cli.options import ModelFilter, SinceFilter, StatusFilter, UntilFilter, job_filter
 from ftjobs.constants import SortField
 from ftjobs.errors import BadInput
 
@@ -40,15 +40,14 @@ def list_jobs(
     finished_at, fine_tuned_model); JSON with --json or --jsonl.
     """
     from ftjobs import render
-    from ftjobs.store import JobFilter
 
     if as_json and as_jsonl:
         raise BadInput("choose one of --json and --jsonl")
-    query = JobFilter(
-        statuses=tuple(s.value for s in status or ()),
-        model=model,
-        since=since,
-        until=until,
+    query = job_filter(
+        status,
+        model,
+        since,
+        until,
         sort=sort,
         descending=not reverse,
         limit=None if all_jobs else min(limit, 2**62),  # SQLite's LIMIT is 64-bit

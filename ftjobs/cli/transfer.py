@@ -18,6 +18,7 @@ from ftjobs.cli.options import (
     SinceFilter,
     StatusFilter,
     UntilFilter,
+    job_filter,
 )
 from ftjobs.errors import BadInput, FtjobsError, JobExists
 
@@ -156,15 +157,9 @@ def export(
     reads every format back, and exporting that store again gives the same bytes.
     """
     from ftjobs import render
-    from ftjobs.store import JobFilter
 
-    query = JobFilter(
-        statuses=tuple(s.value for s in status or ()),
-        model=model,
-        since=since,
-        until=until,
-        sort=None,  # the order recorded: a straight read of the file, and a stable round trip
-    )
+    # The order recorded: a straight read of the file, and a stable round trip.
+    query = job_filter(status, model, since, until, sort=None)
     with open_store(ctx) as store, render.output_file(output) as out:
         count = render.write_jobs(store.list_jobs(query), output_format.value, out)
     if output is not None:

@@ -523,6 +523,14 @@ class Store:
                 self.db.conn, key, levels=levels, types=types, limit=limit
             )
 
+    def count_events(
+        self, job_id: str, *, levels: Sequence[str] = (), types: Sequence[str] = ()
+    ) -> int:
+        """How many of the job's events pass the filters."""
+        key = self._job_key(job_id)
+        with _sqlite_errors(self.path):
+            return history_store.count_events(self.db.conn, key, levels=levels, types=types)
+
     def checkpoints(self, job_id: str) -> list[StoredCheckpoint]:
         """The job's checkpoints, oldest first by step."""
         key = self._job_key(job_id)

@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 
 # `ftjobs --help` lists the commands in this order; a command not named here follows them, in
 # the order its module registered it.
-COMMAND_ORDER = ("add", "list", "show", "update", "attach", "delete", "import", "export")
+COMMAND_ORDER = (
+    "add", "list", "show", "events", "checkpoints", "metrics",
+    "update", "attach", "delete", "import", "export",
+)  # fmt: skip
 
 
 class _FtjobsGroup(TyperGroup):

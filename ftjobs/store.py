@@ -17,7 +17,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import sqlite_utils
 from pydantic_core import from_json
 
 from ftjobs import history_store
@@ -39,8 +38,12 @@ from ftjobs.history_store import (
     StoredCheckpoint,
     StoredEvent,
 )
+from ftjobs.imports import without_modules
 from ftjobs.migrations import MIGRATIONS
 from ftjobs.models import KNOWN_FINITE, FineTuningJob, Integration, json_text
+
+with without_modules("numpy", "pandas"):  # sqlite_utils needs neither (see ftjobs.imports)
+    import sqlite_utils
 
 SCHEMA_VERSION = max(MIGRATIONS)
 DEFAULT_BUSY_TIMEOUT = 30.0

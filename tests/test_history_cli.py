@@ -543,3 +543,16 @@ def test_hostile_event_text_cannot_drive_the_terminal(cli: Cli, tmp_path: Path) 
     screen = run_in_terminal(cli.db, "events", "ftjob-x", env={"TERM": "dumb"})
     assert ESCAPE not in screen.text and "\x07" not in screen.text
     assert "ALERT" in screen.text
+
+
+def test_only_the_chart_imports_numpy() -> None:
+    """uniplot brings numpy (~0.3 s to import); sqlite_utils would import it whenever it is
+    installed, on every command that opens the store."""
+    code = (
+        "import sys, ftjobs.cli, ftjobs.store, ftjobs.render_history\n"
+        "print('numpy' in sys.modules)\n"
+        "import uniplot\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True"]

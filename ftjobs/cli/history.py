@@ -184,9 +184,7 @@ def metrics(
         _chart(found)
     if found is None:
         if file_id is not None:
-            typer.echo(
-                f"No per-step rows in result file {file_id} (it has no step column).", err=True
-            )
+            typer.echo(f"No per-step metrics for {job_id} in result file {file_id}.", err=True)
         else:
             typer.echo(render_history.no_metrics_note(job_id), err=True)
 

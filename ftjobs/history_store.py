@@ -256,17 +256,12 @@ def read_events(
 ) -> list[StoredEvent]:
     """A job's events oldest first; with limit, the newest `limit` of them (still oldest
     first), as `tail` would."""
-    conditions = ["job_key = ?"]
-    params: list[Any] = [job_key]
-    for column, values in (("level", levels), ("type", types)):
-        if values:
-            conditions.append(f"{column} IN ({', '.join('?' * len(values))})")
-            params.extend(values)
+    where, params = _event_filter(job_key, levels, types)
     # Newest first with a limit, then turned around: an indexed read of just the rows shown.
     order = "DESC" if limit is not None else "ASC"
     sql = (
         "SELECT created_at, level, type, message, raw_json FROM job_events"  # noqa: S608
-        f" WHERE {' AND '.join(conditions)} ORDER BY created_at {order}, seq {order}"
+        f" WHERE {where} ORDER BY created_at {order}, seq {order}"
     )
     if limit is not None:
         sql += " LIMIT ?"
@@ -275,6 +270,29 @@ def read_events(
     if limit is not None:
         events.reverse()
     return events
+
+
+def count_events(
+    conn: sqlite3.Connection, job_key: int, *, levels: Sequence[str] = (), types: Sequence[str] = ()
+) -> int:
+    """How many of a job's events pass the filters (to tell what a limit left out)."""
+    where, params = _event_filter(job_key, levels, types)
+    sql = f"SELECT count(*) FROM job_events WHERE {where}"  # noqa: S608
+    count: int = conn.execute(sql, params).fetchone()[0]
+    return count
+
+
+def _event_filter(
+    job_key: int, levels: Sequence[str], types: Sequence[str]
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (placeholders only) and parameters for a job's events by level/type."""
+    conditions = ["job_key = ?"]
+    params: list[Any] = [job_key]
+    for column, values in (("level", levels), ("type", types)):
+        if values:
+            conditions.append(f"{column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    return " AND ".join(conditions), params
 
 
 def read_checkpoints(conn: sqlite3.Connection, job_key: int) -> list[StoredCheckpoint]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
+import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +19,7 @@ from ftjobs.errors import FtjobsError
 from ftjobs.models import FineTuningJob
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, RenderableType
 
     from ftjobs.importing import Problems
     from ftjobs.store import ImportCounts
@@ -36,6 +38,17 @@ STATUS_STYLES = {
 }
 
 
+def console(*, stderr: bool = False) -> Console:
+    """Rich's Console for people at a terminal, as wide as the terminal (or COLUMNS) says even
+    when TERM=dumb, where Rich on its own assumes 80 columns."""
+    from rich.console import Console
+
+    if os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
+        size = shutil.get_terminal_size()
+        return Console(stderr=stderr, width=size.columns, height=size.lines)
+    return Console(stderr=stderr)
+
+
 def iso_time(timestamp: int | None) -> str:
     """Unix seconds as ISO-8601 UTC (2024-07-23T20:00:00Z); empty for None."""
     if timestamp is None:
@@ -49,14 +62,16 @@ def write_json(job: FineTuningJob, out: IO[str]) -> None:
     out.write("\n")
 
 
-def _write_enclosed(jobs: Iterable[FineTuningJob], out: IO[str], opening: str, closing: str) -> int:
-    """Jobs one per line between opening and closing text, written as they come (no list held
-    in memory)."""
+def write_enclosed(
+    texts: Iterable[str], out: IO[str], opening: str = "[", closing: str = "]"
+) -> int:
+    """JSON texts one per line between opening and closing text (by default a JSON array),
+    written as they come (no list held in memory)."""
     count = 0
     out.write(opening)
-    for job in jobs:
+    for text in texts:
         out.write(",\n" if count else "\n")
-        out.write(job.to_json())
+        out.write(text)
         count += 1
     out.write(f"\n{closing}\n" if count else f"{closing}\n")
     return count
@@ -64,12 +79,13 @@ def _write_enclosed(jobs: Iterable[FineTuningJob], out: IO[str], opening: str, c
 
 def write_json_array(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
     """Jobs as one JSON array."""
-    return _write_enclosed(jobs, out, "[", "]")
+    return write_enclosed((job.to_json() for job in jobs), out)
 
 
 def write_list_envelope(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
     """Jobs as the API's list response, {"object": "list", "data": [...], "has_more": false}."""
-    return _write_enclosed(jobs, out, '{"object":"list","data":[', '],"has_more":false}')
+    texts = (job.to_json() for job in jobs)
+    return write_enclosed(texts, out, '{"object":"list","data":[', '],"has_more":false}')
 
 
 def write_json_lines(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
@@ -203,7 +219,7 @@ def write_import_report(
     )
 
 
-def _plain_cell(value: str | None) -> str:
+def plain_cell(value: str | None) -> str:
     # Keep rows one line each and columns aligned even if a value holds a tab or newline.
     return (value or "").replace("\t", " ").replace("\n", " ")
 
@@ -220,7 +236,7 @@ def write_plain_table(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
             iso_time(job.finished_at),
             job.fine_tuned_model,
         )
-        out.write("\t".join(_plain_cell(cell) for cell in cells))
+        out.write("\t".join(plain_cell(cell) for cell in cells))
         out.write("\n")
         count += 1
     return count
@@ -230,12 +246,11 @@ def print_table(jobs: Sequence[FineTuningJob]) -> int:
     """A Rich table for people at a terminal. Ids are never cut (they get copied into other
     commands); on a narrow terminal the finish time and the fine-tuned model give way first,
     and long model names are cut with an ellipsis rather than wrapped."""
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console()
-    wide = console.width >= 140
+    out = console()
+    wide = out.width >= 140
     table = Table(box=None, header_style="bold", pad_edge=False, expand=True)
     # Fixed widths for what must show whole; the model names share what is left.
     table.add_column("ID", no_wrap=True, width=max((30, *(len(job.id) for job in jobs))))
@@ -258,9 +273,9 @@ def print_table(jobs: Sequence[FineTuningJob]) -> int:
         table.add_row(*cells)
         count += 1
     if count:
-        console.print(table)
+        out.print(table)
     else:
-        Console(stderr=True).print("No jobs.")
+        console(stderr=True).print("No jobs.")
     return count
 
 
@@ -330,9 +345,8 @@ def job_fields(job: FineTuningJob) -> list[tuple[str, str]]:
     return rows
 
 
-def print_job(job: FineTuningJob) -> None:
-    """One job, readable: a Rich grid on a terminal."""
-    from rich.console import Console
+def print_job(job: FineTuningJob, more: Sequence[tuple[str, str]] = ()) -> None:
+    """One job, readable: a Rich grid on a terminal; `more` rows (label, text) follow it."""
     from rich.table import Table
     from rich.text import Text
 
@@ -343,11 +357,13 @@ def print_job(job: FineTuningJob) -> None:
         style = STATUS_STYLES.get(text, "") if label == "status" else ""
         style = "red" if label == "error" else style
         grid.add_row(label, Text(text, style=style))
+    for label, text in more:
+        grid.add_row(label, Text(text))
     renderable: RenderableType = grid
-    Console().print(renderable)
+    console().print(renderable)
 
 
 def write_job_plain(job: FineTuningJob, out: IO[str]) -> None:
     """One job as `label<TAB>value` lines, when stdout is not a terminal."""
     for label, text in job_fields(job):
-        out.write(f"{label}\t{_plain_cell(text)}\n")
+        out.write(f"{label}\t{plain_cell(text)}\n")

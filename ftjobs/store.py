@@ -17,7 +17,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import sqlite_utils
 from pydantic_core import from_json
 
 from ftjobs import history_store
@@ -40,8 +39,12 @@ from ftjobs.history_store import (
     StoredCheckpoint,
     StoredEvent,
 )
+from ftjobs.imports import without_modules
 from ftjobs.migrations import MIGRATIONS
 from ftjobs.models import KNOWN_FINITE, FineTuningJob, Integration, json_text
+
+with without_modules("numpy", "pandas"):  # sqlite_utils needs neither (see ftjobs.imports)
+    import sqlite_utils
 
 SCHEMA_VERSION = max(MIGRATIONS)
 SYNC_CURSOR = "jobs_after"  # sync_state: the walk of the job list to go on from
@@ -532,6 +535,14 @@ class Store:
             return history_store.read_events(
                 self.db.conn, key, levels=levels, types=types, limit=limit
             )
+
+    def count_events(
+        self, job_id: str, *, levels: Sequence[str] = (), types: Sequence[str] = ()
+    ) -> int:
+        """How many of the job's events pass the filters."""
+        key = self._job_key(job_id)
+        with _sqlite_errors(self.path):
+            return history_store.count_events(self.db.conn, key, levels=levels, types=types)
 
     def checkpoints(self, job_id: str) -> list[StoredCheckpoint]:
         """The job's checkpoints, oldest first by step."""

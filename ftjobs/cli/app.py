@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 # `ftjobs --help` lists the commands in this order; a command not named here follows them, in
 # the order its module registered it.
 COMMAND_ORDER = (
-    "sync", "add", "list", "show", "update", "attach", "delete", "import", "export",
+    "sync", "add", "list", "show", "events", "checkpoints", "metrics",
+    "update", "attach", "delete", "import", "export",
 )  # fmt: skip
 
 

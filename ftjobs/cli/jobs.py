@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -50,6 +51,10 @@ def _modify_and_report(
     one-line summary on stderr (stdout stays empty for scripts that do not ask)."""
     with open_store(ctx) as store:
         job = store.modify(job_id, change)
+    _report(job, as_json=as_json, summary=summary)
+
+
+def _report(job: FineTuningJob, *, as_json: bool, summary: Callable[[FineTuningJob], str]) -> None:
     if as_json:
         _print_job(job, True)
     else:
@@ -126,10 +131,20 @@ def add(
 
 @app.command(epilog="Example: ftjobs show ftjob-abc123 --json | jq .status")
 def show(ctx: typer.Context, job_id: JobIdArgument, as_json: JsonFlag = False) -> None:
-    """Show one job in full."""
+    """Show one job in full.
+
+    On a terminal, a few lines on its history follow (events, checkpoints, metrics).
+    """
+    on_terminal = not as_json and sys.stdout.isatty()
     with open_store(ctx) as store:
         job = store.get(job_id)
-    _print_job(job, as_json)
+        history = store.history_summary(job_id) if on_terminal else None
+    if history is None:
+        _print_job(job, as_json)
+        return
+    from ftjobs import render, render_history
+
+    render.print_job(job, render_history.history_rows(history, job.result_files or []))
 
 
 @app.command(
@@ -196,28 +211,81 @@ def update(
     )
 
 
-@app.command(epilog="Example: ftjobs attach ftjob-abc123 file-res1 file-res2")
+@app.command(
+    epilog=(
+        "Examples: ftjobs attach ftjob-abc123 file-res1 file-res2\n\n"
+        "ftjobs attach ftjob-abc123 file-res1 --content results.csv"
+    )
+)
 def attach(
     ctx: typer.Context,
     job_id: JobIdArgument,
     file_ids: Annotated[
         list[str], typer.Argument(metavar="FILE_ID", help="Result file ids, in order.")
     ],
+    content: Annotated[
+        str | None,
+        typer.Option(
+            "--content",
+            metavar="PATH",
+            help=(
+                "Store this result file's content too (the CSV, or the base64 the API returns);"
+                " - for stdin. Takes exactly one FILE_ID."
+            ),
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Append result files to a job, in order.
+    """Append result files to a job, in order; with --content, store a file's content.
 
-    Ids the job already has stay where they are (no duplicates).
+    Ids the job already has stay where they are (no duplicates). With --content, the per-step
+    metrics in the file are what `ftjobs metrics` charts.
     """
-    from ftjobs.jobs import with_result_files
+    stored = ""
+    if content is not None:
+        if len(file_ids) != 1:
+            raise typer.BadParameter(
+                f"takes exactly one FILE_ID, got {len(file_ids)}", param_hint="'--content'"
+            )
+        job, stored = _attach_content(ctx, job_id, file_ids[0], content)
+    else:
+        from ftjobs.jobs import with_result_files
 
-    _modify_and_report(
-        ctx,
-        job_id,
-        lambda current: with_result_files(current, file_ids),
+        _modify_and_report(
+            ctx,
+            job_id,
+            lambda current: with_result_files(current, file_ids),
+            as_json=as_json,
+            summary=lambda job: f"{job.id}: {len(job.result_files or ())} result file(s)",
+        )
+        return
+    _report(
+        job,
         as_json=as_json,
-        summary=lambda job: f"{job.id}: {len(job.result_files or ())} result file(s)",
+        summary=lambda job: f"{job.id}: {stored}{len(job.result_files or ())} result file(s)",
     )
+
+
+def _attach_content(
+    ctx: typer.Context, job_id: str, file_id: str, path: str
+) -> tuple[FineTuningJob, str]:
+    """Store a result file's content (decoded before the store is opened: a file that is not
+    a result file changes nothing); returns the job and what was stored, to report."""
+    from ftjobs.history import decode_result_file
+
+    if path == "-":
+        raw = typer.get_binary_stream("stdin").read()
+    else:
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as error:
+            raise BadInput(f"cannot read {path}: {error.strerror}") from None
+    decoded = decode_result_file(file_id, raw)
+    with open_store(ctx) as store:
+        job = store.attach_content(job_id, decoded)
+    rows = max(len(decoded.csv.splitlines()) - 1, 0)
+    encoding = "base64-encoded CSV" if decoded.encoding == "base64" else "CSV"
+    return job, f"stored {file_id} ({encoding}, {rows:,} row(s)); "
 
 
 @app.command(epilog="Example: ftjobs delete ftjob-abc123 ftjob-def456 --yes")

@@ -1,0 +1,203 @@
+"""Commands that read a job's history: events, checkpoints, metrics.
+
+(Getting history in is `import --job` and `attach --content`, with the other writers.)
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ftjobs.cli.app import app, open_store
+from ftjobs.cli.options import JobIdArgument
+from ftjobs.errors import BadInput
+
+if TYPE_CHECKING:
+    from ftjobs.history_store import Metrics
+
+JsonArrayFlag = Annotated[
+    bool, typer.Option("--json", help="Print a JSON array of the objects exactly as stored.")
+]
+JsonLinesFlag = Annotated[
+    bool, typer.Option("--jsonl", help="Print one object per line, exactly as stored.")
+]
+
+
+def _one_format(**flags: bool) -> None:
+    chosen = [f"--{name}" for name, given in flags.items() if given]
+    if len(chosen) > 1:
+        raise BadInput(f"choose one of {' and '.join(chosen)}")
+
+
+@app.command(
+    epilog=(
+        "Examples: ftjobs events ftjob-abc123 --level warn --level error\n\n"
+        "ftjobs events ftjob-abc123 --jsonl | ftjobs --db other.db import --job ftjob-abc123 -"
+    )
+)
+def events(
+    ctx: typer.Context,
+    job_id: JobIdArgument,
+    levels: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--level", metavar="LEVEL", help="Only this level (info, warn, error); repeat for more."
+        ),
+    ] = None,
+    types: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--type",
+            metavar="TYPE",
+            help="Only this type (message, metrics, ...); repeat for more.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, max=2**62, help="Only the newest N (still shown oldest first)."),
+    ] = None,
+    as_json: JsonArrayFlag = False,
+    as_jsonl: JsonLinesFlag = False,
+) -> None:
+    """Show a job's events, oldest first: time (UTC), level, type, message.
+
+    A log on a terminal; tab-separated lines when piped (created_at, level, type, message);
+    --json or --jsonl give each event exactly as it was stored, ready for `import --job`.
+    """
+    from ftjobs import render_history
+
+    _one_format(json=as_json, jsonl=as_jsonl)
+    filters = {"levels": levels or (), "types": types or ()}
+    with open_store(ctx) as store:
+        found = store.events(job_id, limit=limit, **filters)
+        hidden = 0
+        if limit is not None and len(found) == limit:
+            hidden = store.count_events(job_id, **filters) - limit
+    if as_json or as_jsonl:
+        render_history.write_texts((event.text for event in found), sys.stdout, lines=as_jsonl)
+    elif found and sys.stdout.isatty():
+        render_history.print_events(found)
+    else:
+        render_history.write_events_plain(found, sys.stdout)
+    if not found:
+        matching = " matching the filters" if levels or types else ""
+        typer.echo(f"No events for {job_id}{matching}.", err=True)
+    elif hidden > 0:
+        typer.echo(
+            f"Showing the newest {len(found):,} of {len(found) + hidden:,} events;"
+            " a larger --limit shows more.",
+            err=True,
+        )
+
+
+@app.command(epilog="Example: ftjobs checkpoints ftjob-abc123 --json | jq -r '.[-1].id'")
+def checkpoints(
+    ctx: typer.Context,
+    job_id: JobIdArgument,
+    as_json: JsonArrayFlag = False,
+    as_jsonl: JsonLinesFlag = False,
+) -> None:
+    """Show a job's checkpoints, oldest first: step, time, model name, loss and accuracy.
+
+    Marks the final checkpoint (the last step; "latest" while the job has not succeeded) and
+    the one with the lowest valid loss ("best valid"; full_valid_loss where the checkpoints
+    have it, else valid_loss). Tab-separated when piped: step, created_at, model, train loss,
+    valid loss, train accuracy, valid accuracy, marks. --json / --jsonl: the objects as stored.
+    """
+    from ftjobs import render_history
+
+    _one_format(json=as_json, jsonl=as_jsonl)
+    with open_store(ctx) as store:
+        job = store.get(job_id)
+        found = store.checkpoints(job_id)
+    if as_json or as_jsonl:
+        texts = (checkpoint.text for checkpoint in found)
+        render_history.write_texts(texts, sys.stdout, lines=as_jsonl)
+    else:
+        table = render_history.checkpoint_table(
+            found, job_status=job.status, fine_tuned_model=job.fine_tuned_model
+        )
+        if found and sys.stdout.isatty():
+            render_history.print_checkpoints(table)
+        else:
+            render_history.write_checkpoints_plain(table, sys.stdout)
+    if not found:
+        typer.echo(f"No checkpoints for {job_id}.", err=True)
+
+
+@app.command(
+    epilog=(
+        "Examples: ftjobs metrics ftjob-abc123\n\n"
+        "ftjobs metrics ftjob-abc123 --json | jq '[.[] | select(.valid_loss != null)] | length'"
+    )
+)
+def metrics(
+    ctx: typer.Context,
+    job_id: JobIdArgument,
+    file_id: Annotated[
+        str | None,
+        typer.Option(
+            "--file", metavar="FILE_ID", help="Use this result file (default: the first stored)."
+        ),
+    ] = None,
+    as_csv: Annotated[
+        bool,
+        typer.Option("--csv", help="Print the CSV: the result file byte for byte, if from one."),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON array: one object per step.")
+    ] = False,
+) -> None:
+    """Chart a job's loss (and accuracy) by step, with a summary line.
+
+    The metrics come from the job's first result file whose content is stored, else its metrics
+    events, else its checkpoints (stderr says which when it is not a result file). On a
+    terminal: a chart; piped or with --csv: the CSV; --json: one object per step, blank cells
+    null.
+    """
+    from ftjobs import render_history
+    from ftjobs.history import FILE_SOURCE_PREFIX
+
+    _one_format(csv=as_csv, json=as_json)
+    with open_store(ctx) as store:
+        job = store.get(job_id)
+        found = store.metrics(job_id, file_id)
+        if file_id is None and found is not None and found.source.startswith(FILE_SOURCE_PREFIX):
+            file_id = found.source.removeprefix(FILE_SOURCE_PREFIX)
+        stored = store.result_file(file_id) if file_id is not None else None
+    if found is not None:
+        note = render_history.source_note(found, job.result_files or [], job_id)
+        if note:
+            typer.echo(note, err=True)
+    if as_json:
+        render_history.write_metrics_json(found, sys.stdout)
+    elif as_csv or not sys.stdout.isatty():
+        if stored is not None:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(stored.csv.encode("utf-8"))
+            sys.stdout.buffer.flush()
+        elif found is not None:
+            sys.stdout.write(render_history.metrics_csv(found))
+    elif found is not None:
+        _chart(found)
+    if found is None:
+        if file_id is not None:
+            typer.echo(f"No per-step metrics for {job_id} in result file {file_id}.", err=True)
+        else:
+            typer.echo(render_history.no_metrics_note(job_id), err=True)
+
+
+def _chart(found: Metrics) -> None:
+    """The chart and its summary line, as wide as the terminal."""
+    from ftjobs import render_history
+
+    series = render_history.chart_series(found)
+    if not series:
+        typer.echo("No numeric metrics to chart; --csv prints what is stored.", err=True)
+        return
+    columns = render_history.terminal_columns()
+    text = render_history.chart(series, columns=columns, color=render_history.use_color())
+    sys.stdout.write(text + "\n")
+    render_history.write_summary(render_history.summary_line(found, series), sys.stdout, columns)

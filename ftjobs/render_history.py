@@ -1,0 +1,457 @@
+"""Turning a job's history into output: events, checkpoints and per-step metrics.
+
+Like render.py (which keeps to jobs): Rich or a chart on a terminal, plain tab-separated text or
+CSV when piped, and on request the stored JSON text exactly as it came in. uniplot (and with it
+numpy) is imported only to draw a chart.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import shutil
+import sys
+import textwrap
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from ftjobs.history import CHECKPOINTS_SOURCE, EVENTS_SOURCE, FILE_SOURCE_PREFIX
+from ftjobs.history_store import HistorySummary, Metrics, StoredCheckpoint, StoredEvent
+from ftjobs.render import console, iso_time, plain_cell, write_enclosed
+
+LEVEL_STYLES = {"warn": "yellow", "warning": "yellow", "error": "bold red"}
+
+# Control characters (ESC above all) would let stored text drive the terminal; a table shows
+# U+FFFD for them instead. Newlines stay (a cell may hold several lines).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str | None) -> str:
+    return _CONTROL.sub("\ufffd", (text or "").replace("\t", " "))
+
+
+def _seconds(timestamp: int | None) -> str:
+    """2024-07-23 20:00:05: events come seconds apart."""
+    return iso_time(timestamp).replace("T", " ").rstrip("Z")
+
+
+def _minutes(timestamp: int | None) -> str:
+    return _seconds(timestamp)[:16]
+
+
+def write_texts(texts: Iterable[str], out: IO[str], *, lines: bool) -> int:
+    """Stored JSON texts, verbatim: one per line (JSON Lines), or one JSON array."""
+    if not lines:
+        return write_enclosed(texts, out)
+    count = 0
+    for text in texts:
+        out.write(text)
+        out.write("\n")
+        count += 1
+    return count
+
+
+def use_color() -> bool:
+    """Colour only for a person at a terminal that wants it (NO_COLOR, TERM=dumb)."""
+    return (
+        sys.stdout.isatty()
+        and "NO_COLOR" not in os.environ
+        and os.environ.get("TERM", "") not in ("dumb", "unknown")
+    )
+
+
+# -- events -----------------------------------------------------------------------------------
+
+
+def write_events_plain(events: Iterable[StoredEvent], out: IO[str]) -> None:
+    """created_at (ISO), level, type, message: tab-separated, one event a line."""
+    for event in events:
+        cells = (iso_time(event.created_at), event.level, event.type, event.message)
+        out.write("\t".join(plain_cell(cell) for cell in cells))
+        out.write("\n")
+
+
+def print_events(events: Sequence[StoredEvent]) -> None:
+    """A log for people: time, level (warn yellow, error red), type, and the message wrapped."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("Time (UTC)", no_wrap=True, width=19)
+    table.add_column("Level", no_wrap=True, width=max(5, *(len(e.level or "") for e in events)))
+    table.add_column(
+        "Type",
+        no_wrap=True,
+        overflow="ellipsis",
+        max_width=17,
+        min_width=min(7, max(4, *(len(e.type or "") for e in events))),
+    )
+    table.add_column("Message", overflow="fold", ratio=1)
+    for event in events:
+        style = LEVEL_STYLES.get(event.level or "", "")
+        table.add_row(
+            _seconds(event.created_at),
+            Text(_printable(event.level), style=style),
+            Text(_printable(event.type)),
+            Text(_printable(event.message), style=style if style == "bold red" else ""),
+        )
+    console().print(table)
+
+
+# -- checkpoints ------------------------------------------------------------------------------
+
+FINAL = "final"
+LATEST = "latest"
+BEST_VALID = "best valid"
+
+
+@dataclass
+class CheckpointRow:
+    step: Any
+    created_at: int
+    model: str
+    metrics: dict[str, Any]
+    marks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CheckpointTable:
+    """Checkpoints oldest first with their marks, and which metric key fills each column."""
+
+    rows: list[CheckpointRow]
+    columns: list[tuple[str, str | None]]  # (label, metrics key or None: no checkpoint has it)
+
+
+def _first_key(rows: Sequence[CheckpointRow], *keys: str) -> str | None:
+    for key in keys:
+        if any(_finite(row.metrics.get(key)) is not None for row in rows):
+            return key
+    return None
+
+
+def checkpoint_table(
+    checkpoints: Sequence[StoredCheckpoint], *, job_status: str, fine_tuned_model: str | None
+) -> CheckpointTable:
+    """Marks the last step "final" (or "latest" while the job has not succeeded and the name
+    is not the job's model) and the lowest valid loss "best valid" (full_valid_loss if any
+    checkpoint has it, else valid_loss: the two are never compared with each other)."""
+    rows = []
+    for checkpoint in checkpoints:
+        metrics = json.loads(checkpoint.text).get("metrics")
+        rows.append(
+            CheckpointRow(
+                checkpoint.step_number,
+                checkpoint.created_at,
+                checkpoint.fine_tuned_model_checkpoint or "",
+                metrics if isinstance(metrics, dict) else {},
+            )
+        )
+    valid_loss = _first_key(rows, "full_valid_loss", "valid_loss")
+    full = valid_loss == "full_valid_loss"
+    columns: list[tuple[str, str | None]] = [
+        ("Train loss", _first_key(rows, "train_loss")),
+        ("Full valid loss" if full else "Valid loss", valid_loss),
+        ("Train acc", _first_key(rows, "train_mean_token_accuracy", "train_accuracy")),
+        (
+            "Full valid acc" if full else "Valid acc",
+            _first_key(rows, "full_valid_mean_token_accuracy", "valid_mean_token_accuracy")
+            if full
+            else _first_key(rows, "valid_mean_token_accuracy"),
+        ),
+    ]
+    if rows:
+        last = rows[-1]
+        finished = job_status == "succeeded" or (
+            fine_tuned_model is not None and last.model == fine_tuned_model
+        )
+        last.marks.append(FINAL if finished else LATEST)
+    if valid_loss is not None:
+        scored = [
+            (loss, n)
+            for n, row in enumerate(rows)
+            if (loss := _finite(row.metrics.get(valid_loss))) is not None
+        ]
+        if scored:  # the lowest; on a tie, the earliest
+            rows[min(scored)[1]].marks.append(BEST_VALID)
+    return CheckpointTable(rows, columns)
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _exact(value: Any) -> str:
+    """A metric as JSON spells it (1 stays 1), blank when missing."""
+    return "" if value is None else json.dumps(value) if not isinstance(value, str) else value
+
+
+def _short(value: Any) -> str:
+    number = _finite(value)
+    return "" if number is None else f"{number:.4g}"
+
+
+def write_checkpoints_plain(table: CheckpointTable, out: IO[str]) -> None:
+    """step, created_at (ISO), checkpoint model, train loss, valid loss, train accuracy, valid
+    accuracy, marks (comma-separated): tab-separated, one checkpoint a line."""
+    for row in table.rows:
+        metrics = [_exact(row.metrics.get(key)) if key else "" for _, key in table.columns]
+        cells = [_exact(row.step), iso_time(row.created_at), row.model, *metrics]
+        out.write("\t".join(plain_cell(cell) for cell in [*cells, ",".join(row.marks)]))
+        out.write("\n")
+
+
+def print_checkpoints(table: CheckpointTable) -> None:
+    """A table for people. Model names are never cut (they are copied into other commands):
+    the accuracies, then the created time, show only where the names still fit whole beside
+    them; on a narrow terminal the names fold."""
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    columns = [(label, key) for label, key in table.columns if key is not None]
+    losses = [(label, key) for label, key in columns if "acc" not in label]
+    accuracies = [(label, key) for label, key in columns if "acc" in label]
+    name_width = max(20, *(len(row.model) for row in table.rows))
+    room = out.width - (6 + 12 * len(losses) + 12) - name_width
+    if room >= 12 * len(accuracies):
+        room -= 12 * len(accuracies)
+    else:
+        accuracies = []
+    with_created = room >= 18
+    grid = Table(box=None, header_style="bold", pad_edge=False)
+    grid.add_column("Step", justify="right", no_wrap=True, min_width=4)
+    if with_created:
+        grid.add_column("Created (UTC)", no_wrap=True, width=16)
+    grid.add_column("Checkpoint model", overflow="fold", min_width=20)
+    for label, _ in [*losses, *accuracies]:
+        grid.add_column(label, justify="right", width=10)  # "Full valid loss" takes 2 lines
+    grid.add_column("Mark", no_wrap=True, width=10)
+    for row in table.rows:
+        cells: list[Text | str] = [_exact(row.step)]
+        if with_created:
+            cells.append(_minutes(row.created_at))
+        cells.append(Text(_printable(row.model)))
+        cells += [_short(row.metrics.get(key)) for _, key in [*losses, *accuracies] if key]
+        cells.append(Text("\n".join(row.marks), style="bold green" if row.marks else ""))
+        grid.add_row(*cells)
+    out.print(grid)
+
+
+# -- metrics ----------------------------------------------------------------------------------
+
+
+def source_note(metrics: Metrics, result_files: Sequence[str], job_id: str) -> str | None:
+    """Where the metrics came from, when it is not a result file (said on stderr)."""
+    if metrics.source.startswith(FILE_SOURCE_PREFIX):
+        return None
+    if metrics.source == EVENTS_SOURCE:
+        note = "Metrics from the job's events (no result file content stored)."
+    else:
+        note = "Metrics from the job's checkpoints (no result file content or metrics events)."
+    if result_files:
+        note += f"\nStore the result file: ftjobs attach {job_id} {result_files[0]} --content PATH"
+    return note
+
+
+def no_metrics_note(job_id: str) -> str:
+    return (
+        f"No metrics for {job_id}. Store them with one of:\n"
+        f"  ftjobs attach {job_id} FILE_ID --content results.csv   (the result file)\n"
+        f"  ftjobs import --job {job_id} events.json                (the job's events)\n"
+        f"  ftjobs sync                                              (fetch from the API)"
+    )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def metrics_csv(metrics: Metrics) -> str:
+    """The stored columns as a CSV header, then a row per step; blank cells empty."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(metrics.columns)
+    for row in metrics.rows:
+        writer.writerow([_cell(value) for value in row])
+    return out.getvalue()
+
+
+def write_metrics_json(metrics: Metrics | None, out: IO[str]) -> int:
+    """One object per step: the columns as keys, numbers as numbers, blank cells null."""
+    if metrics is None:
+        return write_enclosed((), out)
+    texts = (
+        json.dumps(
+            dict(zip(metrics.columns, row, strict=True)), ensure_ascii=False, allow_nan=False
+        )
+        for row in metrics.rows
+    )
+    return write_enclosed(texts, out)
+
+
+@dataclass
+class Series:
+    """One metric over the steps where it has a finite value."""
+
+    name: str
+    steps: list[float]
+    values: list[float]
+
+    @property
+    def lower_is_better(self) -> bool:
+        return "loss" in self.name.lower()
+
+
+def _series(metrics: Metrics) -> list[Series]:
+    """Every column with at least one finite number, in column order ("step" aside)."""
+    if "step" not in metrics.columns:
+        return []
+    at = metrics.columns.index("step")
+    found = []
+    for position, name in enumerate(metrics.columns):
+        if position == at:
+            continue
+        points = [
+            (step, value)
+            for row in metrics.rows
+            if (step := _finite(row[at])) is not None
+            and (value := _finite(row[position])) is not None
+        ]
+        if points:
+            found.append(Series(name, [p[0] for p in points], [p[1] for p in points]))
+    return found
+
+
+def _pick(found: Sequence[Series], *words: str, prefer: Sequence[str] = ()) -> Series | None:
+    """The series whose name holds all the words: one named in prefer first, else the one with
+    the most points (valid_loss every 10 steps beats full_valid_loss at the end only)."""
+    matches = [s for s in found if all(word in s.name.lower() for word in words)]
+    for name in prefer:
+        for series in matches:
+            if series.name == name:
+                return series
+    return max(matches, key=lambda s: len(s.values), default=None)
+
+
+def chart_series(metrics: Metrics) -> list[Series]:
+    """What to chart, by the columns' names (never a fixed header): train and valid loss and
+    train accuracy; for reinforcement, train and valid reward; else the first one or two
+    numeric columns."""
+    found = [s for s in _series(metrics) if s.name != "total_steps"]
+    chosen = [
+        _pick(found, "train", "loss", prefer=["train_loss"]),
+        _pick(found, "valid", "loss", prefer=["valid_loss"]),
+    ]
+    if any(chosen):
+        chosen.append(
+            _pick(found, "train", "acc", prefer=["train_mean_token_accuracy", "train_accuracy"])
+        )
+    else:
+        chosen = [_pick(found, "train", "reward"), _pick(found, "valid", "reward")]
+    picked = [series for series in chosen if series is not None]
+    return picked or found[:2]
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _step(value: float) -> str:
+    return str(int(value)) if value.is_integer() else f"{value:g}"
+
+
+def summary_line(metrics: Metrics, series: Sequence[Series]) -> str:
+    """Steps, then for each charted loss (or the first series if none): final value and the
+    minimum (maximum for accuracy and reward), with their steps."""
+    all_steps = [s for one in series for s in one.steps]
+    parts = [
+        f"{len(metrics.rows)} steps ({_step(min(all_steps))}-{_step(max(all_steps))})"
+        if all_steps
+        else f"{len(metrics.rows)} steps"
+    ]
+    shown = [one for one in series if one.lower_is_better] or list(series[:2])
+    for one in shown:
+        best = (min if one.lower_is_better else max)(
+            range(len(one.values)), key=lambda n: one.values[n]
+        )
+        parts.append(
+            f"{one.name} {_number(one.values[-1])} at step {_step(one.steps[-1])},"
+            f" {'min' if one.lower_is_better else 'max'} {_number(one.values[best])}"
+            f" at {_step(one.steps[best])}"
+        )
+    return "; ".join(parts)
+
+
+def chart(series: Sequence[Series], *, columns: int, color: bool) -> str:
+    """A line chart of the series by step, at most `columns` wide: braille in colour, else
+    ASCII marks that tell the series apart without colour."""
+    from uniplot import plot_to_string
+
+    steps = [step for one in series for step in one.steps]
+    low, high = min(steps), max(steps)
+    text: str = plot_to_string(
+        [one.values for one in series],
+        [one.steps for one in series],
+        lines=True,
+        legend_labels=[one.name for one in series],
+        width=max(columns - 10, 20),
+        height=16,
+        color=color,
+        character_set="braille" if color else "ascii",
+        x_min=low,
+        x_max=high if high > low else low + 1,
+        line_length_hard_cap=columns,
+    )
+    return text
+
+
+def terminal_columns() -> int:
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def write_summary(text: str, out: IO[str], columns: int) -> None:
+    """The summary, wrapped at the terminal's width between its parts."""
+    out.write(textwrap.fill(text, width=columns, break_on_hyphens=False) + "\n")
+
+
+# -- show -------------------------------------------------------------------------------------
+
+
+def history_rows(summary: HistorySummary, result_files: Sequence[str]) -> list[tuple[str, str]]:
+    """A job's history in a few (label, text) rows, for `show` on a terminal."""
+    if not summary.events and not summary.checkpoints and not summary.metric_sources:
+        return [("history", "none stored (ftjobs import --job JOB events.json, or ftjobs sync)")]
+    rows = []
+    last = summary.last_event
+    if last is not None:
+        rows.append(
+            (
+                "events",
+                f"{summary.events:,} (last {_seconds(last.created_at)}:"
+                f" {_printable(last.message)})",
+            )
+        )
+    else:
+        rows.append(("events", "0"))
+    rows.append(("checkpoints", f"{summary.checkpoints:,}"))
+    files = [
+        file_id
+        for file_id in result_files
+        if f"{FILE_SOURCE_PREFIX}{file_id}" in summary.metric_sources
+    ]
+    sources = [f"result file {file_id}" for file_id in files]
+    sources += [s for s in (EVENTS_SOURCE, CHECKPOINTS_SOURCE) if s in summary.metric_sources]
+    if sources:
+        rows.append(("metrics", f"from {', '.join(sources)} (ftjobs metrics)"))
+    else:
+        rows.append(("metrics", "none stored"))
+    return rows

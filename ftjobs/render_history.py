@@ -374,7 +374,8 @@ def summary_line(metrics: Metrics, series: Sequence[Series]) -> str:
     minimum (maximum for accuracy and reward), with their steps."""
     all_steps = [s for one in series for s in one.steps]
     parts = [
-        f"{len(metrics.rows)} steps ({_step(min(all_steps))}-{_step(max(all_steps))})"
+        f"{len(metrics.rows):,} step{'' if len(metrics.rows) == 1 else 's'}"
+        f" ({_step(min(all_steps))}-{_step(max(all_steps))})"
         if all_steps
         else f"{len(metrics.rows)} steps"
     ]

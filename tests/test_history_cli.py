@@ -15,7 +15,7 @@ from typing import Any
 
 import historydata as h
 import pytest
-from conftest import FIXTURES, Cli, connect, dump, error_line
+from helpers import FIXTURES, Cli, connect, dump, error_line
 from terminal import ESCAPE, run_in_terminal
 
 from ftjobs.history_store import Metrics, StoredCheckpoint
@@ -487,14 +487,17 @@ EXPECTED = {
     ("checkpoints", "one"): "latest",
     ("checkpoints", "many"): "best valid",
     ("metrics", "empty"): "No metrics for ftjob-empty.",
-    ("metrics", "one"): "1 steps (1-1); train_loss",
+    ("metrics", "one"): "1 step (1-1); train_loss",
     ("metrics", "many"): "240 steps (1-240); train_loss",
 }
 
 
-@pytest.mark.parametrize("columns", [80, 120, 160])
+# Every width with many results; empty and one (short output) at the narrowest and the widest.
+@pytest.mark.parametrize(
+    ("count", "columns"),
+    [("empty", 80), ("one", 80), ("one", 160), ("many", 80), ("many", 120), ("many", 160)],
+)
 @pytest.mark.parametrize("command", ["events", "checkpoints", "metrics"])
-@pytest.mark.parametrize("count", ["empty", "one", "many"])
 def test_on_a_terminal(terminal_db: Path, command: str, count: str, columns: int) -> None:
     screen = run_in_terminal(terminal_db, command, JOBS[count], columns=columns)
     assert screen.exit_code == 0, screen.text

@@ -38,6 +38,7 @@ from ftjobs.store import Store
 JOBS_PAGE = 100
 HISTORY_PAGE = 100
 MARK = "jobs_mark"  # sync_state: {"id", "created_at"} of the newest job a finished walk saw
+TOP = ""  # the cursor of a walk down the list that has not finished its first page
 
 
 class SyncObserver(Protocol):
@@ -132,13 +133,14 @@ class Syncer:
                 self._sync_jobs([self.api.retrieve_job(job_id)], revisit=True)
             return self.report
         mark = None if self.options.full else self._mark()
+        # Where an unfinished walk down the list stopped: "" if before its first page was done.
+        resume = self.store.sync_cursor()
         if mark is None:
             self._walk_down(after=None)
         else:
             self._walk_to(mark)
-            after = self.store.sync_cursor()
-            if after is not None:
-                self._walk_down(after=after)
+            if resume is not None:
+                self._walk_down(after=resume or None, resumed=True)
         self._revisit()
         return self.report
 
@@ -158,21 +160,24 @@ class Syncer:
         if newest is not None:
             self._set_mark(newest)
 
-    def _walk_down(self, after: str | None) -> None:
+    def _walk_down(self, after: str | None, *, resumed: bool = False) -> None:
         """Down the whole list (from after, where an earlier walk stopped), remembering after
         each page where it got to, so that the next sync can go on from there."""
-        if after is None:
-            # Set before anything else: jobs newer than this are the next sync's to find.
+        if not resumed:
+            # Remembered before the mark is set: a walk killed before its first page is done
+            # is gone on from the top, not taken for finished.
+            self.store.set_sync_cursor(TOP)
             first = self._first_page(after=None)
             if first is None:
                 self.store.set_sync_cursor(None)
                 return
             if first.items:
+                # Jobs newer than this are the next sync's to find, from the top down to it.
                 self._set_mark(first.items[0])
             pages: Iterator[Page] = self._job_pages(after=None, first=first)
         else:
             self.observer.fetching("the job list, from where the last sync stopped")
-            pages = self._job_pages(after=after, resumed=True)
+            pages = self._job_pages(after=after, resumed=after is not None)
         for page in pages:
             self._sync_jobs(page.items)
             self.store.set_sync_cursor(page.items[-1].id if page.has_more and page.items else None)

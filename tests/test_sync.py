@@ -380,3 +380,17 @@ def test_a_result_file_that_is_not_a_csv_is_a_gap(cli: Cli, fake: FakeFineTuning
     assert any(
         "file-result-1" in line for line in result.stderr.splitlines() if line.startswith("Gap:")
     )
+
+
+def test_a_sync_stopped_before_its_first_page_was_done_starts_again_from_the_top(
+    cli: Cli, fake: FakeFineTuningApi
+) -> None:
+    """Found by the kill -9 test: the mark (the newest job) is set as the first walk starts;
+    stopped before its first page was saved, the next sync must not take the walk for done."""
+    fill(fake, range(1, 11))
+    fake.fail(500, times=None, path_contains="/events")
+    assert sync(cli, fake).exit_code == 1
+    fake._faults.clear()
+    result = sync_ok(cli, fake)
+    assert "10 new" in result.stderr
+    assert_archive_equals_server(cli, fake)

@@ -356,11 +356,20 @@ class Store:
     # -- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Store:
-        """Open (creating if needed) the database at path, upgrading or refusing its schema."""
+    def open(
+        cls, path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, create: bool = True
+    ) -> Store:
+        """Open the database at path, upgrading or refusing its schema; create it if it does
+        not exist and create is true (commands that only read never make a store: a mistyped
+        --db is an error, not a new empty file)."""
         path = Path(path)
         if path.is_dir():
             raise StoreError(f"database {path} is a directory, not a file")
+        if not create and not path.exists():
+            raise StoreError(
+                f"no ftjobs store at {path}: check --db or FTJOBS_DB (a store is created by"
+                " the first add, import or sync)"
+            )
         try:
             _create_private_file(path)
             connection = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)

@@ -105,6 +105,18 @@ class Cli:
         job: dict[str, Any] = self.json("show", job_id, "--json")
         return job
 
+    def stored_ids(self) -> list[str]:
+        """Ids of every stored job, newest first; none when no store was ever created."""
+        if not self.db.exists():
+            return []
+        return self.list_ids("--all")
+
+    def create_store(self) -> None:
+        """An empty store (read commands never create one)."""
+        from ftjobs.store import Store
+
+        Store.open(self.db).close()
+
     def list_ids(self, *args: Any) -> list[str]:
         return [job["id"] for job in self.json("list", "--json", *args)]
 

@@ -120,14 +120,14 @@ def test_out_of_range_hyperparameter_is_refused(
     assert field in line
     # The value, as a number of its own (not the 0 of "50").
     assert re.search(rf"(?<![\d.]){re.escape(value)}(?![\d.])", line), line
-    assert cli.json("list", "--json") == []
+    assert cli.stored_ids() == []
 
 
 @pytest.mark.parametrize("text", ["x", "three", "1.2.3", ""])
 def test_hyperparameter_that_is_not_a_number_is_a_usage_error(cli: Cli, text: str) -> None:
     result = cli.fails(2, "add", "--model", "m", "--training-file", "f", "--n-epochs", text)
     assert "--n-epochs" in result.stderr
-    assert cli.json("list", "--json") == []
+    assert cli.stored_ids() == []
 
 
 def test_wandb_options_make_an_integration(cli: Cli) -> None:
@@ -164,7 +164,7 @@ def test_no_wandb_options_no_integrations(cli: Cli) -> None:
 def test_wandb_details_without_project_are_refused(cli: Cli) -> None:
     result = cli.fails(2, "add", "--model", "m", "--training-file", "f", "--wandb-name", "run-1")
     assert "--wandb-project" in error_line(result)
-    assert cli.json("list", "--json") == []
+    assert cli.stored_ids() == []
 
 
 def test_metadata_is_repeatable(cli: Cli) -> None:
@@ -180,7 +180,7 @@ def test_no_metadata_is_null(cli: Cli) -> None:
 def test_metadata_without_key_and_value_is_a_usage_error(cli: Cli, pair: str) -> None:
     result = cli.fails(2, "add", "--model", "m", "--training-file", "f", "--metadata", pair)
     assert "--metadata" in result.stderr
-    assert cli.json("list", "--json") == []
+    assert cli.stored_ids() == []
 
 
 @pytest.mark.parametrize(

@@ -81,7 +81,7 @@ def test_delete_yes_removes_every_row_of_the_jobs(cli: Cli) -> None:
     assert result.stdout == ""
     assert "2" in result.stderr
     assert row_counts(cli.db) == dict.fromkeys((*JOB_TABLES, "integrations"), 0)
-    assert cli.json("list", "--json") == []
+    assert cli.stored_ids() == []
 
 
 def test_delete_keeps_other_jobs(cli: Cli) -> None:
@@ -106,7 +106,7 @@ def test_delete_keeps_other_jobs(cli: Cli) -> None:
 def test_delete_same_id_twice_deletes_it_once(cli: Cli) -> None:
     job_id = cli.add()
     cli.ok("delete", job_id, job_id, "--yes")
-    assert cli.json("list", "--json") == []
+    assert cli.stored_ids() == []
 
 
 def test_delete_without_yes_off_a_terminal_is_refused(cli: Cli) -> None:

@@ -183,11 +183,13 @@ def test_expected_failures_are_reported_without_a_traceback(
 
 
 def test_handled_errors_are_one_error_line(cli: Cli) -> None:
+    cli.create_store()
     result = cli.fails(1, "show", "ftjob-missing")
     assert result.stderr == "Error: no job with id 'ftjob-missing'\n"
 
 
 def test_ftjobs_debug_lets_the_exception_through_in_process(cli: Cli) -> None:
+    cli.create_store()
     result = cli("show", "ftjob-missing", env={"FTJOBS_DEBUG": "1"})
     assert result.exit_code != 0
     assert type(result.exception).__name__ == "JobNotFound"
@@ -218,6 +220,7 @@ def test_every_in_process_run_prints_to_the_current_stdout(db: Path) -> None:
     # Import render afresh inside the first run, as a new process would.
     sys.modules.pop("ftjobs.render", None)
     vars(ftjobs).pop("render", None)
+    Cli(db).create_store()
     for command in (["list", "--json"], ["list", "--jsonl"], ["list"], ["list", "--json"]):
         runner = CliRunner()
         result = runner.invoke(app, ["--db", str(db), *command], env=CLEAN_ENV)

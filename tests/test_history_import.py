@@ -129,7 +129,7 @@ def test_checkpoints_name_their_job(job_cli: Cli) -> None:
 
 
 def test_a_checkpoint_of_an_unknown_job_is_one_clear_error(cli: Cli) -> None:
-    cli.ok("list")
+    cli.create_store()
     before = dump(cli.db)
     result = cli.fails(1, "import", HISTORY / "spec_checkpoint_object.json")
     assert "ftjob-fpbNQ3H1GrMehXRf8cO97xTN" in error_line(result)

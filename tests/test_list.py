@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import ANSI_RE, BOX_CHARS, Cli, connect
+from helpers import ANSI_RE, BOX_CHARS, Cli, connect, error_line
 
 DAY = 86_400
 JULY_23 = 1721692800  # 2024-07-23T00:00:00Z
@@ -44,6 +44,7 @@ def test_plain_output_when_piped_is_tab_separated(cli: Cli) -> None:
 
 
 def test_plain_output_of_empty_store_is_empty(cli: Cli) -> None:
+    cli.create_store()
     result = cli.ok("list")
     assert result.stdout == ""
 
@@ -210,6 +211,7 @@ def test_json_output_is_an_array_of_jobs(cli: Cli) -> None:
 
 
 def test_json_output_of_empty_store_is_an_empty_array(cli: Cli) -> None:
+    cli.create_store()
     result = cli.ok("list", "--json")
     assert json.loads(result.stdout) == []
     assert result.stdout.strip() == "[]"
@@ -228,6 +230,7 @@ def test_jsonl_output_is_one_job_per_line(cli: Cli) -> None:
 
 
 def test_jsonl_output_of_empty_store_is_nothing(cli: Cli) -> None:
+    cli.create_store()
     result = cli.ok("list", "--jsonl")
     assert result.stdout == ""
 
@@ -253,3 +256,16 @@ def test_plain_output_keeps_one_row_per_job_whatever_the_values(cli: Cli) -> Non
         "model\nwith newline",
         "model\twith tab",
     ]
+
+
+@pytest.mark.parametrize(
+    "command", [["list"], ["list", "--json"], ["show", "ftjob-x"], ["export"], ["events", "x"]]
+)
+def test_read_commands_never_create_a_store(cli: Cli, command: list[str]) -> None:
+    """A mistyped --db or FTJOBS_DB is an error, not a new empty store."""
+    result = cli.fails(1, *command)
+    assert error_line(result) == (
+        f"Error: no ftjobs store at {cli.db}: check --db or FTJOBS_DB (a store is created by"
+        " the first add, import or sync)"
+    )
+    assert not cli.db.exists()

@@ -86,7 +86,7 @@ def test_a_v1_database_is_upgraded_with_every_record_intact(tmp_path: Path) -> N
     assert user_version(db) == SCHEMA_VERSION
     # Migrated step by step, it has exactly the schema a new database gets from schema.sql.
     new = tmp_path / "new.db"
-    Cli(new).ok("list")
+    Cli(new).create_store()
     assert schema_of(db) == schema_of(new)
     # ... and it keeps working.
     cli.ok("attach", "ftjob-abc123", "file-after-upgrade")
@@ -160,7 +160,7 @@ def test_a_v2_database_is_upgraded_to_v3_with_every_record_and_key_intact(
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     new = tmp_path / "new.db"
-    Cli(new).ok("list")
+    Cli(new).create_store()
     assert schema_of(db) == schema_of(new)
     # What v2 refused, v3 archives: a provider's status and hyperparameters, result_files null.
     azure = {**expected[0], "id": "ftjob-azure", "status": "pending", "result_files": None}

@@ -52,5 +52,6 @@ def test_show_unknown_id_is_an_error(cli: Cli) -> None:
 
 
 def test_show_unknown_id_with_json_is_an_error_too(cli: Cli) -> None:
+    cli.create_store()
     result = cli.fails(1, "show", "ftjob-missing", "--json")
     assert "ftjob-missing" in error_line(result)

@@ -46,7 +46,7 @@ def ftjobs_process(db: Path, *args: str) -> subprocess.Popen[bytes]:
 def test_eight_writers_and_two_readers_lose_nothing(tmp_path: Path) -> None:
     db, stop = tmp_path / "jobs.db", tmp_path / "stop"
     workers, jobs = 8, 50
-    Cli(db).ok("list")  # create the file first, as any earlier command would have
+    Cli(db).create_store()  # the file first, as any earlier command would have made it
     start_at = f"{time.time() + 2.0:.3f}"  # after every worker has imported ftjobs
     writers = [
         subprocess.Popen(
@@ -93,7 +93,7 @@ def test_eight_writers_and_two_readers_lose_nothing(tmp_path: Path) -> None:
 
 def test_four_concurrent_imports_of_overlapping_files(tmp_path: Path) -> None:
     db = tmp_path / "jobs.db"
-    Cli(db).ok("list")
+    Cli(db).create_store()
     files = [
         write_jsonl(
             tmp_path / f"part{k}.jsonl", [make_job(n) for n in range(k * 400, k * 400 + 800)]
@@ -223,7 +223,7 @@ def test_kill_9_during_a_bulk_load_into_an_empty_store_leaves_it_empty_or_full(
     """Into an empty store import drops and rebuilds the list indexes: a kill at any moment must
     still leave either the empty store, indexes and all, or the full one."""
     base = tmp_path / "empty.db"
-    Cli(base).ok("list")
+    Cli(base).create_store()
     with connect(base) as conn:
         indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
         expected = sorted(indexes.fetchall())

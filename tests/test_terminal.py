@@ -12,7 +12,7 @@ from terminal import ESCAPE, run_in_terminal
 
 @pytest.mark.parametrize("columns", [80, 160])
 def test_list_on_a_terminal_with_no_jobs_says_so(db: Path, cli: Cli, columns: int) -> None:
-    cli.ok("list")  # creates the empty store
+    cli.create_store()
     screen = run_in_terminal(db, "list", columns=columns)
     assert screen.exit_code == 0, screen.text
     assert "Traceback" not in screen.text

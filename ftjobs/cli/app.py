@@ -189,10 +189,12 @@ def main_options(
 
 
 @contextmanager
-def open_store(ctx: typer.Context) -> Iterator[Store]:
+def open_store(ctx: typer.Context, *, create: bool = False) -> Iterator[Store]:
+    """The store the global options name. Only commands that record jobs (add, import, sync)
+    pass create: the others never make a new file."""
     from ftjobs.store import DEFAULT_BUSY_TIMEOUT, Store
 
     settings: Settings = ctx.obj
     timeout = DEFAULT_BUSY_TIMEOUT if settings.busy_timeout is None else settings.busy_timeout
-    with Store.open(settings.db_path, busy_timeout=timeout) as store:
+    with Store.open(settings.db_path, busy_timeout=timeout, create=create) as store:
         yield store

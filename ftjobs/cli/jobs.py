@@ -121,8 +121,9 @@ def add(
         wandb_tags=wandb_tag or [],
         metadata=parse_metadata(metadata or []),
     )
-    with open_store(ctx) as store:
-        job = store.add(new_job(spec))
+    job = new_job(spec)  # checked before the store is opened: a refused add creates nothing
+    with open_store(ctx, create=True) as store:
+        job = store.add(job)
     if as_json:
         _print_job(job, True)
     else:

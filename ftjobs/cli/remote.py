@@ -68,7 +68,10 @@ def sync(
     options = SyncOptions(full=full, job_ids=tuple(job_ids or ()), history=not no_history)
     started = time.monotonic()
     terminal = sys.stderr.isatty() and not quiet
-    with render_sync.sync_display(terminal=terminal) as observer, open_store(ctx) as store:
+    with (
+        render_sync.sync_display(terminal=terminal) as observer,
+        open_store(ctx, create=True) as store,
+    ):
         syncer = None
         try:
             with FineTuningApi(

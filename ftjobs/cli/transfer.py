@@ -104,7 +104,7 @@ def import_jobs(
             stop_at_problem=not skip_invalid,
             on_progress=on_progress,
         )
-        with open_store(ctx) as store:
+        with open_store(ctx, create=True) as store:
             try:
                 counts = store.import_jobs(
                     reader.records(),

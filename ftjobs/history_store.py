@@ -207,12 +207,15 @@ def write_metrics(conn: sqlite3.Connection, job_key: int, source: str, table: Me
         " ON CONFLICT DO NOTHING",
         [(job_key, source, position, name) for position, name in enumerate(table.columns)],
     )
+    # In key order: the API lists events newest first, and rows inserted backwards leave the
+    # table's B-tree pages a third empty (job_metric_values: 141 MiB instead of about 92 for a
+    # million events).
     conn.executemany(
         _UPSERT_METRIC_VALUE,
         [
             (job_key, source, step, position, value)
-            for step, row in table.rows.items()
-            for position, value in row.items()
+            for step in sorted(table.rows)
+            for position, value in sorted(table.rows[step].items())
         ],
     )
 

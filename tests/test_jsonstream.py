@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -59,3 +60,21 @@ def test_objects_that_are_not_envelopes_come_whole() -> None:
 def test_bad_text_raises_without_eating_memory(text: str | bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
         read(text)
+
+
+# The first compact_json, by re.sub: the one to agree with, on any text at all.
+_SUB_REFERENCE = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|[ \t\n\r]+', re.DOTALL)
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet='"\\ \t\n\rab{}[]:,1.e-\u00e9\u2028', max_size=60))
+def test_compact_json_drops_exactly_what_the_sub_form_drops(text: str) -> None:
+    assert jsonstream.compact_json(text) == _SUB_REFERENCE.sub(r"\1", text)
+
+
+@given(json_values)
+def test_compact_json_of_indented_json_is_the_compact_encoding(value: Any) -> None:
+    indented = json.dumps(value, indent=2, ensure_ascii=False)
+    assert jsonstream.compact_json(indented) == json.dumps(
+        value, separators=(",", ":"), ensure_ascii=False
+    )

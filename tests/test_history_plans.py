@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cli
+from helpers import Cli
 
 from ftjobs.store import Store
 

@@ -199,12 +199,16 @@ class JsonRecords:
         return bool(data)
 
 
-# A JSON string (escapes included), or a run of white space outside one.
-_STRING_OR_SPACE = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|[ \t\n\r]+', re.DOTALL)
+# What compact_json keeps: a JSON string (escapes included), a run of anything else but white
+# space and quotes, or a quote that starts no string (in text that is not JSON).
+_KEPT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^ \t\n\r"]+|"', re.DOTALL)
 
 
 def compact_json(text: str) -> str:
     """JSON text without the white space between tokens, and nothing else changed: key order
     and number spellings (``240.0``, ``1.805623287509661e-5``) stay as the server wrote them,
-    which re-encoding parsed JSON would not keep."""
-    return _STRING_OR_SPACE.sub(r"\1", text)
+    which re-encoding parsed JSON would not keep.
+
+    Joining what findall keeps runs in C; ``re.sub`` with a group template calls back into
+    Python for every match on 3.11, which made it about 5x slower on pretty-printed events."""
+    return "".join(_KEPT.findall(text))

@@ -4,9 +4,11 @@ filled with N generated jobs (bench/generate.py's mix), each with its events, ch
 result files, all deterministic (seeded).
 
 It prints one JSON line on stdout once it is ready (``{"port": ..., "jobs": ..., ...}``) and
-serves until stdin closes or it is terminated. Standard library only (ftjobs is not imported).
+serves until stdin closes or it is terminated (with ``--stay``, until it is killed). Standard
+library only (ftjobs is not imported).
 
     python bench/fake_server.py --jobs 10000 --events 50 --checkpoints 2
+    python bench/fake_server.py --jobs 1000 --stay &     # in the background; kill %1 ends it
     python bench/fake_server.py --jobs 300 --self-check   # bodies == tests/fake_api's, exit
 
 Why a subclass: FakeFineTuningApi builds every body per request (it re-parses the item ids and
@@ -31,6 +33,7 @@ import contextlib
 import json
 import random
 import resource
+import signal
 import sys
 import threading
 import time
@@ -353,6 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-cap", type=int, default=PAGE_CAP)
     parser.add_argument("--key", default=DEFAULT_KEY, help="the API key clients must send")
     parser.add_argument(
+        "--stay", action="store_true", help="serve until killed, not until stdin closes"
+    )
+    parser.add_argument(
         "--self-check",
         action="store_true",
         help="compare every prepared body with tests/fake_api's own, then exit (1: differ)",
@@ -374,7 +380,10 @@ def main(argv: list[str] | None = None) -> int:
     with api:
         print(json.dumps({"port": api.port, "key": api.api_key, **made}), flush=True)
         with contextlib.suppress(KeyboardInterrupt):
-            sys.stdin.read()  # until the parent closes our stdin (or terminates us)
+            if args.stay:
+                signal.pause()  # until Ctrl-C or a signal that ends the process
+            else:
+                sys.stdin.read()  # until the parent closes our stdin (or terminates us)
     return 0
 
 

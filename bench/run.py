@@ -10,6 +10,7 @@ cases take turns, so machine noise spreads over all of them, and the median is r
     python bench/run.py --sizes 100000 --skip-ftjobs
     python bench/run.py --sizes 100000 --repeat 3 --check
     python bench/run.py --events --check       # 1M events into a store of 4,000 jobs, and reads
+    python bench/run.py --sync [--jobs N --repeat N --check]   # ftjobs sync: bench/run_sync.py
 """
 
 from __future__ import annotations
@@ -46,11 +47,12 @@ TABLES = [
 
 @dataclass
 class Run:
-    """One child process: how long it took and the most memory it held."""
+    """One child process: how long it took, the most memory it held and its CPU time."""
 
     seconds: float
     peak_rss_mib: float
     returncode: int
+    cpu_seconds: float = 0.0  # user + system, from the same os.wait4
 
 
 @dataclass
@@ -74,18 +76,21 @@ class Case:
         return statistics.median(run.seconds for run in self.runs)
 
 
-def run_child(command: list[str], log: Path) -> Run:
+def run_child(command: list[str], log: Path, env: dict[str, str] | None = None) -> Run:
     """Run command to completion; its output goes to log. os.wait4 gives this child's own peak
     RSS (ru_maxrss, KiB on Linux), which RUSAGE_CHILDREN would mix with earlier children's."""
     with log.open("ab") as out:
         out.write(f"$ {' '.join(command)}\n".encode())
         out.flush()
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=out, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, stdout=out, stderr=out, stdin=subprocess.DEVNULL, env=env
+        )
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    return Run(seconds, usage.ru_maxrss / 1024, process.returncode)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, usage.ru_maxrss / 1024, process.returncode, cpu)
 
 
 def remove_db(path: Path) -> None:
@@ -624,6 +629,11 @@ def run_case(case: Case) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--sync" in argv:  # the sync benchmark: bench/run_sync.py, with the other arguments
+        import run_sync
+
+        return run_sync.main([arg for arg in argv if arg != "--sync"])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--sizes",

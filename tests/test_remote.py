@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -12,6 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 from fake_api import FakeFineTuningApi, reindent
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import json_values
 
 from ftjobs.errors import FtjobsError
 from ftjobs.remote import (
@@ -93,6 +97,23 @@ def test_compact_json_drops_space_between_tokens_only() -> None:
         '{"a":[1,2.50],"b c":"x  y\\" z"}'
     )
     assert compact_json('"\\\\"  ') == '"\\\\"'
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=json_values, indent=st.sampled_from([None, 0, 2, "\t", " \r\n "]), ascii=st.booleans())
+def test_compact_json_of_any_layout_is_the_compact_encoding(
+    value: object, indent: int | str | None, ascii: bool
+) -> None:
+    written = json.dumps(value, indent=indent, ensure_ascii=ascii)
+    assert compact_json(written) == json.dumps(value, separators=(",", ":"), ensure_ascii=ascii)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=' \t\n\r"\\ab{}:,1\u00a0\x0b\u2028', max_size=40))
+def test_compact_json_drops_json_white_space_outside_strings_whatever_the_text(text: str) -> None:
+    """Even in text that is not JSON: what the earlier re.sub did, character for character."""
+    string_or_space = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")|[ \t\n\r]+', re.DOTALL)
+    assert compact_json(text) == string_or_space.sub(r"\1", text)
 
 
 def test_split_list_body_cuts_elements_as_written() -> None:

@@ -1,0 +1,391 @@
+#!/usr/bin/env python3
+"""A fine-tuning API for the sync benchmark: tests/fake_api.FakeFineTuningApi in its own process,
+filled with N generated jobs (bench/generate.py's mix), each with its events, checkpoints and
+result files, all deterministic (seeded).
+
+It prints one JSON line on stdout once it is ready (``{"port": ..., "jobs": ..., ...}``) and
+serves until stdin closes or it is terminated (with ``--stay``, until it is killed). Standard
+library only (ftjobs is not imported).
+
+    python bench/fake_server.py --jobs 10000 --events 50 --checkpoints 2
+    python bench/fake_server.py --jobs 1000 --stay &     # in the background; kill %1 ends it
+    python bench/fake_server.py --jobs 300 --self-check   # bodies == tests/fake_api's, exit
+
+Why a subclass: FakeFineTuningApi builds every body per request (it re-parses the item ids and
+pretty-prints the page character by character in Python, 0.1 ms per event here). That is
+fine for tests but would put several milliseconds of server CPU behind each request, on a
+machine with two cores that the client needs too. Here the bodies the clients ask for (every
+page at the page cap, each job's events and checkpoints, each job by id) are built once at
+start-up, byte for byte what FakeFineTuningApi sends (``--self-check`` compares them); any
+other query (another limit, an ``after`` inside a job's history) goes to FakeFineTuningApi's
+own code, so the server still behaves like the fake for everything.
+
+Extra endpoints, for the benchmark only, not authenticated and not counted:
+``GET /__stats`` (requests received since the last reset, by kind, and the server's CPU
+seconds so far) and ``GET /__reset`` (the same, then starts counting again from zero).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import json
+import random
+import resource
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(BENCH.parent / "tests"))
+
+import generate  # noqa: E402  (bench/generate.py: the jobs)
+from fake_api import DEFAULT_KEY, FakeFineTuningApi  # noqa: E402
+
+# The real API's list endpoints default to 20 items (checkpoints 10) and document no maximum;
+# ftjobs sync asks for 100. The cap is 100, so a page holds what sync asks for: 100 jobs a page,
+# and 50 events or 2 checkpoints in one page each.
+PAGE_CAP = 100
+BASE64_SINCE = 1_719_792_000  # 2024-07-01: result files come back base64-encoded from then on
+FINAL = frozenset({"succeeded", "failed", "cancelled"})
+KINDS = ("jobs list", "job", "events", "checkpoints", "file content", "other")
+
+_INDENT_ITEM = "\n    "  # an item of "data" sits two levels deep in the envelope
+
+
+def _list_body(pretty_items: list[str], has_more: bool, ends: tuple[str, str] | None) -> bytes:
+    """What FakeFineTuningApi._page sends for these items (their 2-space pretty-printed texts):
+    the envelope, pretty-printed the same way."""
+    if pretty_items:
+        data = (
+            "["
+            + _INDENT_ITEM
+            + ("," + _INDENT_ITEM).join(item.replace("\n", _INDENT_ITEM) for item in pretty_items)
+            + "\n  ]"
+        )
+    else:
+        data = "[]"
+    parts = ['{\n  "object": "list",\n  "data": ', data]
+    if ends is not None:
+        first, last = (json.dumps(end) for end in ends)
+        parts.append(f',\n  "first_id": {first},\n  "last_id": {last}')
+    parts.append(f',\n  "has_more": {"true" if has_more else "false"}\n}}\n')
+    return "".join(parts).encode()
+
+
+def _texts(value: dict[str, Any]) -> tuple[str, str]:
+    """Compact and 2-space pretty JSON of one object (same key order and number spellings)."""
+    return json.dumps(value, separators=(",", ":")), json.dumps(value, indent=2)
+
+
+class History:
+    """A job's events, checkpoints and result files, made from its own seeded rng."""
+
+    def __init__(self, job: dict[str, Any], seed: int, events: int, checkpoints: int) -> None:
+        rng = random.Random(f"{seed}:{job['id']}")
+        self.rng = rng
+        job_id = job["id"]
+        status = job["status"]
+        created = job["created_at"]
+        end = job.get("finished_at") or created + 600 + int(rng.random() * 7200)
+        head = [
+            f"Created fine-tuning job: {job_id}",
+            f"Validating training file: {job['training_file']}",
+            "Files validated, moving job to queued state",
+            "Fine-tuning job started",
+        ]
+        tail: list[tuple[str, str]] = []  # (level, message)
+        if status == "succeeded":
+            tail = [
+                ("info", f"New fine-tuned model created: {job['fine_tuned_model']}"),
+                ("info", "The job has successfully completed"),
+            ]
+        elif status == "failed":
+            tail = [("error", "The job failed due to an internal error")]
+        elif status == "cancelled":
+            tail = [("info", "The job was cancelled")]
+        steps = max(events - len(head) - len(tail) - checkpoints, 1)
+        self.steps = steps
+        self.checkpoint_steps = [steps * (i + 1) // checkpoints for i in range(checkpoints)]
+        model = job.get("fine_tuned_model") or (
+            f"ft:{job['model']}:{generate.rand_str(rng, 6).lower()}::{generate.rand_str(rng, 8)}"
+        )
+        self.checkpoint_models = [
+            model if (i == checkpoints - 1 and status == "succeeded") else f"{model}:ckpt-step-{s}"
+            for i, s in enumerate(self.checkpoint_steps)
+        ]
+        losses = [3.5 * (0.97**step) + rng.random() * 0.1 for step in range(steps + 1)]
+        self.losses = losses
+
+        # Oldest first; reversed at the end (the API lists newest first).
+        made: list[tuple[str, str, str]] = []  # (id, compact, pretty)
+        clock = created
+        span = max(end - created, events)
+
+        def event(level: str, message: str, data: tuple[str, str] | None, kind: str) -> None:
+            nonlocal clock
+            clock = min(clock + int(rng.random() * 2 * span / events), end)
+            event_id = "ftevent-" + generate.rand_str(rng, 24)
+            text = json.dumps(message)
+            if data is None:
+                data = ("null", "null") if rng.random() < 0.5 else ("{}", "{}")
+            made.append((
+                event_id,
+                f'{{"object":"fine_tuning.job.event","id":"{event_id}","created_at":{clock},'
+                f'"level":"{level}","message":{text},"data":{data[0]},"type":"{kind}"}}',
+                f'{{\n  "object": "fine_tuning.job.event",\n  "id": "{event_id}",\n'
+                f'  "created_at": {clock},\n  "level": "{level}",\n  "message": {text},\n'
+                f'  "data": {data[1]},\n  "type": "{kind}"\n}}',
+            ))  # fmt: skip
+
+        for message in head:
+            event("info", message, None, "message")
+        checkpoint_at = dict(zip(self.checkpoint_steps, self.checkpoint_models, strict=True))
+        for step in range(1, steps + 1):
+            loss = losses[step]
+            pairs = [
+                ("step", str(step)),
+                ("train_loss", repr(loss)),
+                ("train_mean_token_accuracy", repr(min(1.0, 0.4 + step / steps / 2))),
+            ]
+            if step % 10 == 0 or step == steps:
+                pairs.append(("valid_loss", repr(loss * 1.1)))
+                pairs.append(("valid_mean_token_accuracy", repr(0.4 + step / steps / 2.2)))
+            pairs.append(("total_steps", str(steps)))
+            metrics = (
+                "{" + ",".join(f'"{key}":{value}' for key, value in pairs) + "}",
+                "{\n    " + ",\n    ".join(f'"{key}": {value}' for key, value in pairs) + "\n  }",
+            )
+            message = f"Step {step}/{steps}: training loss={losses[step]:.2f}"
+            event("info", message, metrics, "metrics")
+            if step in checkpoint_at:
+                text = f"Checkpoint created at step {step} with Snapshot ID: {checkpoint_at[step]}"
+                event("info", text, None, "message")
+        for level, message in tail:
+            event(level, message, None, "message")
+        made.reverse()
+        self.events = made
+
+        self.checkpoints: list[tuple[str, str, str]] = []
+        for step, checkpoint_model in zip(
+            reversed(self.checkpoint_steps), reversed(self.checkpoint_models), strict=True
+        ):
+            checkpoint_id = "ftckpt_" + generate.rand_str(rng, 24)
+            loss = losses[step]
+            value = {
+                "object": "fine_tuning.job.checkpoint",
+                "id": checkpoint_id,
+                "created_at": min(created + step * span // steps, end),
+                "fine_tuned_model_checkpoint": checkpoint_model,
+                "fine_tuning_job_id": job_id,
+                "metrics": {
+                    "step": step,
+                    "train_loss": loss,
+                    "train_mean_token_accuracy": 0.8,
+                    "valid_loss": loss * 1.1,
+                    "valid_mean_token_accuracy": 0.75,
+                },
+                "step_number": step,
+            }
+            self.checkpoints.append((checkpoint_id, *_texts(value)))
+
+    def result_file(self, created_at: int) -> bytes:
+        """The per-step CSV; base64 for jobs from mid-2024 on, as the API sends it."""
+        rows = ["step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy"]
+        for step in range(1, self.steps + 1):
+            loss = self.losses[step]
+            valid = (
+                f"{loss * 1.1:.5f},{0.4 + step / self.steps / 2.2:.5f}" if step % 10 == 0 else ","
+            )
+            rows.append(f"{step},{loss:.5f},{min(1.0, 0.4 + step / self.steps / 2):.5f},{valid}")
+        csv = ("\n".join(rows) + "\n").encode()
+        return base64.b64encode(csv) if created_at >= BASE64_SINCE else csv
+
+
+class BenchApi(FakeFineTuningApi):
+    """FakeFineTuningApi with the bodies the benchmark's clients ask for built in advance, and
+    /__stats and /__reset."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._bodies: dict[tuple[str, ...], bytes] = {}
+        self.stats_lock = threading.Lock()
+
+    def fill(self, count: int, seed: int, events: int, checkpoints: int) -> dict[str, int]:
+        """Generate and store the jobs and their history; returns what was made."""
+        made = {"jobs": 0, "unfinished": 0, "events": 0, "checkpoints": 0, "files": 0}
+        pretty_jobs: dict[str, str] = {}
+        unfinished: set[str] = set()
+        for job in generate.generate(count, seed):
+            compact, pretty = _texts(job)
+            job_id = self.add_job(compact)
+            pretty_jobs[job_id] = pretty
+            history = History(job, seed, events, checkpoints)
+            self.add_events(job_id, [compact for _, compact, _ in history.events])
+            self.add_checkpoints(job_id, [compact for _, compact, _ in history.checkpoints])
+            for file_id in job["result_files"]:
+                self.files[file_id] = history.result_file(job["created_at"])
+            self._bodies[("job", job_id)] = pretty.encode() + b"\n"
+            if len(history.events) <= self.page_cap:
+                self._bodies[("events", job_id)] = _list_body(
+                    [pretty for _, _, pretty in history.events], False, None
+                )
+            if len(history.checkpoints) <= self.page_cap:
+                ids = [checkpoint_id for checkpoint_id, _, _ in history.checkpoints]
+                self._bodies[("checkpoints", job_id)] = _list_body(
+                    [pretty for _, _, pretty in history.checkpoints],
+                    False,
+                    (ids[0], ids[-1]) if ids else None,
+                )
+            made["jobs"] += 1
+            if job["status"] not in FINAL:
+                unfinished.add(job_id)
+                made["unfinished"] += 1
+            made["events"] += len(history.events)
+            made["checkpoints"] += len(history.checkpoints)
+            made["files"] += len(job["result_files"])
+        # The job list at the page cap, page after page, as a walk down it asks for it.
+        ordered = sorted(self._jobs.values(), key=lambda j: (-j.created_at, -j.order))
+        made["list_pages"] = 0
+        # An unchanged second sync asks for the first page, the events and checkpoints of the
+        # unfinished jobs on it, and each other unfinished job by id, with its events and
+        # checkpoints.
+        on_first = sum(j.id in unfinished for j in ordered[: self.page_cap])
+        made["second_sync_requests"] = 1 + 2 * on_first + 3 * (len(unfinished) - on_first)
+        after = ""
+        for start in range(0, max(len(ordered), 1), self.page_cap):
+            chunk = ordered[start : start + self.page_cap]
+            has_more = start + self.page_cap < len(ordered)
+            body = _list_body([pretty_jobs[j.id] for j in chunk], has_more, None)
+            self._bodies[("jobs", after, str(self.page_cap))] = body
+            after = chunk[-1].id if chunk else ""
+            made["list_pages"] += 1
+        return made
+
+    # ---- serving -----------------------------------------------------------------------------
+    def _respond(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        if path in ("/__stats", "/__reset"):
+            return 200, {}, json.dumps(self.stats(reset=path == "/__reset")).encode()
+        return super()._respond(method, path, query, headers)
+
+    def _route(self, parts: list[str], query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        body = None
+        if parts[:2] == ["fine_tuning", "jobs"]:
+            limit = min(int(query.get("limit", 20)), self.page_cap)
+            if len(parts) == 2:
+                body = self._bodies.get(("jobs", query.get("after", ""), str(limit)))
+            elif len(parts) == 3:
+                body = self._bodies.get(("job", parts[2]))
+            elif len(parts) == 4 and "after" not in query and parts[3] in ("events", "checkpoints"):
+                job = self._jobs.get(parts[2])
+                if job is not None:
+                    held = job.events if parts[3] == "events" else job.checkpoints
+                    default = 20 if parts[3] == "events" else 10
+                    if len(held) <= min(int(query.get("limit", default)), self.page_cap):
+                        body = self._bodies.get((parts[3], parts[2]))
+        if body is not None:
+            return 200, {"content-type": "application/json"}, body
+        return super()._route(parts, query)
+
+    def stats(self, *, reset: bool) -> dict[str, Any]:
+        with self.stats_lock:
+            logged = [r for r in self.requests if not r.path.startswith("/__")]
+            if reset:
+                self.requests.clear()
+        kinds = dict.fromkeys(KINDS, 0)
+        for request in logged:
+            kinds[_kind(request.path)] += 1
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return {
+            "requests": len(logged),
+            "by_kind": kinds,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime,  # the server's, since it started
+        }
+
+
+def _kind(path: str) -> str:
+    parts = path.strip("/").split("/")
+    if parts[:3] == ["v1", "fine_tuning", "jobs"]:
+        if len(parts) == 3:
+            return "jobs list"
+        if len(parts) == 4:
+            return "job"
+        if len(parts) == 5 and parts[4] in ("events", "checkpoints"):
+            return parts[4]
+    if parts[:2] == ["v1", "files"] and parts[-1] == "content":
+        return "file content"
+    return "other"
+
+
+def self_check(api: BenchApi) -> list[str]:
+    """Every prepared body equals what FakeFineTuningApi's own code sends for that request."""
+    problems = []
+    base = FakeFineTuningApi._route
+
+    def compare(parts: list[str], query: dict[str, str]) -> None:
+        ours = api._route(parts, query)
+        theirs = base(api, parts, query)
+        if ours != theirs:
+            problems.append(f"/{'/'.join(parts)}?{query}: differs from tests/fake_api's body")
+
+    for key in list(api._bodies):
+        if key[0] == "jobs":
+            query = {"limit": key[2]} | ({"after": key[1]} if key[1] else {})
+            compare(["fine_tuning", "jobs"], query)
+        elif key[0] == "job":
+            compare(["fine_tuning", "jobs", key[1]], {})
+        else:
+            compare(["fine_tuning", "jobs", key[1], key[0]], {"limit": "100"})
+            compare(["fine_tuning", "jobs", key[1], key[0]], {})
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--events", type=int, default=50, help="events a job (default 50)")
+    parser.add_argument("--checkpoints", type=int, default=2, help="checkpoints a job")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--page-cap", type=int, default=PAGE_CAP)
+    parser.add_argument("--key", default=DEFAULT_KEY, help="the API key clients must send")
+    parser.add_argument(
+        "--stay", action="store_true", help="serve until killed, not until stdin closes"
+    )
+    parser.add_argument(
+        "--self-check",
+        action="store_true",
+        help="compare every prepared body with tests/fake_api's own, then exit (1: differ)",
+    )
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    api = BenchApi(api_key=args.key, page_cap=args.page_cap)
+    made: dict[str, Any] = dict(api.fill(args.jobs, args.seed, args.events, args.checkpoints))
+    made["bytes"] = sum(len(body) for body in api._bodies.values()) + sum(
+        len(content) for content in api.files.values()
+    )
+    made["setup_seconds"] = round(time.perf_counter() - started, 2)
+    if args.self_check:
+        problems = self_check(api)
+        for problem in problems[:20]:
+            print(problem, file=sys.stderr)
+        print(f"self-check: {len(api._bodies)} bodies, {len(problems)} differ", file=sys.stderr)
+        return 1 if problems else 0
+    with api:
+        print(json.dumps({"port": api.port, "key": api.api_key, **made}), flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            if args.stay:
+                signal.pause()  # until Ctrl-C or a signal that ends the process
+            else:
+                sys.stdin.read()  # until the parent closes our stdin (or terminates us)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

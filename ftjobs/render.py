@@ -242,41 +242,80 @@ def write_plain_table(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
     return count
 
 
+def middle_cut(text: str, width: int) -> str:
+    """text in at most width characters, its middle replaced by an ellipsis: the ends of a model
+    name say the most (gpt-4o…05-13 and gpt-4o…08-06 stay apart)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    tail = (width - 1) // 2
+    return text[: width - 1 - tail] + "…" + text[len(text) - tail :]
+
+
+# Room for every column of the default table: below this, finished_at and fine_tuned_model
+# give way (ids and the model name matter more at a glance).
+FULL_TABLE_WIDTH = 120
+_TIME_WIDTH = 16  # 2024-07-23 20:00
+_GAP = 2
+
+
 def print_table(jobs: Sequence[FineTuningJob]) -> int:
-    """A Rich table for people at a terminal. Ids are never cut (they get copied into other
-    commands); on a narrow terminal the finish time and the fine-tuned model give way first,
-    and long model names are cut with an ellipsis rather than wrapped."""
+    """A Rich table for people at a terminal, sized to it. Ids are never cut (they get copied
+    into other commands); below 120 columns the finish time and the fine-tuned model give way
+    (a dim line on stderr says so), and a long model name loses its middle, not its end, so
+    snapshot dates stay visible."""
     from rich.table import Table
     from rich.text import Text
 
     out = console()
-    wide = out.width >= 140
-    table = Table(box=None, header_style="bold", pad_edge=False, expand=True)
-    # Fixed widths for what must show whole; the model names share what is left.
-    table.add_column("ID", no_wrap=True, width=max((30, *(len(job.id) for job in jobs))))
-    table.add_column("Status", no_wrap=True, width=16)
-    table.add_column("Model", no_wrap=True, overflow="ellipsis", ratio=1)
-    table.add_column("Created (UTC)", no_wrap=True, width=16)
+    if not jobs:
+        console(stderr=True).print("No jobs.")
+        return 0
+    wide = out.width >= FULL_TABLE_WIDTH
+    id_width = max(2, *(len(job.id) for job in jobs))
+    status_width = max(6, *(len(job.status) for job in jobs))
+    model_width = max(5, *(len(job.model) for job in jobs))
+    tuned_width = max(16, *(len(job.fine_tuned_model or "") for job in jobs))
+    fixed = id_width + status_width + _TIME_WIDTH + 3 * _GAP
     if wide:
-        table.add_column("Finished (UTC)", no_wrap=True, width=16)
-        table.add_column("Fine-tuned model", no_wrap=True, overflow="ellipsis", ratio=1)
-    count = 0
+        fixed += _TIME_WIDTH + 2 * _GAP
+        room = max(out.width - fixed, 10)
+        # The model gets what it needs (up to half the room); the fine-tuned model the rest.
+        model_width = min(model_width, max(room // 2, room - tuned_width))
+        tuned_width = min(tuned_width, room - model_width)
+    else:
+        model_width = min(model_width, max(out.width - fixed, 5))
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, _GAP // 2))
+    table.add_column("ID", no_wrap=True, width=id_width)
+    table.add_column("Status", no_wrap=True, width=status_width)
+    table.add_column("Model", no_wrap=True, width=model_width)
+    table.add_column("Created (UTC)", no_wrap=True, width=_TIME_WIDTH)
+    if wide:
+        table.add_column("Finished (UTC)", no_wrap=True, width=_TIME_WIDTH)
+        table.add_column("Fine-tuned model", no_wrap=True, width=tuned_width)
     for job in jobs:
         cells: list[Text | str] = [
             Text(job.id),
             Text(job.status, style=STATUS_STYLES.get(job.status, "")),
-            Text(job.model),
+            Text(middle_cut(job.model, model_width)),
             _short_time(job.created_at),
         ]
         if wide:
-            cells += [_short_time(job.finished_at), Text(job.fine_tuned_model or "")]
+            cells += [
+                _short_time(job.finished_at),
+                Text(middle_cut(job.fine_tuned_model or "", tuned_width)),
+            ]
         table.add_row(*cells)
-        count += 1
-    if count:
-        out.print(table)
-    else:
-        console(stderr=True).print("No jobs.")
-    return count
+    out.print(table)
+    if not wide:
+        console(stderr=True).print(
+            f"finished, fine-tuned model hidden at {out.width} columns:"
+            " widen the terminal or use --fields",
+            style="dim",
+            highlight=False,
+        )
+    return len(jobs)
 
 
 def _short_time(timestamp: int | None) -> str:

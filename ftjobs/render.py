@@ -224,20 +224,55 @@ def plain_cell(value: str | None) -> str:
     return (value or "").replace("\t", " ").replace("\n", " ")
 
 
-def write_plain_table(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
+def field_text(job: FineTuningJob, name: str) -> str:
+    """One of LIST_FIELDS (or metadata.KEY) of a job as text: times in ISO-8601, lists
+    comma-separated, objects as compact JSON, nothing as the empty string."""
+    head, _, rest = name.partition(".")
+    value: Any = None
+    if rest:
+        part = getattr(job, head, None)
+        value = part.get(rest) if isinstance(part, dict) else getattr(part, rest, None)
+    elif head in ("created_at", "finished_at", "estimated_finish"):
+        return iso_time(getattr(job, head))
+    else:
+        value = getattr(job, head, None)
+        if hasattr(value, "model_dump"):
+            value = value.model_dump(mode="json")
+        elif isinstance(value, list):
+            value = [v.model_dump(mode="json") if hasattr(v, "model_dump") else v for v in value]
+            if all(isinstance(v, str) for v in value):
+                return ",".join(value)
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def write_plain_table(
+    jobs: Iterable[FineTuningJob], out: IO[str], fields: Sequence[str] = PLAIN_COLUMNS
+) -> int:
     """Tab-separated rows without decoration, for `cut`, `awk` and `while read`."""
     count = 0
     for job in jobs:
-        cells = (
-            job.id,
-            job.status,
-            job.model,
-            iso_time(job.created_at),
-            iso_time(job.finished_at),
-            job.fine_tuned_model,
-        )
-        out.write("\t".join(plain_cell(cell) for cell in cells))
+        out.write("\t".join(plain_cell(field_text(job, name)) for name in fields))
         out.write("\n")
+        count += 1
+    return count
+
+
+def write_delimited(
+    jobs: Iterable[FineTuningJob], out: IO[str], fields: Sequence[str], delimiter: str = ","
+) -> int:
+    """CSV (or TSV) with a header row of field names, quoted as the csv module does; rows end
+    in a newline, as the other piped outputs do."""
+    import csv
+
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(fields)
+    count = 0
+    for job in jobs:
+        writer.writerow([field_text(job, name) for name in fields])
         count += 1
     return count
 
@@ -260,7 +295,7 @@ _TIME_WIDTH = 16  # 2024-07-23 20:00
 _GAP = 2
 
 
-def print_table(jobs: Sequence[FineTuningJob]) -> int:
+def print_table(jobs: Sequence[FineTuningJob], fields: Sequence[str] | None = None) -> int:
     """A Rich table for people at a terminal, sized to it. Ids are never cut (they get copied
     into other commands); below 120 columns the finish time and the fine-tuned model give way
     (a dim line on stderr says so), and a long model name loses its middle, not its end, so
@@ -272,6 +307,8 @@ def print_table(jobs: Sequence[FineTuningJob]) -> int:
     if not jobs:
         console(stderr=True).print("No jobs.")
         return 0
+    if fields is not None:
+        return _print_fields_table(jobs, fields)
     wide = out.width >= FULL_TABLE_WIDTH
     id_width = max(2, *(len(job.id) for job in jobs))
     status_width = max(6, *(len(job.status) for job in jobs))
@@ -315,6 +352,36 @@ def print_table(jobs: Sequence[FineTuningJob]) -> int:
             style="dim",
             highlight=False,
         )
+    return len(jobs)
+
+
+def _print_fields_table(jobs: Sequence[FineTuningJob], fields: Sequence[str]) -> int:
+    """The table of the fields a person picked (--fields): each shown, long text cut in the
+    middle to what the terminal leaves."""
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    texts = [[field_text(job, name) for name in fields] for job in jobs]
+    widths = [max(len(name), *(len(row[i]) for row in texts)) for i, name in enumerate(fields)]
+    room = out.width - _GAP * (len(fields) - 1)
+    while sum(widths) > room and max(widths) > 8:
+        widest = widths.index(max(widths))
+        widths[widest] -= 1
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, _GAP // 2))
+    for name, width in zip(fields, widths, strict=True):
+        table.add_column(name, no_wrap=True, width=width)
+    for row in texts:
+        table.add_row(
+            *(
+                Text(
+                    middle_cut(text, width),
+                    style=STATUS_STYLES.get(text, "") if name == "status" else "",
+                )
+                for name, text, width in zip(fields, row, widths, strict=True)
+            )
+        )
+    out.print(table)
     return len(jobs)
 
 

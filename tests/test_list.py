@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -269,3 +271,62 @@ def test_read_commands_never_create_a_store(cli: Cli, command: list[str]) -> Non
         " the first add, import or sync)"
     )
     assert not cli.db.exists()
+
+
+@pytest.mark.parametrize("mode", [[], ["--json"], ["--jsonl"], ["--csv"], ["--tsv"]])
+def test_a_limit_that_hides_jobs_says_so_on_stderr_in_every_mode(cli: Cli, mode: list[str]) -> None:
+    for n in range(4):
+        cli.add("--id", f"ftjob-{n}", "--created-at", 1000 + n)
+
+    hidden = cli.ok("list", "--limit", "3", *mode)
+    assert "Showing 3 of 4 jobs; --all shows every one." in hidden.stderr
+    assert "Showing" not in hidden.stdout
+    assert cli.ok("list", "--limit", "4", *mode).stderr == ""
+    assert cli.ok("list", "--all", *mode).stderr == ""
+
+
+def test_all_with_a_limit_is_a_usage_error(cli: Cli) -> None:
+    cli.create_store()
+    assert "--all" in error_line(cli.fails(2, "list", "--all", "--limit", "5"))
+
+
+def test_csv_and_tsv_have_a_header_row_and_quote(cli: Cli) -> None:
+    cli.add("--id", "ftjob-a", "--created-at", "2024-07-23", "--metadata", 'note=a, "quoted"\tone')
+    cli.ok(
+        "update", "ftjob-a", "--status", "failed", "--finished-at", "2024-07-23T01:00:00Z",
+        "--error-code", "invalid_file", "--error-message", "Bad line 3: é",
+    )  # fmt: skip
+
+    csv_out = cli.ok("list", "--csv").stdout
+    assert csv_out.splitlines() == [
+        "id,status,model,created_at,finished_at,fine_tuned_model",
+        "ftjob-a,failed,gpt-4o-mini,2024-07-23T00:00:00Z,2024-07-23T01:00:00Z,",
+    ]
+    fields = "id,error.code,error.message,metadata.note,trained_tokens,training_file"
+    rows = list(csv.reader(io.StringIO(cli.ok("list", "--csv", "--fields", fields).stdout)))
+    assert rows == [
+        fields.split(","),
+        ["ftjob-a", "invalid_file", "Bad line 3: é", 'a, "quoted"\tone', "", "file-abc123"],
+    ]
+    tsv = cli.ok("list", "--tsv", "--fields", fields).stdout
+    assert list(csv.reader(io.StringIO(tsv), delimiter="\t")) == rows
+
+
+def test_fields_pick_the_plain_columns(cli: Cli) -> None:
+    cli.add("--id", "ftjob-a", "--metadata", "team=search")
+    assert cli.ok("list", "--fields", "metadata.team,id,model").stdout == (
+        "search\tftjob-a\tgpt-4o-mini\n"
+    )
+
+
+@pytest.mark.parametrize("fields", ["id,bogus", "", "metadata.", "id;DROP TABLE jobs"])
+def test_an_unknown_field_is_a_usage_error_naming_the_choices(cli: Cli, fields: str) -> None:
+    cli.add()
+    result = cli.fails(2, "list", "--csv", "--fields", fields)
+    assert "--fields" in result.stderr and "error.code" in result.stderr
+
+
+def test_csv_with_json_is_refused(cli: Cli) -> None:
+    cli.create_store()
+    cli.fails(2, "list", "--csv", "--json")
+    cli.fails(2, "list", "--json", "--fields", "id")

@@ -78,3 +78,12 @@ def test_the_table_uses_the_width(snapshots: Path, columns: int, env: dict[str, 
         assert ESCAPE not in screen.text, screen.text
     if env.get("NO_COLOR"):
         assert "\x1b[32m" not in screen.text  # succeeded's green
+
+
+def test_fields_pick_the_table_columns(snapshots: Path) -> None:
+    screen = run_in_terminal(snapshots, "list", "--fields", "id,fine_tuned_model", columns=80)
+
+    assert screen.exit_code == 0, screen.text
+    text = "\n".join(screen.lines)
+    assert "fine_tuned_model" in text and "ft:gpt-4o-2024-05-13:my-org::abc123" in text
+    assert "hidden" not in text and "Status" not in text

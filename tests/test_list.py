@@ -330,3 +330,55 @@ def test_csv_with_json_is_refused(cli: Cli) -> None:
     cli.create_store()
     cli.fails(2, "list", "--csv", "--json")
     cli.fails(2, "list", "--json", "--fields", "id")
+
+
+def test_model_finds_its_dated_snapshots_and_nothing_else(cli: Cli) -> None:
+    for n, model in enumerate(
+        ["gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06", "gpt-3.5-turbo-0125",
+         "gpt-3.5-turbo-16k", "gpt-4o-mini-2024-07-18-x", "gpt-4o-mini.1", "gpt-4o-minix"]
+    ):  # fmt: skip
+        cli.add("--id", f"ftjob-{n}", "--created-at", 100 - n, model=model)
+
+    assert cli.list_ids("--model", "gpt-4o-mini") == ["ftjob-0", "ftjob-1"]
+    assert cli.list_ids("--model", "gpt-4o") == ["ftjob-2"]
+    assert cli.list_ids("--model", "gpt-3.5-turbo") == ["ftjob-3"]
+    assert cli.list_ids("--model", "gpt-4o*") == [f"ftjob-{n}" for n in (0, 1, 2, 5, 6, 7)]
+    assert cli.list_ids("--model", "gpt-?.5-turbo-[0-9][0-9][0-9][0-9]") == ["ftjob-3"]
+    assert cli.list_ids("--model", "*-0125") == ["ftjob-3"]
+    assert cli.list_ids("--model", "gpt-4o-mini-2024-07-18") == ["ftjob-1"]
+    exported = cli.ok("export", "--model", "gpt-4o-mini").stdout.splitlines()
+    assert [json.loads(line)["id"] for line in exported] == ["ftjob-0", "ftjob-1"]
+
+
+def test_more_filters_in_list_and_export(cli: Cli) -> None:
+    cli.add("--id", "ftjob-a", "--created-at", 100, "--metadata", "team=search",
+            "--metadata", "run=1", training_file="file-one")  # fmt: skip
+    cli.add("--id", "ftjob-b", "--created-at", 200, "--metadata", "team=search",
+            training_file="file-two")  # fmt: skip
+    cli.add("--id", "ftjob-c", "--created-at", 300, training_file="file-one")
+    cli.ok("update", "ftjob-a", "--status", "succeeded", "--finished-at", 1000,
+           "--fine-tuned-model", "ft:gpt-4o-mini:org::a")  # fmt: skip
+    cli.ok("update", "ftjob-b", "--status", "failed", "--finished-at", 2000,
+           "--error-code", "invalid_n_examples", "--error-message", "Too few")  # fmt: skip
+
+    cases = {
+        ("--fine-tuned-model", "ft:gpt-4o-mini:org::a"): ["ftjob-a"],
+        ("--training-file", "file-one"): ["ftjob-c", "ftjob-a"],
+        ("--error-code", "invalid_n_examples"): ["ftjob-b"],
+        ("--error-code", "other"): [],
+        ("--metadata", "team=search"): ["ftjob-b", "ftjob-a"],
+        ("--metadata", "team=search", "--metadata", "run=1"): ["ftjob-a"],
+        ("--metadata", "team=searc"): [],
+        ("--metadata", "team="): [],
+        ("--finished-since", "2000"): ["ftjob-b"],
+        ("--finished-until", "2000"): ["ftjob-a"],
+        ("--finished-since", "1000", "--finished-until", "1970-01-01T00:33:21Z"): [
+            "ftjob-b",
+            "ftjob-a",
+        ],
+    }
+    for args, ids in cases.items():
+        assert cli.list_ids(*args) == ids, args
+        exported = [json.loads(line)["id"] for line in cli.ok("export", *args).stdout.splitlines()]
+        assert sorted(exported) == sorted(ids), args
+    assert "--metadata" in cli.fails(2, "list", "--metadata", "novalue").stderr

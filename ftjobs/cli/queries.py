@@ -8,7 +8,19 @@ from typing import Annotated
 import typer
 
 from ftjobs.cli.app import app, open_store
-from ftjobs.cli.options import ModelFilter, SinceFilter, StatusFilter, UntilFilter, job_filter
+from ftjobs.cli.options import (
+    ErrorCodeFilter,
+    FineTunedModelFilter,
+    FinishedSinceFilter,
+    FinishedUntilFilter,
+    MetadataFilter,
+    ModelFilter,
+    SinceFilter,
+    StatusFilter,
+    TrainingFileFilter,
+    UntilFilter,
+    job_filter,
+)
 from ftjobs.constants import DEFAULT_LIST_FIELDS, LIST_FIELDS, SortField
 from ftjobs.errors import BadInput
 
@@ -37,6 +49,12 @@ def list_jobs(
     model: ModelFilter = None,
     since: SinceFilter = None,
     until: UntilFilter = None,
+    fine_tuned_model: FineTunedModelFilter = None,
+    training_file: TrainingFileFilter = None,
+    error_code: ErrorCodeFilter = None,
+    metadata: MetadataFilter = None,
+    finished_since: FinishedSinceFilter = None,
+    finished_until: FinishedUntilFilter = None,
     limit: Annotated[
         int | None,
         typer.Option(
@@ -93,6 +111,12 @@ def list_jobs(
         model,
         since,
         until,
+        fine_tuned_model=fine_tuned_model,
+        training_file=training_file,
+        error_code=error_code,
+        metadata=metadata,
+        finished_since=finished_since,
+        finished_until=finished_until,
         sort=sort,
         descending=not reverse,
         limit=None if all_jobs else min(limit or DEFAULT_LIMIT, 2**62),  # SQLite's is 64-bit

@@ -141,7 +141,9 @@ def export(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write to this file (.gz to compress) instead of stdout."
+            "--output",
+            "-o",
+            help="Write to this file (.gz to compress) instead of stdout; - is stdout.",
         ),
     ] = None,
     output_format: Annotated[
@@ -170,6 +172,8 @@ def export(
     """
     from ftjobs import render
 
+    if output is not None and str(output) == "-":
+        output = None
     # The order recorded: a straight read of the file, and a stable round trip.
     query = job_filter(
         status,

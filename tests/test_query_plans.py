@@ -122,3 +122,9 @@ def test_every_filter_searches_an_index(store: Store, name: str, limit: int | No
 def test_selective_filters_search_their_own_index(store: Store, name: str, index: str) -> None:
     steps = plan_steps(store, replace(FILTERS[name], limit=None))
     assert any(f"INDEX {index} " in step for step in steps), steps
+
+
+def test_a_training_files_jobs_come_newest_first_from_its_index(store: Store) -> None:
+    steps = plan_steps(store, replace(FILTERS["training file"], limit=20))
+    assert any("INDEX jobs_by_training_file" in step for step in steps), steps
+    assert not any("TEMP B-TREE" in step for step in steps), steps

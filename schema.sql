@@ -55,6 +55,11 @@ CREATE INDEX jobs_by_created_at ON jobs (created_at, id);
 CREATE INDEX jobs_by_status ON jobs (status, created_at, id);
 CREATE INDEX jobs_by_model ON jobs (model, created_at, id);
 CREATE INDEX jobs_by_finished_at ON jobs (finished_at, id);
+-- list --sort trained_tokens, and the --fine-tuned-model and --training-file filters (newest
+-- first within a training file, as the list orders them).
+CREATE INDEX jobs_by_trained_tokens ON jobs (trained_tokens, id);
+CREATE INDEX jobs_by_fine_tuned_model ON jobs (fine_tuned_model);
+CREATE INDEX jobs_by_training_file ON jobs (training_file, created_at, id);
 
 -- The seed's FineTuningJobError: at most one per job; a job without a row has "error": null.
 CREATE TABLE job_errors (
@@ -64,6 +69,9 @@ CREATE TABLE job_errors (
     param      TEXT,
     extra_json TEXT CHECK (extra_json IS NULL OR json_valid(extra_json))
 );
+
+-- list --error-code
+CREATE INDEX job_errors_by_code ON job_errors (code);
 
 -- The seed's FineTuningJobHyperparameters: at most one per job; none means "hyperparameters": null
 -- (DPO and reinforcement jobs keep theirs under method).

@@ -31,3 +31,16 @@ FINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 # The fields `list --sort` offers; the store maps each to a column, user text never becomes SQL.
 SortField = Literal["created_at", "finished_at", "status", "model", "id", "trained_tokens"]
 SORT_FIELDS: tuple[str, ...] = get_args(SortField)
+
+# What `list --fields` (and --csv, --tsv) can show: the job's top-level fields, parts of its
+# error and hyperparameters, and metadata.KEY for any key.
+LIST_FIELDS: tuple[str, ...] = (
+    "id", "object", "status", "model", "created_at", "finished_at", "fine_tuned_model",
+    "organization_id", "training_file", "validation_file", "trained_tokens", "seed",
+    "estimated_finish", "result_files", "hyperparameters", "integrations", "method", "metadata",
+    "error", "error.code", "error.message", "error.param", "hyperparameters.n_epochs",
+    "hyperparameters.batch_size", "hyperparameters.learning_rate_multiplier", "method.type",
+)  # fmt: skip
+DEFAULT_LIST_FIELDS: tuple[str, ...] = (
+    "id", "status", "model", "created_at", "finished_at", "fine_tuned_model",
+)  # fmt: skip

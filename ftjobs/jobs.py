@@ -37,6 +37,9 @@ class NewJob:
     wandb_entity: str | None = None
     wandb_tags: list[str] = field(default_factory=list)
     metadata: dict[str, str] = field(default_factory=dict)
+    finished_at: int | None = None
+    fine_tuned_model: str | None = None
+    trained_tokens: int | None = None
 
 
 def new_job(spec: NewJob) -> FineTuningJob:
@@ -67,20 +70,22 @@ def new_job(spec: NewJob) -> FineTuningJob:
         "id": spec.job_id if spec.job_id is not None else new_job_id(),
         "model": spec.model,
         "created_at": spec.created_at,
-        "finished_at": None,
-        "fine_tuned_model": None,
+        "finished_at": spec.finished_at,
+        "fine_tuned_model": spec.fine_tuned_model,
         "result_files": [],
         "status": spec.status,
         "validation_file": spec.validation_file,
         "training_file": spec.training_file,
         "hyperparameters": hyperparameters,
-        "trained_tokens": None,
+        "trained_tokens": spec.trained_tokens,
         "integrations": integrations,
         "estimated_finish": None,
         "method": {"type": "supervised", "supervised": {"hyperparameters": dict(hyperparameters)}},
         "metadata": spec.metadata or None,
         "error": None,
     }
+    if spec.finished_at is not None and spec.finished_at < spec.created_at:
+        raise BadInput(f"finished_at {spec.finished_at} is before created_at {spec.created_at}")
     # Keys the API always sends but `add` may not know: left out rather than made up.
     if spec.organization_id is not None:
         data["organization_id"] = spec.organization_id

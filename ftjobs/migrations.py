@@ -180,6 +180,10 @@ _V3_STEPS = (
     "CREATE INDEX jobs_by_status ON jobs (status, created_at, id)",
     "CREATE INDEX jobs_by_model ON jobs (model, created_at, id)",
     "CREATE INDEX jobs_by_finished_at ON jobs (finished_at, id)",
+    "CREATE INDEX jobs_by_trained_tokens ON jobs (trained_tokens, id)",
+    "CREATE INDEX jobs_by_fine_tuned_model ON jobs (fine_tuned_model)",
+    "CREATE INDEX jobs_by_training_file ON jobs (training_file, created_at, id)",
+    "CREATE INDEX job_errors_by_code ON job_errors (code)",
     """CREATE TABLE v3_job_hyperparameters (
     job_key                  INTEGER PRIMARY KEY REFERENCES jobs (job_key) ON DELETE CASCADE,
     n_epochs,

@@ -224,59 +224,165 @@ def plain_cell(value: str | None) -> str:
     return (value or "").replace("\t", " ").replace("\n", " ")
 
 
-def write_plain_table(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
+def field_text(job: FineTuningJob, name: str) -> str:
+    """One of LIST_FIELDS (or metadata.KEY) of a job as text: times in ISO-8601, lists
+    comma-separated, objects as compact JSON, nothing as the empty string."""
+    head, _, rest = name.partition(".")
+    value: Any = None
+    if rest:
+        part = getattr(job, head, None)
+        value = part.get(rest) if isinstance(part, dict) else getattr(part, rest, None)
+    elif head in ("created_at", "finished_at", "estimated_finish"):
+        return iso_time(getattr(job, head))
+    else:
+        value = getattr(job, head, None)
+        if hasattr(value, "model_dump"):
+            value = value.model_dump(mode="json")
+        elif isinstance(value, list):
+            value = [v.model_dump(mode="json") if hasattr(v, "model_dump") else v for v in value]
+            if all(isinstance(v, str) for v in value):
+                return ",".join(value)
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def write_plain_table(
+    jobs: Iterable[FineTuningJob], out: IO[str], fields: Sequence[str] = PLAIN_COLUMNS
+) -> int:
     """Tab-separated rows without decoration, for `cut`, `awk` and `while read`."""
     count = 0
     for job in jobs:
-        cells = (
-            job.id,
-            job.status,
-            job.model,
-            iso_time(job.created_at),
-            iso_time(job.finished_at),
-            job.fine_tuned_model,
-        )
-        out.write("\t".join(plain_cell(cell) for cell in cells))
+        out.write("\t".join(plain_cell(field_text(job, name)) for name in fields))
         out.write("\n")
         count += 1
     return count
 
 
-def print_table(jobs: Sequence[FineTuningJob]) -> int:
-    """A Rich table for people at a terminal. Ids are never cut (they get copied into other
-    commands); on a narrow terminal the finish time and the fine-tuned model give way first,
-    and long model names are cut with an ellipsis rather than wrapped."""
+def write_delimited(
+    jobs: Iterable[FineTuningJob], out: IO[str], fields: Sequence[str], delimiter: str = ","
+) -> int:
+    """CSV (or TSV) with a header row of field names, quoted as the csv module does; rows end
+    in a newline, as the other piped outputs do."""
+    import csv
+
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(fields)
+    count = 0
+    for job in jobs:
+        writer.writerow([field_text(job, name) for name in fields])
+        count += 1
+    return count
+
+
+def middle_cut(text: str, width: int) -> str:
+    """text in at most width characters, its middle replaced by an ellipsis: the ends of a model
+    name say the most (gpt-4o…05-13 and gpt-4o…08-06 stay apart)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    tail = (width - 1) // 2
+    return text[: width - 1 - tail] + "…" + text[len(text) - tail :]
+
+
+# Room for every column of the default table: below this, finished_at and fine_tuned_model
+# give way (ids and the model name matter more at a glance).
+FULL_TABLE_WIDTH = 120
+_TIME_WIDTH = 16  # 2024-07-23 20:00
+_GAP = 2
+
+
+def print_table(jobs: Sequence[FineTuningJob], fields: Sequence[str] | None = None) -> int:
+    """A Rich table for people at a terminal, sized to it. Ids are never cut (they get copied
+    into other commands); below 120 columns the finish time and the fine-tuned model give way
+    (a dim line on stderr says so), and a long model name loses its middle, not its end, so
+    snapshot dates stay visible."""
     from rich.table import Table
     from rich.text import Text
 
     out = console()
-    wide = out.width >= 140
-    table = Table(box=None, header_style="bold", pad_edge=False, expand=True)
-    # Fixed widths for what must show whole; the model names share what is left.
-    table.add_column("ID", no_wrap=True, width=max((30, *(len(job.id) for job in jobs))))
-    table.add_column("Status", no_wrap=True, width=16)
-    table.add_column("Model", no_wrap=True, overflow="ellipsis", ratio=1)
-    table.add_column("Created (UTC)", no_wrap=True, width=16)
+    if not jobs:
+        console(stderr=True).print("No jobs.")
+        return 0
+    if fields is not None:
+        return _print_fields_table(jobs, fields)
+    wide = out.width >= FULL_TABLE_WIDTH
+    id_width = max(2, *(len(job.id) for job in jobs))
+    status_width = max(6, *(len(job.status) for job in jobs))
+    model_width = max(5, *(len(job.model) for job in jobs))
+    tuned_width = max(16, *(len(job.fine_tuned_model or "") for job in jobs))
+    fixed = id_width + status_width + _TIME_WIDTH + 3 * _GAP
     if wide:
-        table.add_column("Finished (UTC)", no_wrap=True, width=16)
-        table.add_column("Fine-tuned model", no_wrap=True, overflow="ellipsis", ratio=1)
-    count = 0
+        fixed += _TIME_WIDTH + 2 * _GAP
+        room = max(out.width - fixed, 10)
+        # The model gets what it needs (up to half the room); the fine-tuned model the rest.
+        model_width = min(model_width, max(room // 2, room - tuned_width))
+        tuned_width = min(tuned_width, room - model_width)
+    else:
+        model_width = min(model_width, max(out.width - fixed, 5))
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, _GAP // 2))
+    table.add_column("ID", no_wrap=True, width=id_width)
+    table.add_column("Status", no_wrap=True, width=status_width)
+    table.add_column("Model", no_wrap=True, width=model_width)
+    table.add_column("Created (UTC)", no_wrap=True, width=_TIME_WIDTH)
+    if wide:
+        table.add_column("Finished (UTC)", no_wrap=True, width=_TIME_WIDTH)
+        table.add_column("Fine-tuned model", no_wrap=True, width=tuned_width)
     for job in jobs:
         cells: list[Text | str] = [
             Text(job.id),
             Text(job.status, style=STATUS_STYLES.get(job.status, "")),
-            Text(job.model),
+            Text(middle_cut(job.model, model_width)),
             _short_time(job.created_at),
         ]
         if wide:
-            cells += [_short_time(job.finished_at), Text(job.fine_tuned_model or "")]
+            cells += [
+                _short_time(job.finished_at),
+                Text(middle_cut(job.fine_tuned_model or "", tuned_width)),
+            ]
         table.add_row(*cells)
-        count += 1
-    if count:
-        out.print(table)
-    else:
-        console(stderr=True).print("No jobs.")
-    return count
+    out.print(table)
+    if not wide:
+        console(stderr=True).print(
+            f"finished, fine-tuned model hidden at {out.width} columns:"
+            " widen the terminal or use --fields",
+            style="dim",
+            highlight=False,
+        )
+    return len(jobs)
+
+
+def _print_fields_table(jobs: Sequence[FineTuningJob], fields: Sequence[str]) -> int:
+    """The table of the fields a person picked (--fields): each shown, long text cut in the
+    middle to what the terminal leaves."""
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    texts = [[field_text(job, name) for name in fields] for job in jobs]
+    widths = [max(len(name), *(len(row[i]) for row in texts)) for i, name in enumerate(fields)]
+    room = out.width - _GAP * (len(fields) - 1)
+    while sum(widths) > room and max(widths) > 8:
+        widest = widths.index(max(widths))
+        widths[widest] -= 1
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, _GAP // 2))
+    for name, width in zip(fields, widths, strict=True):
+        table.add_column(name, no_wrap=True, width=width)
+    for row in texts:
+        table.add_row(
+            *(
+                Text(
+                    middle_cut(text, width),
+                    style=STATUS_STYLES.get(text, "") if name == "status" else "",
+                )
+                for name, text, width in zip(fields, row, widths, strict=True)
+            )
+        )
+    out.print(table)
+    return len(jobs)
 
 
 def _short_time(timestamp: int | None) -> str:

@@ -103,7 +103,9 @@ def apply_update(job: FineTuningJob, update: JobUpdate, *, now: int) -> FineTuni
         data["error"] = error
 
     if update.metadata:
-        data["metadata"] = {**(data.get("metadata") or {}), **update.metadata}
+        # KEY= (an empty value) removes KEY; no key left is no metadata, as add makes it.
+        merged = {**(data.get("metadata") or {}), **update.metadata}
+        data["metadata"] = {k: v for k, v in merged.items() if v != ""} or None
 
     finished_at = data.get("finished_at")
     if finished_at is not None and finished_at < job.created_at:

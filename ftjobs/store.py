@@ -125,9 +125,16 @@ class JobFilter:
     """Which jobs `list` and `export` want, in which order."""
 
     statuses: Sequence[str] = ()
+    # a base model: the name and its dated snapshots (name-YYYY-MM-DD, name-MMDD), or a GLOB
     model: str | None = None
     since: int | None = None  # created_at >= since
     until: int | None = None  # created_at < until
+    fine_tuned_model: str | None = None
+    training_file: str | None = None
+    error_code: str | None = None
+    metadata: Sequence[tuple[str, str]] = ()  # every pair must match
+    finished_since: int | None = None  # finished_at >= finished_since
+    finished_until: int | None = None  # finished_at < finished_until
     sort: SortField | None = "created_at"  # None: the order the jobs were recorded in
     descending: bool = True
     limit: int | None = None
@@ -474,13 +481,23 @@ class Store:
         raise JobNotFound(job_id)
 
     def list_jobs(self, query: JobFilter) -> Iterator[FineTuningJob]:
-        where, params = _where(query)
-        order = "ORDER BY jobs.job_key" if query.sort is None else _order_by(query)
-        limit = ""
-        if query.limit is not None:
-            limit = "LIMIT ?"
-            params.append(query.limit)
-        return self._select(f"{where} {order} {limit}", params)
+        """The jobs the filter picks, in its order: one statement, or two for a nullable
+        field smallest first (the rows with a value, then those without)."""
+        remaining = query.limit
+        for tail, params in _list_tails(query):
+            if remaining is not None:
+                if remaining <= 0:
+                    return
+                params[-1] = remaining
+            for job in self._select(tail, params):
+                yield job
+                if remaining is not None:
+                    remaining -= 1
+
+    @staticmethod
+    def list_sql(query: JobFilter) -> list[tuple[str, list[Any]]]:
+        """The statements list_jobs runs for a filter, with their parameters (for EXPLAIN)."""
+        return [(_SELECT_JOBS + tail, params) for tail, params in _list_tails(query)]
 
     def count(self, query: JobFilter | None = None) -> int:
         """How many jobs the filter picks (all of them without one), limit aside."""
@@ -966,27 +983,92 @@ def _where(query: JobFilter) -> tuple[str, list[Any]]:
         conditions.append(f"jobs.status IN ({', '.join('?' * len(query.statuses))})")
         params.extend(query.statuses)
     if query.model is not None:
-        conditions.append("jobs.model = ?")
-        params.append(query.model)
-    if query.since is not None:
-        conditions.append("jobs.created_at >= ?")
-        params.append(query.since)
-    if query.until is not None:
-        conditions.append("jobs.created_at < ?")
-        params.append(query.until)
+        condition, values = _model_condition(query.model)
+        conditions.append(condition)
+        params.extend(values)
+    for condition, value in (
+        ("jobs.created_at >= ?", query.since),
+        ("jobs.created_at < ?", query.until),
+        ("jobs.finished_at >= ?", query.finished_since),
+        ("jobs.finished_at < ?", query.finished_until),
+        ("jobs.fine_tuned_model = ?", query.fine_tuned_model),
+        ("jobs.training_file = ?", query.training_file),
+        ("jobs.job_key IN (SELECT job_key FROM job_errors WHERE code = ?)", query.error_code),
+    ):
+        if value is not None:
+            conditions.append(condition)
+            params.append(value)
+    for key, value in query.metadata:
+        # metadata is JSON text: checked on the rows the other conditions leave
+        conditions.append(
+            "EXISTS (SELECT 1 FROM json_each(jobs.metadata_json)"
+            " WHERE json_each.key = ? AND json_each.value = ?)"
+        )
+        params.extend((key, value))
     return (f"WHERE {' AND '.join(conditions)}" if conditions else ""), params
+
+
+_GLOB_CHARS = frozenset("*?[")
+# What follows a base model's name in its dated snapshots (gpt-4o-mini-2024-07-18,
+# gpt-3.5-turbo-0125).
+_SNAPSHOT_SUFFIXES = ("-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]", "-[0-9][0-9][0-9][0-9]")
+
+
+def _model_condition(model: str) -> tuple[str, list[Any]]:
+    """--model: a GLOB if it has * ? or [, else the name and its dated snapshots. Both start
+    with a range on the model index (the name, or the pattern's literal prefix), so a million
+    jobs are not scanned; the GLOB then checks the shape of what follows."""
+    if _GLOB_CHARS & set(model):
+        prefix = model[: min(model.index(c) for c in _GLOB_CHARS if c in model)]
+        if not prefix or ord(prefix[-1]) == 0x10FFFF:
+            return "jobs.model GLOB ?", [model]
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return "jobs.model >= ? AND jobs.model < ? AND jobs.model GLOB ?", [prefix, upper, model]
+    # name < name-... < name. ('-' sorts just before '.'): the index range holds the name and
+    # everything it starts with a dash.
+    return (
+        "jobs.model >= ? AND jobs.model < ?"
+        " AND (jobs.model = ? OR jobs.model GLOB ? OR jobs.model GLOB ?)",
+        [model, model + ".", model, *(model + suffix for suffix in _SNAPSHOT_SUFFIXES)],
+    )
+
+
+def _list_tails(query: JobFilter) -> list[tuple[str, list[Any]]]:
+    """What follows _SELECT_JOBS for list_jobs: WHERE, ORDER BY and, with a limit, LIMIT ? as
+    the last parameter. A nullable field smallest first is two statements, the rows with a
+    value and then those without, so its (field, id) index serves both orders: one statement
+    would sort NULLs last with a temporary B-tree over every row."""
+    where, params = _where(query)
+    limit = "" if query.limit is None else " LIMIT ?"
+    limit_params = [] if query.limit is None else [query.limit]
+    if query.sort is None:
+        return [(f"{where} ORDER BY jobs.job_key{limit}", [*params, *limit_params])]
+    column = SORT_COLUMNS[query.sort]
+    if query.sort in NULLABLE_SORT_FIELDS and not query.descending:
+        joiner = "AND" if where else "WHERE"
+        return [
+            (
+                f"{where} {joiner} {column} IS NOT NULL ORDER BY {column} ASC, jobs.id ASC{limit}",
+                [*params, *limit_params],
+            ),
+            (
+                f"{where} {joiner} {column} IS NULL ORDER BY jobs.id ASC{limit}",
+                [*params, *limit_params],
+            ),
+        ]
+    return [(f"{where} {_order_by(query)}{limit}", [*params, *limit_params])]
 
 
 def _order_by(query: JobFilter) -> str:
     assert query.sort is not None
     direction = "DESC" if query.descending else "ASC"
     column = SORT_COLUMNS[query.sort]
-    # Ties broken by id for a stable order. NULLs (no finished_at yet) sort last either way:
-    # descending, SQLite puts them last by itself, and the indexes serve the order.
-    nulls_last = ""
-    if query.sort in NULLABLE_SORT_FIELDS and not query.descending:
-        nulls_last = f"{column} IS NULL, "
-    return f"ORDER BY {nulls_last}{column} {direction}, jobs.id {direction}"
+    # Ties broken by id for a stable order, newest first within a status or a model (the order
+    # of their indexes). Descending, NULLs (no finished_at yet) come last by themselves.
+    ties = (
+        "jobs.created_at {d}, jobs.id {d}" if query.sort in ("status", "model") else "jobs.id {d}"
+    )
+    return f"ORDER BY {column} {direction}, {ties.format(d=direction)}"
 
 
 def _batches(records: Iterable[ImportRecord], size: int) -> Iterator[tuple[type, list[Any]]]:

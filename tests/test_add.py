@@ -245,3 +245,28 @@ def test_non_ascii_text_is_kept(cli: Cli) -> None:
     assert job["metadata"] == {"note": "café ✓ 日本"}
     assert job["user_provided_suffix"] == "ñ"
     assert "modèle" in cli.ok("list").stdout
+
+
+def test_a_finished_job_is_recorded_in_one_command(cli: Cli) -> None:
+    job_id = cli.add(
+        "--created-at", 1000, "--status", "succeeded", "--finished-at", 2000,
+        "--fine-tuned-model", "ft:gpt-4o-mini:org::x1", "--trained-tokens", 5768,
+    )  # fmt: skip
+    job = cli.show(job_id)
+    assert (job["status"], job["finished_at"], job["fine_tuned_model"], job["trained_tokens"]) == (
+        "succeeded", 2000, "ft:gpt-4o-mini:org::x1", 5768,
+    )  # fmt: skip
+
+
+def test_a_final_status_without_finished_at_stamps_now(cli: Cli) -> None:
+    before = int(time.time())
+    job = cli.show(cli.add("--status", "cancelled"))
+    assert before <= job["finished_at"] <= int(time.time())
+    assert cli.show(cli.add("--status", "running"))["finished_at"] is None
+
+
+def test_finished_before_created_is_refused(cli: Cli) -> None:
+    result = cli.fails(2, "add", "--model", "m", "--training-file", "f", "--created-at", 2000,
+                       "--finished-at", 1000)  # fmt: skip
+    assert "finished_at" in error_line(result)
+    assert cli.stored_ids() == []

@@ -414,3 +414,12 @@ def test_values_out_of_range_from_a_provider_are_kept_with_a_warning(
     assert cli.show(job["id"]) == job
     assert cli.json("list", "--json")[0]["result_files"] is None
     cli.fails(2, "add", "--model", "m", "--training-file", "f", "--batch-size", "-1")
+
+
+def test_export_to_dash_writes_stdout(cli: Cli) -> None:
+    cli.add("--id", "ftjob-a")
+    result = cli.ok("export", "-o", "-")
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["ftjob-a"]
+    assert result.stdout == cli.ok("export").stdout
+    assert result.stderr == ""
+    assert not Path("-").exists()

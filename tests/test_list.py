@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -269,3 +271,114 @@ def test_read_commands_never_create_a_store(cli: Cli, command: list[str]) -> Non
         " the first add, import or sync)"
     )
     assert not cli.db.exists()
+
+
+@pytest.mark.parametrize("mode", [[], ["--json"], ["--jsonl"], ["--csv"], ["--tsv"]])
+def test_a_limit_that_hides_jobs_says_so_on_stderr_in_every_mode(cli: Cli, mode: list[str]) -> None:
+    for n in range(4):
+        cli.add("--id", f"ftjob-{n}", "--created-at", 1000 + n)
+
+    hidden = cli.ok("list", "--limit", "3", *mode)
+    assert "Showing 3 of 4 jobs; --all shows every one." in hidden.stderr
+    assert "Showing" not in hidden.stdout
+    assert cli.ok("list", "--limit", "4", *mode).stderr == ""
+    assert cli.ok("list", "--all", *mode).stderr == ""
+
+
+def test_all_with_a_limit_is_a_usage_error(cli: Cli) -> None:
+    cli.create_store()
+    assert "--all" in error_line(cli.fails(2, "list", "--all", "--limit", "5"))
+
+
+def test_csv_and_tsv_have_a_header_row_and_quote(cli: Cli) -> None:
+    cli.add("--id", "ftjob-a", "--created-at", "2024-07-23", "--metadata", 'note=a, "quoted"\tone')
+    cli.ok(
+        "update", "ftjob-a", "--status", "failed", "--finished-at", "2024-07-23T01:00:00Z",
+        "--error-code", "invalid_file", "--error-message", "Bad line 3: é",
+    )  # fmt: skip
+
+    csv_out = cli.ok("list", "--csv").stdout
+    assert csv_out.splitlines() == [
+        "id,status,model,created_at,finished_at,fine_tuned_model",
+        "ftjob-a,failed,gpt-4o-mini,2024-07-23T00:00:00Z,2024-07-23T01:00:00Z,",
+    ]
+    fields = "id,error.code,error.message,metadata.note,trained_tokens,training_file"
+    rows = list(csv.reader(io.StringIO(cli.ok("list", "--csv", "--fields", fields).stdout)))
+    assert rows == [
+        fields.split(","),
+        ["ftjob-a", "invalid_file", "Bad line 3: é", 'a, "quoted"\tone', "", "file-abc123"],
+    ]
+    tsv = cli.ok("list", "--tsv", "--fields", fields).stdout
+    assert list(csv.reader(io.StringIO(tsv), delimiter="\t")) == rows
+
+
+def test_fields_pick_the_plain_columns(cli: Cli) -> None:
+    cli.add("--id", "ftjob-a", "--metadata", "team=search")
+    assert cli.ok("list", "--fields", "metadata.team,id,model").stdout == (
+        "search\tftjob-a\tgpt-4o-mini\n"
+    )
+
+
+@pytest.mark.parametrize("fields", ["id,bogus", "", "metadata.", "id;DROP TABLE jobs"])
+def test_an_unknown_field_is_a_usage_error_naming_the_choices(cli: Cli, fields: str) -> None:
+    cli.add()
+    result = cli.fails(2, "list", "--csv", "--fields", fields)
+    assert "--fields" in result.stderr and "error.code" in result.stderr
+
+
+def test_csv_with_json_is_refused(cli: Cli) -> None:
+    cli.create_store()
+    cli.fails(2, "list", "--csv", "--json")
+    cli.fails(2, "list", "--json", "--fields", "id")
+
+
+def test_model_finds_its_dated_snapshots_and_nothing_else(cli: Cli) -> None:
+    for n, model in enumerate(
+        ["gpt-4o-mini", "gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06", "gpt-3.5-turbo-0125",
+         "gpt-3.5-turbo-16k", "gpt-4o-mini-2024-07-18-x", "gpt-4o-mini.1", "gpt-4o-minix"]
+    ):  # fmt: skip
+        cli.add("--id", f"ftjob-{n}", "--created-at", 100 - n, model=model)
+
+    assert cli.list_ids("--model", "gpt-4o-mini") == ["ftjob-0", "ftjob-1"]
+    assert cli.list_ids("--model", "gpt-4o") == ["ftjob-2"]
+    assert cli.list_ids("--model", "gpt-3.5-turbo") == ["ftjob-3"]
+    assert cli.list_ids("--model", "gpt-4o*") == [f"ftjob-{n}" for n in (0, 1, 2, 5, 6, 7)]
+    assert cli.list_ids("--model", "gpt-?.5-turbo-[0-9][0-9][0-9][0-9]") == ["ftjob-3"]
+    assert cli.list_ids("--model", "*-0125") == ["ftjob-3"]
+    assert cli.list_ids("--model", "gpt-4o-mini-2024-07-18") == ["ftjob-1"]
+    exported = cli.ok("export", "--model", "gpt-4o-mini").stdout.splitlines()
+    assert [json.loads(line)["id"] for line in exported] == ["ftjob-0", "ftjob-1"]
+
+
+def test_more_filters_in_list_and_export(cli: Cli) -> None:
+    cli.add("--id", "ftjob-a", "--created-at", 100, "--metadata", "team=search",
+            "--metadata", "run=1", training_file="file-one")  # fmt: skip
+    cli.add("--id", "ftjob-b", "--created-at", 200, "--metadata", "team=search",
+            training_file="file-two")  # fmt: skip
+    cli.add("--id", "ftjob-c", "--created-at", 300, training_file="file-one")
+    cli.ok("update", "ftjob-a", "--status", "succeeded", "--finished-at", 1000,
+           "--fine-tuned-model", "ft:gpt-4o-mini:org::a")  # fmt: skip
+    cli.ok("update", "ftjob-b", "--status", "failed", "--finished-at", 2000,
+           "--error-code", "invalid_n_examples", "--error-message", "Too few")  # fmt: skip
+
+    cases = {
+        ("--fine-tuned-model", "ft:gpt-4o-mini:org::a"): ["ftjob-a"],
+        ("--training-file", "file-one"): ["ftjob-c", "ftjob-a"],
+        ("--error-code", "invalid_n_examples"): ["ftjob-b"],
+        ("--error-code", "other"): [],
+        ("--metadata", "team=search"): ["ftjob-b", "ftjob-a"],
+        ("--metadata", "team=search", "--metadata", "run=1"): ["ftjob-a"],
+        ("--metadata", "team=searc"): [],
+        ("--metadata", "team="): [],
+        ("--finished-since", "2000"): ["ftjob-b"],
+        ("--finished-until", "2000"): ["ftjob-a"],
+        ("--finished-since", "1000", "--finished-until", "1970-01-01T00:33:21Z"): [
+            "ftjob-b",
+            "ftjob-a",
+        ],
+    }
+    for args, ids in cases.items():
+        assert cli.list_ids(*args) == ids, args
+        exported = [json.loads(line)["id"] for line in cli.ok("export", *args).stdout.splitlines()]
+        assert sorted(exported) == sorted(ids), args
+    assert "--metadata" in cli.fails(2, "list", "--metadata", "novalue").stderr

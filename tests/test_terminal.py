@@ -39,3 +39,51 @@ def test_no_color_and_dumb_terminal(db: Path, cli: Cli) -> None:
     no_color = run_in_terminal(db, "list", env={"NO_COLOR": "1"})
     assert "\x1b[31m" not in no_color.text and "\x1b[1;31m" not in no_color.text
     assert "ftjob-one" in no_color.text
+
+
+@pytest.fixture
+def snapshots(db: Path, cli: Cli) -> Path:
+    """Two jobs whose models differ only in their snapshot date, one finished."""
+    cli.add("--id", "ftjob-" + "a" * 24, "--created-at", 1_700_000_000, model="gpt-4o-2024-05-13")
+    cli.add("--id", "ftjob-" + "b" * 24, "--created-at", 1_700_000_100, model="gpt-4o-2024-08-06")
+    cli.ok(
+        "update", "ftjob-" + "a" * 24, "--status", "succeeded", "--finished-at", 1_700_003_600,
+        "--fine-tuned-model", "ft:gpt-4o-2024-05-13:my-org::abc123",
+    )  # fmt: skip
+    return db
+
+
+@pytest.mark.parametrize("columns", [80, 120, 160])
+@pytest.mark.parametrize("env", [{}, {"NO_COLOR": "1"}, {"TERM": "dumb"}])
+def test_the_table_uses_the_width(snapshots: Path, columns: int, env: dict[str, str]) -> None:
+    screen = run_in_terminal(snapshots, "list", columns=columns, env=env)
+
+    assert screen.exit_code == 0, screen.text
+    assert all(len(line) <= columns for line in screen.lines), screen.text
+    text = "\n".join(screen.lines)
+    # The snapshot dates tell the two models apart, whole or with the middle cut out.
+    assert "05-13" in text and "08-06" in text, text
+    if columns >= 120:
+        assert "Finished (UTC)" in text and "2023-11-14 23:13" in text
+        assert "ft:gpt" in text and "abc123" in text  # its middle cut at 120
+        if columns >= 160:
+            assert "ft:gpt-4o-2024-05-13:my-org::abc123" in text
+            assert "gpt-4o-2024-05-13" in text
+        assert "hidden" not in text
+    else:
+        assert "Finished" not in text and "ft:gpt" not in text
+        assert f"finished, fine-tuned model hidden at {columns} columns" in text
+        assert "--fields" in text
+    if env.get("TERM") == "dumb":
+        assert ESCAPE not in screen.text, screen.text
+    if env.get("NO_COLOR"):
+        assert "\x1b[32m" not in screen.text  # succeeded's green
+
+
+def test_fields_pick_the_table_columns(snapshots: Path) -> None:
+    screen = run_in_terminal(snapshots, "list", "--fields", "id,fine_tuned_model", columns=80)
+
+    assert screen.exit_code == 0, screen.text
+    text = "\n".join(screen.lines)
+    assert "fine_tuned_model" in text and "ft:gpt-4o-2024-05-13:my-org::abc123" in text
+    assert "hidden" not in text and "Status" not in text

@@ -290,3 +290,10 @@ def test_refused_update_of_a_finished_job_changes_nothing(
 
     assert cli.show(job_id) == before_json
     assert dump(cli.db) == before_db
+
+
+def test_metadata_key_without_a_value_removes_the_key(cli: Cli, job_id: str) -> None:
+    cli.ok("update", job_id, "--metadata", "a=", "--metadata", "c=3")
+    assert cli.show(job_id)["metadata"] == {"b": "2", "c": "3"}
+    cli.ok("update", job_id, "--metadata", "b=", "--metadata", "c=", "--metadata", "zz=")
+    assert cli.show(job_id)["metadata"] is None

@@ -21,7 +21,7 @@ from ftjobs.cli.options import (
     TimeOption,
     parse_metadata,
 )
-from ftjobs.constants import Status
+from ftjobs.constants import FINAL_STATUSES, Status
 from ftjobs.errors import BadInput
 
 if TYPE_CHECKING:
@@ -90,21 +90,33 @@ def add(
     wandb_entity: Annotated[str | None, typer.Option(help="wandb entity (team or user).")] = None,
     wandb_tag: Annotated[list[str] | None, typer.Option(help="wandb tag; repeat for more.")] = None,
     metadata: MetadataOption = None,
+    finished_at: TimeOption = None,
+    fine_tuned_model: Annotated[
+        str | None, typer.Option(help="Name of the resulting model.")
+    ] = None,
+    trained_tokens: Annotated[
+        int | None, typer.Option(min=0, help="Billable tokens processed.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Record a new job.
 
-    Prints the new job's id, or the job with --json. Hyperparameters not given are "auto".
+    Prints the new job's id, or the job with --json. Hyperparameters not given are "auto". A
+    finished job goes in in one command: --status succeeded (or failed, cancelled) stamps
+    finished_at now, as update does, unless --finished-at is given.
     """
     from ftjobs.jobs import NewJob, new_job
 
     if (wandb_name or wandb_entity or wandb_tag) and not wandb_project:
         raise BadInput("--wandb-name, --wandb-entity and --wandb-tag need --wandb-project")
+    now = int(time.time())
+    if finished_at is None and status.value in FINAL_STATUSES:
+        finished_at = now
     spec = NewJob(
         model=model,
         training_file=training_file,
         job_id=job_id,
-        created_at=created_at if created_at is not None else int(time.time()),
+        created_at=created_at if created_at is not None else now,
         status=status.value,
         validation_file=validation_file,
         seed=seed,
@@ -120,6 +132,9 @@ def add(
         wandb_entity=wandb_entity,
         wandb_tags=wandb_tag or [],
         metadata=parse_metadata(metadata or []),
+        finished_at=finished_at,
+        fine_tuned_model=fine_tuned_model,
+        trained_tokens=trained_tokens,
     )
     job = new_job(spec)  # checked before the store is opened: a refused add creates nothing
     with open_store(ctx, create=True) as store:
@@ -176,7 +191,15 @@ def update(
     clear_error: Annotated[
         bool, typer.Option("--clear-error", help="Remove the job's error.")
     ] = False,
-    metadata: MetadataOption = None,
+    metadata: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--metadata",
+            metavar="KEY=VALUE",
+            help="Metadata pair, added to what the job has (KEY= with no value removes KEY);"
+            " repeat for more.",
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Allow moving a succeeded, failed or cancelled job.")
     ] = False,

@@ -126,7 +126,16 @@ MetadataOption = Annotated[
 StatusFilter = Annotated[
     list[Status] | None, typer.Option("--status", help="Only jobs in this status; repeat for more.")
 ]
-ModelFilter = Annotated[str | None, typer.Option("--model", help="Only jobs of this base model.")]
+ModelFilter = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help=(
+            "Only jobs of this base model or its dated snapshots (gpt-4o-mini finds"
+            " gpt-4o-mini-2024-07-18); * ? [ ] make it a glob ('gpt-4o*')."
+        ),
+    ),
+]
 SinceFilter = Annotated[
     int | None,
     typer.Option(
@@ -138,12 +147,47 @@ UntilFilter = Annotated[
     typer.Option("--until", parser=parse_time, metavar="TIME", help="Created before this time."),
 ]
 
+FineTunedModelFilter = Annotated[
+    str | None, typer.Option("--fine-tuned-model", help="Only the job that made this model.")
+]
+TrainingFileFilter = Annotated[
+    str | None, typer.Option("--training-file", metavar="FILE_ID", help="Only jobs trained on it.")
+]
+ErrorCodeFilter = Annotated[
+    str | None, typer.Option("--error-code", metavar="CODE", help="Only jobs failed with it.")
+]
+MetadataFilter = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--metadata",
+        metavar="KEY=VALUE",
+        help="Only jobs whose metadata has this pair; repeat: all must match.",
+    ),
+]
+FinishedSinceFilter = Annotated[
+    int | None,
+    typer.Option(
+        "--finished-since", parser=parse_time, metavar="TIME", help="Finished at or after it."
+    ),
+]
+FinishedUntilFilter = Annotated[
+    int | None,
+    typer.Option("--finished-until", parser=parse_time, metavar="TIME", help="Finished before it."),
+]
+
 
 def job_filter(
     status: list[Status] | None,
     model: str | None,
     since: int | None,
     until: int | None,
+    *,
+    fine_tuned_model: str | None = None,
+    training_file: str | None = None,
+    error_code: str | None = None,
+    metadata: list[str] | None = None,
+    finished_since: int | None = None,
+    finished_until: int | None = None,
     **order: Any,
 ) -> JobFilter:
     """The store's query for the filter options above; order: JobFilter's sort, descending,
@@ -151,4 +195,16 @@ def job_filter(
     from ftjobs.store import JobFilter
 
     statuses = tuple(s.value for s in status or ())
-    return JobFilter(statuses=statuses, model=model, since=since, until=until, **order)
+    return JobFilter(
+        statuses=statuses,
+        model=model,
+        since=since,
+        until=until,
+        fine_tuned_model=fine_tuned_model,
+        training_file=training_file,
+        error_code=error_code,
+        metadata=tuple(parse_metadata(metadata or []).items()),
+        finished_since=finished_since,
+        finished_until=finished_until,
+        **order,
+    )

@@ -8,9 +8,35 @@ from typing import Annotated
 import typer
 
 from ftjobs.cli.app import app, open_store
-from ftjobs.cli.options import ModelFilter, SinceFilter, StatusFilter, UntilFilter, job_filter
-from ftjobs.constants import SortField
+from ftjobs.cli.options import (
+    ErrorCodeFilter,
+    FineTunedModelFilter,
+    FinishedSinceFilter,
+    FinishedUntilFilter,
+    MetadataFilter,
+    ModelFilter,
+    SinceFilter,
+    StatusFilter,
+    TrainingFileFilter,
+    UntilFilter,
+    job_filter,
+)
+from ftjobs.constants import DEFAULT_LIST_FIELDS, LIST_FIELDS, SortField
 from ftjobs.errors import BadInput
+
+DEFAULT_LIMIT = 20
+
+
+def parse_fields(text: str) -> tuple[str, ...]:
+    """--fields: comma-separated names from LIST_FIELDS or metadata.KEY."""
+    names = tuple(name.strip() for name in text.split(","))
+    for name in names:
+        if name not in LIST_FIELDS and not (name.startswith("metadata.") and len(name) > 9):
+            raise typer.BadParameter(
+                f"{name!r} is not a field; choose from {', '.join(LIST_FIELDS)}, metadata.KEY",
+                param_hint="'--fields'",
+            )
+    return names
 
 
 @app.command(
@@ -23,7 +49,18 @@ def list_jobs(
     model: ModelFilter = None,
     since: SinceFilter = None,
     until: UntilFilter = None,
-    limit: Annotated[int, typer.Option(min=1, max=2**62, help="Show at most this many jobs.")] = 20,
+    fine_tuned_model: FineTunedModelFilter = None,
+    training_file: TrainingFileFilter = None,
+    error_code: ErrorCodeFilter = None,
+    metadata: MetadataFilter = None,
+    finished_since: FinishedSinceFilter = None,
+    finished_until: FinishedUntilFilter = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=2**62, help=f"Show at most this many jobs [default: {DEFAULT_LIMIT}]."
+        ),
+    ] = None,
     all_jobs: Annotated[bool, typer.Option("--all", help="Show every job (no limit).")] = False,
     sort: Annotated[
         SortField, typer.Option(help="Sort by this field (newest or largest first).")
@@ -33,36 +70,74 @@ def list_jobs(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of jobs.")] = False,
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON job per line.")] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print CSV with a header row of field names.")
+    ] = False,
+    as_tsv: Annotated[
+        bool, typer.Option("--tsv", help="Print TSV with a header row of field names.")
+    ] = False,
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            metavar="FIELD,...",
+            help=(
+                "Columns of the table, CSV and TSV: job fields such as id, status, model,"
+                " created_at, trained_tokens, training_file, error.code, error.message,"
+                " metadata.KEY [default: id,status,model,created_at,finished_at,"
+                "fine_tuned_model]."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """List jobs, newest first.
 
     A table on a terminal; tab-separated columns when piped (id, status, model, created_at,
-    finished_at, fine_tuned_model); JSON with --json or --jsonl.
+    finished_at, fine_tuned_model, or --fields); CSV or TSV with a header row with --csv or
+    --tsv; the API's job objects with --json or --jsonl. When a limit hides jobs, stderr says so.
     """
     from ftjobs import render
 
-    if as_json and as_jsonl:
-        raise BadInput("choose one of --json and --jsonl")
+    modes = [name for name, on in (("--json", as_json), ("--jsonl", as_jsonl),
+                                   ("--csv", as_csv), ("--tsv", as_tsv)) if on]  # fmt: skip
+    if len(modes) > 1:
+        raise BadInput(f"choose one of {' and '.join(modes)}")
+    if all_jobs and limit is not None:
+        raise BadInput("choose one of --all and --limit")
+    if fields is not None and (as_json or as_jsonl):
+        raise BadInput("--fields picks columns of the table, CSV and TSV; --json is the whole job")
+    columns = parse_fields(fields) if fields is not None else None
     query = job_filter(
         status,
         model,
         since,
         until,
+        fine_tuned_model=fine_tuned_model,
+        training_file=training_file,
+        error_code=error_code,
+        metadata=metadata,
+        finished_since=finished_since,
+        finished_until=finished_until,
         sort=sort,
         descending=not reverse,
-        limit=None if all_jobs else min(limit, 2**62),  # SQLite's LIMIT is 64-bit
+        limit=None if all_jobs else min(limit or DEFAULT_LIMIT, 2**62),  # SQLite's is 64-bit
     )
     with open_store(ctx) as store:
         jobs = store.list_jobs(query)
         if as_json:
-            render.write_json_array(jobs, sys.stdout)
+            shown = render.write_json_array(jobs, sys.stdout)
         elif as_jsonl:
-            render.write_json_lines(jobs, sys.stdout)
+            shown = render.write_json_lines(jobs, sys.stdout)
+        elif as_csv or as_tsv:
+            delimiter = "," if as_csv else "\t"
+            shown = render.write_delimited(
+                jobs, sys.stdout, columns or DEFAULT_LIST_FIELDS, delimiter
+            )
         elif sys.stdout.isatty():
-            shown = render.print_table(list(jobs))  # a screenful: fine to hold
-            if query.limit is not None and shown == query.limit:
-                total = store.count(query)
-                if total > shown:
-                    typer.echo(f"Showing {shown} of {total} jobs; --all shows every one.", err=True)
+            shown = render.print_table(list(jobs), columns)  # a screenful: fine to hold
         else:
-            render.write_plain_table(jobs, sys.stdout)
+            shown = render.write_plain_table(jobs, sys.stdout, columns or DEFAULT_LIST_FIELDS)
+        if query.limit is not None and shown == query.limit:
+            sys.stdout.flush()
+            total = store.count(query)
+            if total > shown:
+                typer.echo(f"Showing {shown} of {total} jobs; --all shows every one.", err=True)

@@ -12,11 +12,17 @@ import typer
 from ftjobs.cli.app import app, open_store
 from ftjobs.cli.options import (
     ConflictChoice,
+    ErrorCodeFilter,
     ExportFormat,
+    FineTunedModelFilter,
+    FinishedSinceFilter,
+    FinishedUntilFilter,
     InputFormat,
+    MetadataFilter,
     ModelFilter,
     SinceFilter,
     StatusFilter,
+    TrainingFileFilter,
     UntilFilter,
     job_filter,
 )
@@ -135,7 +141,9 @@ def export(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write to this file (.gz to compress) instead of stdout."
+            "--output",
+            "-o",
+            help="Write to this file (.gz to compress) instead of stdout; - is stdout.",
         ),
     ] = None,
     output_format: Annotated[
@@ -149,6 +157,12 @@ def export(
     model: ModelFilter = None,
     since: SinceFilter = None,
     until: UntilFilter = None,
+    fine_tuned_model: FineTunedModelFilter = None,
+    training_file: TrainingFileFilter = None,
+    error_code: ErrorCodeFilter = None,
+    metadata: MetadataFilter = None,
+    finished_since: FinishedSinceFilter = None,
+    finished_until: FinishedUntilFilter = None,
 ) -> None:
     """Write jobs as JSON: JSON Lines, an array, or the API's list response.
 
@@ -158,8 +172,22 @@ def export(
     """
     from ftjobs import render
 
+    if output is not None and str(output) == "-":
+        output = None
     # The order recorded: a straight read of the file, and a stable round trip.
-    query = job_filter(status, model, since, until, sort=None)
+    query = job_filter(
+        status,
+        model,
+        since,
+        until,
+        fine_tuned_model=fine_tuned_model,
+        training_file=training_file,
+        error_code=error_code,
+        metadata=metadata,
+        finished_since=finished_since,
+        finished_until=finished_until,
+        sort=None,
+    )
     with open_store(ctx) as store, render.output_file(output) as out:
         count = render.write_jobs(store.list_jobs(query), output_format.value, out)
     if output is not None:

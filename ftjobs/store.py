@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic_core import from_json
 
-from ftjobs import history_store
+from ftjobs import history_store, insights_store
 from ftjobs.constants import FINAL_STATUSES, SortField
 from ftjobs.errors import BadInput, FtjobsError, JobExists, JobNotFound, StoreError
 from ftjobs.history import (
@@ -40,6 +40,7 @@ from ftjobs.history_store import (
     StoredEvent,
 )
 from ftjobs.imports import without_modules
+from ftjobs.insights_store import Stats, StoreInfo
 from ftjobs.migrations import MIGRATIONS
 from ftjobs.models import KNOWN_FINITE, FineTuningJob, Integration, json_text
 
@@ -605,6 +606,17 @@ class Store:
         return self.get(job_id)
 
     # -- sync --------------------------------------------------------------------------------
+
+    # -- insights (ftjobs/insights_store.py) ------------------------------------------------
+
+    def info(self) -> StoreInfo:
+        with _sqlite_errors(self.path):
+            return insights_store.store_info(self.db.conn, self.path)
+
+    def stats(self, query: JobFilter) -> Stats:
+        where, params = _where(query)
+        with _sqlite_errors(self.path):
+            return insights_store.job_stats(self.db.conn, where, params)
 
     def sync_value(self, name: str) -> str | None:
         """What sync remembered under name (None: nothing)."""

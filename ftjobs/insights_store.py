@@ -211,3 +211,31 @@ def job_stats(conn: sqlite3.Connection, where: str, params: list[Any]) -> Stats:
     stats.duration_median = nearest_rank(durations, stats.durations_counted, 50)
     stats.duration_p90 = nearest_rank(durations, stats.durations_counted, 90)
     return stats
+
+
+# -- search -----------------------------------------------------------------------------------
+
+# Appended to store._SELECT_JOBS: the jobs with a hit, best first. jobs_fts holds a row per job
+# and one per event message, each with its job_key; a job ranks by its best row (bm25, lower is
+# better), ties newest first. sqlite-utils' Table.search() cannot do this: it ranks rows of one
+# table's own _fts table joined back by rowid (see schema.sql).
+SEARCH_TAIL = """
+JOIN (
+    SELECT job_key AS hit_key, min(rank) AS score FROM jobs_fts
+    WHERE jobs_fts MATCH ? GROUP BY job_key
+) AS hits ON hits.hit_key = jobs.job_key
+ORDER BY hits.score, jobs.created_at DESC, jobs.id DESC
+"""
+COUNT_HITS = "SELECT count(DISTINCT job_key) FROM jobs_fts WHERE jobs_fts MATCH ?"
+
+
+def fts_query(text: str) -> str | None:
+    """What a person typed as an FTS5 query: every word must match, each a quoted phrase (so
+    "ftjob-abc123" or "ft:gpt-4o-mini:org::x1" match as written, and no word is FTS5 syntax),
+    the last one also as a prefix (a partial id finds the job). None: no word to search for."""
+    words = [word for word in text.split() if any(char.isalnum() for char in word)]
+    if not words:
+        return None
+    phrases = ['"' + word.replace('"', '""') + '"' for word in words]
+    phrases[-1] += " *"
+    return " AND ".join(phrases)

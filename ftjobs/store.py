@@ -618,6 +618,20 @@ class Store:
         with _sqlite_errors(self.path):
             return insights_store.job_stats(self.db.conn, where, params)
 
+    def search(self, match: str, limit: int | None = None) -> Iterator[FineTuningJob]:
+        """Jobs whose text or event messages match (an FTS5 query, see
+        insights_store.fts_query), best first."""
+        tail = insights_store.SEARCH_TAIL
+        params: list[Any] = [match]
+        if limit is not None:
+            tail += "LIMIT ?"
+            params.append(limit)
+        return self._select(tail, params)
+
+    def count_search(self, match: str) -> int:
+        with _sqlite_errors(self.path):
+            return int(self.db.conn.execute(insights_store.COUNT_HITS, [match]).fetchone()[0])
+
     def sync_value(self, name: str) -> str | None:
         """What sync remembered under name (None: nothing)."""
         with _sqlite_errors(self.path):

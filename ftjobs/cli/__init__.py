@@ -7,7 +7,7 @@ Where things live:
 - `options.py`: value parsers and the option types several commands share.
 - one module per concern, each registering its commands on `app`: `jobs.py` (add, show,
   update, attach, delete), `queries.py` (list), `transfer.py` (import, export), `history.py`
-  (events, checkpoints, metrics), `insights.py` (info, stats).
+  (events, checkpoints, metrics), `insights.py` (info, stats, search).
 
 Heavy modules (pydantic, sqlite-utils, rich tables, ftjobs.store, ftjobs.models) are imported
 inside the commands that need them, never at the top of a module here, so `ftjobs --help` and

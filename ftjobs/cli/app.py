@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # the order its module registered it.
 COMMAND_ORDER = (
     "sync", "add", "list", "show", "events", "checkpoints", "metrics",
-    "update", "attach", "delete", "import", "export", "stats", "info",
+    "update", "attach", "delete", "import", "export", "stats", "search", "info",
 )  # fmt: skip
 
 

@@ -134,7 +134,7 @@ app = typer.Typer(
         "Example: ftjobs add --model gpt-4o-mini --training-file file-abc123 && ftjobs list"
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",  # docstring lines wrap to the terminal, not where typed
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -218,4 +218,85 @@ CREATE TABLE job_sync (
     gaps_json         TEXT
 );
 
+-- ---------------------------------------------------------------------------------------------
+-- Full-text search (`ftjobs search`): one FTS5 row per job (rowid = job_key) holding its
+-- searchable text, and one per event message (rowid = -event_key); job_key says whose a row
+-- is, so a search groups its hits by job and ranks them with bm25. Triggers keep it current
+-- inside the transaction of every write (add, update, import, sync, delete).
+-- Event messages are indexed for type "message" events only: metrics events say
+-- "Step N/M: training loss=..." (nothing worth finding) and are 95% of the events.
+--
+-- sqlite-utils' enable_fts()/search() do not fit this layout: they index columns of one
+-- table (content=that table, rowid = its rowid), and search() joins each hit to that row;
+-- a job's text comes from jobs, job_errors and JSON inside jobs, and its events are further
+-- rows of their own.
+
+-- What a job is found by: id, base and fine-tuned model, suffix, metadata values, error.
+CREATE VIEW jobs_fts_text AS
+SELECT jobs.job_key AS job_key,
+    jobs.id || ' ' || jobs.model
+    || ' ' || coalesce(jobs.fine_tuned_model, '')
+    || ' ' || coalesce(json_extract(jobs.extra_json, '$.user_provided_suffix'), '')
+    || ' ' || coalesce(
+        (SELECT group_concat(value, ' ') FROM json_each(jobs.metadata_json)), '')
+    || ' ' || coalesce(job_errors.code, '') || ' ' || coalesce(job_errors.message, '') AS text
+FROM jobs
+LEFT JOIN job_errors ON job_errors.job_key = jobs.job_key;
+
+CREATE VIRTUAL TABLE jobs_fts USING fts5 (job_key UNINDEXED, text);
+
+CREATE TRIGGER jobs_fts_job_added AFTER INSERT ON jobs
+BEGIN
+    INSERT INTO jobs_fts (rowid, job_key, text)
+    SELECT job_key, job_key, text FROM jobs_fts_text WHERE job_key = NEW.job_key;
+END;
+
+CREATE TRIGGER jobs_fts_job_changed
+AFTER UPDATE OF id, model, fine_tuned_model, metadata_json, extra_json ON jobs
+BEGIN
+    DELETE FROM jobs_fts WHERE rowid = OLD.job_key;
+    INSERT INTO jobs_fts (rowid, job_key, text)
+    SELECT job_key, job_key, text FROM jobs_fts_text WHERE job_key = NEW.job_key;
+END;
+
+CREATE TRIGGER jobs_fts_job_deleted AFTER DELETE ON jobs
+BEGIN
+    DELETE FROM jobs_fts WHERE rowid = OLD.job_key;
+END;
+
+CREATE TRIGGER jobs_fts_error_added AFTER INSERT ON job_errors
+BEGIN
+    DELETE FROM jobs_fts WHERE rowid = NEW.job_key;
+    INSERT INTO jobs_fts (rowid, job_key, text)
+    SELECT job_key, job_key, text FROM jobs_fts_text WHERE job_key = NEW.job_key;
+END;
+
+CREATE TRIGGER jobs_fts_error_changed AFTER UPDATE ON job_errors
+BEGIN
+    DELETE FROM jobs_fts WHERE rowid = OLD.job_key;
+    INSERT INTO jobs_fts (rowid, job_key, text)
+    SELECT job_key, job_key, text FROM jobs_fts_text WHERE job_key = NEW.job_key;
+END;
+
+-- (When a job is deleted, its error goes first or after: the job's row is gone either way,
+-- and the SELECT finds nothing to put back.)
+CREATE TRIGGER jobs_fts_error_deleted AFTER DELETE ON job_errors
+BEGIN
+    DELETE FROM jobs_fts WHERE rowid = OLD.job_key;
+    INSERT INTO jobs_fts (rowid, job_key, text)
+    SELECT job_key, job_key, text FROM jobs_fts_text WHERE job_key = OLD.job_key;
+END;
+
+CREATE TRIGGER jobs_fts_event_added AFTER INSERT ON job_events
+WHEN NEW.type = 'message' AND NEW.message IS NOT NULL
+BEGIN
+    INSERT INTO jobs_fts (rowid, job_key, text) VALUES (-NEW.event_key, NEW.job_key, NEW.message);
+END;
+
+CREATE TRIGGER jobs_fts_event_deleted AFTER DELETE ON job_events
+WHEN OLD.type = 'message' AND OLD.message IS NOT NULL
+BEGIN
+    DELETE FROM jobs_fts WHERE rowid = -OLD.event_key;
+END;
+
 PRAGMA user_version = 3;

@@ -114,9 +114,8 @@ class HistoryWriter:
                 if run.metrics is None:
                     run.metrics = _stored_metric_columns(self.conn, job_key, EVENTS_SOURCE)
                 run.metrics.add(*found)
-        before = self.conn.total_changes
-        self.conn.executemany(_INSERT_EVENT, rows)
-        added = self.conn.total_changes - before
+        # rowcount, not total_changes: the search index's trigger writes rows of its own.
+        added = self.conn.executemany(_INSERT_EVENT, rows).rowcount
         self.counts.events_added += added
         self.counts.events_known += len(rows) - added
 

@@ -142,6 +142,84 @@ _V2_STEPS = (
 #   table is rebuilt beside the old one, filled with the same keys, and renamed into its place;
 #   the tables pointing at it name it by name, so they follow.
 # - New tables for events, checkpoints, result-file contents, per-step metrics and sync state.
+# - Full-text search: the jobs_fts table, the view of a job's searchable text and the triggers
+#   that keep it current (see schema.sql), filled from the rows already there.
+_V3_SEARCH = """
+-- What a job is found by: id, base and fine-tuned model, suffix, metadata values, error.
+CREATE VIEW jobs_fts_text AS
+SELECT jobs.job_key AS job_key,
+    jobs.id || ' ' || jobs.model
+    || ' ' || coalesce(jobs.fine_tuned_model, '')
+    || ' ' || coalesce(json_extract(jobs.extra_json, '$.user_provided_suffix'), '')
+    || ' ' || coalesce(
+        (SELECT group_concat(value, ' ') FROM json_each(jobs.metadata_json)), '')
+    || ' ' || coalesce(job_errors.code, '') || ' ' || coalesce(job_errors.message, '') AS text
+FROM jobs
+LEFT JOIN job_errors ON job_errors.job_key = jobs.job_key;
+
+CREATE VIRTUAL TABLE jobs_fts USING fts5 (job_key UNINDEXED, text);
+
+CREATE TRIGGER jobs_fts_job_added AFTER INSERT ON jobs
+BEGIN
+    INSERT INTO jobs_fts (rowid, job_key, text)
+    SELECT job_key, job_key, text FROM jobs_fts_text WHERE job_key = NEW.job_key;
+END;
+
+CREATE TRIGGER jobs_fts_job_changed
+AFTER UPDATE OF id, model, fine_tuned_model, metadata_json, extra_json ON jobs
+BEGIN
+    DELETE FROM jobs_fts WHERE rowid = OLD.job_key;
+    INSERT INTO jobs_fts (rowid, job_key, text)
+    SELECT job_key, job_key, text FROM jobs_fts_text WHERE job_key = NEW.job_key;
+END;
+
+CREATE TRIGGER jobs_fts_job_deleted AFTER DELETE ON jobs
+BEGIN
+    DELETE FROM jobs_fts WHERE rowid = OLD.job_key;
+END;
+
+CREATE TRIGGER jobs_fts_error_added AFTER INSERT ON job_errors
+BEGIN
+    DELETE FROM jobs_fts WHERE rowid = NEW.job_key;
+    INSERT INTO jobs_fts (rowid, job_key, text)
+    SELECT job_key, job_key, text FROM jobs_fts_text WHERE job_key = NEW.job_key;
+END;
+
+CREATE TRIGGER jobs_fts_error_changed AFTER UPDATE ON job_errors
+BEGIN
+    DELETE FROM jobs_fts WHERE rowid = OLD.job_key;
+    INSERT INTO jobs_fts (rowid, job_key, text)
+    SELECT job_key, job_key, text FROM jobs_fts_text WHERE job_key = NEW.job_key;
+END;
+
+-- (When a job is deleted, its error goes first or after: the job's row is gone either way,
+-- and the SELECT finds nothing to put back.)
+CREATE TRIGGER jobs_fts_error_deleted AFTER DELETE ON job_errors
+BEGIN
+    DELETE FROM jobs_fts WHERE rowid = OLD.job_key;
+    INSERT INTO jobs_fts (rowid, job_key, text)
+    SELECT job_key, job_key, text FROM jobs_fts_text WHERE job_key = OLD.job_key;
+END;
+
+CREATE TRIGGER jobs_fts_event_added AFTER INSERT ON job_events
+WHEN NEW.type = 'message' AND NEW.message IS NOT NULL
+BEGIN
+    INSERT INTO jobs_fts (rowid, job_key, text) VALUES (-NEW.event_key, NEW.job_key, NEW.message);
+END;
+
+CREATE TRIGGER jobs_fts_event_deleted AFTER DELETE ON job_events
+WHEN OLD.type = 'message' AND OLD.message IS NOT NULL
+BEGIN
+    DELETE FROM jobs_fts WHERE rowid = -OLD.event_key;
+END;
+
+INSERT INTO jobs_fts (rowid, job_key, text) SELECT job_key, job_key, text FROM jobs_fts_text;
+
+INSERT INTO jobs_fts (rowid, job_key, text)
+SELECT -event_key, job_key, message FROM job_events
+WHERE type = 'message' AND message IS NOT NULL
+"""
+
 _V3_STEPS = (
     """CREATE TABLE v3_jobs (
     job_key              INTEGER PRIMARY KEY,
@@ -254,6 +332,7 @@ _V3_STEPS = (
     history_synced_at INTEGER,
     gaps_json         TEXT
 )""",
+    _V3_SEARCH,
 )
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic_core import from_json
 
-from ftjobs import history_store
+from ftjobs import history_store, insights_store
 from ftjobs.constants import FINAL_STATUSES, SortField
 from ftjobs.errors import BadInput, FtjobsError, JobExists, JobNotFound, StoreError
 from ftjobs.history import (
@@ -40,6 +40,7 @@ from ftjobs.history_store import (
     StoredEvent,
 )
 from ftjobs.imports import without_modules
+from ftjobs.insights_store import Stats, StoreInfo
 from ftjobs.migrations import MIGRATIONS
 from ftjobs.models import KNOWN_FINITE, FineTuningJob, Integration, json_text
 
@@ -622,6 +623,31 @@ class Store:
         return self.get(job_id)
 
     # -- sync --------------------------------------------------------------------------------
+
+    # -- insights (ftjobs/insights_store.py) ------------------------------------------------
+
+    def info(self) -> StoreInfo:
+        with _sqlite_errors(self.path):
+            return insights_store.store_info(self.db.conn, self.path)
+
+    def stats(self, query: JobFilter) -> Stats:
+        where, params = _where(query)
+        with _sqlite_errors(self.path):
+            return insights_store.job_stats(self.db.conn, where, params)
+
+    def search(self, match: str, limit: int | None = None) -> Iterator[FineTuningJob]:
+        """Jobs whose text or event messages match (an FTS5 query, see
+        insights_store.fts_query), best first."""
+        tail = insights_store.SEARCH_TAIL
+        params: list[Any] = [match]
+        if limit is not None:
+            tail += "LIMIT ?"
+            params.append(limit)
+        return self._select(tail, params)
+
+    def count_search(self, match: str) -> int:
+        with _sqlite_errors(self.path):
+            return int(self.db.conn.execute(insights_store.COUNT_HITS, [match]).fetchone()[0])
 
     def sync_value(self, name: str) -> str | None:
         """What sync remembered under name (None: nothing)."""

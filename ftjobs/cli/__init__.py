@@ -7,7 +7,7 @@ Where things live:
 - `options.py`: value parsers and the option types several commands share.
 - one module per concern, each registering its commands on `app`: `jobs.py` (add, show,
   update, attach, delete), `queries.py` (list), `transfer.py` (import, export), `history.py`
-  (events, checkpoints, metrics).
+  (events, checkpoints, metrics), `insights.py` (info, stats, search).
 
 Heavy modules (pydantic, sqlite-utils, rich tables, ftjobs.store, ftjobs.models) are imported
 inside the commands that need them, never at the top of a module here, so `ftjobs --help` and
@@ -17,7 +17,7 @@ inside the commands that need them, never at the top of a module here, so `ftjob
 from __future__ import annotations
 
 # Importing a command module registers its commands; app.COMMAND_ORDER orders them in --help.
-from ftjobs.cli import history, jobs, queries, remote, transfer  # noqa: F401
+from ftjobs.cli import history, insights, jobs, queries, remote, transfer  # noqa: F401
 from ftjobs.cli.app import app
 
 __all__ = ["app", "main"]

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # the order its module registered it.
 COMMAND_ORDER = (
     "sync", "add", "list", "show", "events", "checkpoints", "metrics",
-    "update", "attach", "delete", "import", "export",
+    "update", "attach", "delete", "import", "export", "stats", "search", "info",
 )  # fmt: skip
 
 
@@ -69,6 +69,17 @@ class _FtjobsGroup(TyperGroup):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(0) from None
+        except KeyboardInterrupt:
+            # Ctrl-C: every write is one transaction, rolled back on the way out, so nothing
+            # was changed; one line, and the shell's status for SIGINT (128 + 2).
+            # (sync reports its own: what it had finished is kept.)
+            what = (
+                "Interrupted: nothing was imported"
+                if ctx.invoked_subcommand == "import"
+                else "Interrupted; the store is unchanged"
+            )
+            typer.echo(what, err=True)
+            raise typer.Exit(130) from None
         except Exception as error:
             handled = _describe_failure(error)
             if handled is None or os.environ.get("FTJOBS_DEBUG") == "1":
@@ -123,7 +134,7 @@ app = typer.Typer(
         "Example: ftjobs add --model gpt-4o-mini --training-file file-abc123 && ftjobs list"
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",  # docstring lines wrap to the terminal, not where typed
     context_settings={"help_option_names": ["-h", "--help"]},

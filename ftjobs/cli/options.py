@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ftjobs.cli.completion import job_ids as complete_job_ids
 from ftjobs.constants import MAX_TIMESTAMP, Status
 
 if TYPE_CHECKING:
@@ -84,7 +85,9 @@ def parse_metadata(pairs: list[str]) -> dict[str, str]:
 
 # -- shared options --------------------------------------------------------------------------
 
-JobIdArgument = Annotated[str, typer.Argument(metavar="JOB_ID", help="The job's id.")]
+JobIdArgument = Annotated[
+    str, typer.Argument(metavar="JOB_ID", help="The job's id.", autocompletion=complete_job_ids)
+]
 TimeOption = Annotated[
     int | None,
     typer.Option(parser=parse_time, metavar="TIME", help="Unix seconds or ISO-8601 (UTC)."),

@@ -1,0 +1,111 @@
+"""Commands that sum up the store and find in it: info, stats, search."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from ftjobs.cli.app import app, open_store
+from ftjobs.cli.options import ModelFilter, SinceFilter, StatusFilter, UntilFilter, job_filter
+from ftjobs.errors import BadInput
+
+JsonObjectFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+@app.command(epilog="Example: ftjobs info --json | jq .jobs")
+def info(ctx: typer.Context, as_json: JsonObjectFlag = False) -> None:
+    """What the store holds: its file, size, schema version, jobs by status, history, last sync.
+
+    A grid on a terminal; key<TAB>value lines when piped; one object with --json.
+    """
+    from ftjobs import render_insights
+
+    with open_store(ctx) as store:
+        summary = store.info()
+    if as_json:
+        render_insights.write_json_object(summary.as_dict(), sys.stdout)
+    elif sys.stdout.isatty():
+        render_insights.print_info(summary)
+    else:
+        render_insights.write_info_plain(summary, sys.stdout)
+
+
+@app.command(
+    epilog="Example: ftjobs stats --since 2024-01-01 --json | jq '.by_model'",
+)
+def stats(
+    ctx: typer.Context,
+    status: StatusFilter = None,
+    model: ModelFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+    as_json: JsonObjectFlag = False,
+) -> None:
+    """Jobs summed up: by status, model and month (UTC); success rate; time to finish; tokens.
+
+    Takes list's filters. Bar charts on a terminal; tab-separated lines when piped (total,
+    status, model, month, tokens, then the single figures); one object with --json.
+    Durations are from created_at to finished_at of finished jobs (median and 90th percentile,
+    nearest rank).
+    """
+    from ftjobs import render_insights
+
+    with open_store(ctx) as store:
+        summary = store.stats(job_filter(status, model, since, until))
+    if as_json:
+        render_insights.write_json_object(summary.as_dict(), sys.stdout)
+    elif sys.stdout.isatty():
+        render_insights.print_stats(summary)
+    else:
+        render_insights.write_stats_plain(summary, sys.stdout)
+
+
+@app.command(
+    epilog=(
+        "Examples: ftjobs search invalid_n_examples\n\n"
+        "ftjobs search team-search --all --json | jq -r '.[].id'"
+    ),
+)
+def search(
+    ctx: typer.Context,
+    words: Annotated[
+        list[str],
+        typer.Argument(metavar="TEXT...", help="Words to find; every one must match."),
+    ],
+    limit: Annotated[int, typer.Option(min=1, max=2**62, help="Show at most this many jobs.")] = 20,
+    all_jobs: Annotated[bool, typer.Option("--all", help="Show every match (no limit).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of jobs.")] = False,
+    as_jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON job per line.")] = False,
+) -> None:
+    """Find jobs by their text, best matches first.
+
+    Searches ids, base and fine-tuned models, suffixes, metadata values, error codes and
+    messages, and the jobs' event messages (a word may be the start of one: ftjob-abc finds
+    ftjob-abc123). Output as list's: a table on a terminal, tab-separated columns when piped,
+    JSON with --json or --jsonl.
+    """
+    from ftjobs import render
+    from ftjobs.insights_store import fts_query
+
+    if as_json and as_jsonl:
+        raise BadInput("choose one of --json and --jsonl")
+    match = fts_query(" ".join(words))
+    if match is None:
+        raise BadInput("give a word to search for (letters or digits)")
+    limit_or_all = None if all_jobs else limit
+    with open_store(ctx) as store:
+        jobs = store.search(match, limit_or_all)
+        if as_json:
+            render.write_json_array(jobs, sys.stdout)
+        elif as_jsonl:
+            render.write_json_lines(jobs, sys.stdout)
+        elif sys.stdout.isatty():
+            shown = render.print_table(list(jobs))
+            if limit_or_all is not None and shown == limit_or_all:
+                total = store.count_search(match)
+                if total > shown:
+                    typer.echo(f"Showing {shown} of {total} jobs; --all shows every one.", err=True)
+        else:
+            render.write_plain_table(jobs, sys.stdout)

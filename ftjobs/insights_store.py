@@ -1,0 +1,241 @@
+"""The SQL of `info`, `stats` and `search`: what the store holds, summed up, and found.
+
+Functions over an open connection, called by :class:`ftjobs.store.Store` (thin methods there);
+nothing here prints or commits. Every aggregate is one GROUP BY in SQLite, so a summary of a
+million jobs reads indexes, not Python objects.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ftjobs.constants import FINAL_STATUSES
+
+# -- info -------------------------------------------------------------------------------------
+
+
+@dataclass
+class StoreInfo:
+    """What `ftjobs info` shows."""
+
+    path: str
+    size_bytes: int  # the file and its write-ahead log
+    schema_version: int
+    jobs: int
+    jobs_by_status: dict[str, int]
+    events: int
+    checkpoints: int
+    result_files: int  # ids listed by jobs
+    result_file_contents: int  # contents stored
+    last_sync_at: int | None  # when sync last fetched a job's history
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _count(conn: sqlite3.Connection, table: str) -> int:
+    # table: one of this module's fixed names, never user text
+    return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+
+
+def store_info(conn: sqlite3.Connection, path: Path) -> StoreInfo:
+    by_status = {
+        status: count
+        for status, count in conn.execute(
+            "SELECT status, count(*) FROM jobs GROUP BY status ORDER BY count(*) DESC, status"
+        )
+    }
+    size = sum(
+        candidate.stat().st_size
+        for candidate in (path, path.with_name(path.name + "-wal"))
+        if candidate.exists()
+    )
+    last_sync = conn.execute("SELECT max(history_synced_at) FROM job_sync").fetchone()[0]
+    return StoreInfo(
+        path=str(path.resolve()),
+        size_bytes=size,
+        schema_version=int(conn.execute("PRAGMA user_version").fetchone()[0]),
+        jobs=sum(by_status.values()),
+        jobs_by_status=by_status,
+        events=_count(conn, "job_events"),
+        checkpoints=_count(conn, "job_checkpoints"),
+        result_files=_count(conn, "job_result_files"),
+        result_file_contents=_count(conn, "result_file_contents"),
+        last_sync_at=last_sync,
+    )
+
+
+# -- stats ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    """What `ftjobs stats` shows; dicts are ordered largest first (months oldest first)."""
+
+    total: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_model: dict[str, int] = field(default_factory=dict)
+    by_month: dict[str, int] = field(default_factory=dict)  # "YYYY-MM" (UTC) -> jobs created
+    trained_tokens: int = 0
+    trained_tokens_by_model: dict[str, int] = field(default_factory=dict)
+    finished: int = 0  # jobs in a final status (succeeded, failed, cancelled)
+    success_rate: float | None = None  # succeeded / finished
+    duration_median: int | None = None  # seconds from created_at to finished_at (nearest rank)
+    duration_p90: int | None = None
+    durations_counted: int = 0  # finished jobs with a finished_at
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "by_status": self.by_status,
+            "by_model": self.by_model,
+            "by_month": self.by_month,
+            "trained_tokens": self.trained_tokens,
+            "trained_tokens_by_model": self.trained_tokens_by_model,
+            "finished": self.finished,
+            "success_rate": self.success_rate,
+            "duration_seconds": {
+                "median": self.duration_median,
+                "p90": self.duration_p90,
+                "jobs": self.durations_counted,
+            },
+        }
+
+
+def _and(where: str, condition: str) -> str:
+    return f"{where} AND {condition}" if where else f"WHERE {condition}"
+
+
+def _largest_first(rows: Any) -> dict[str, int]:
+    return dict(sorted(((str(k), int(v)) for k, v in rows), key=lambda kv: (-kv[1], kv[0])))
+
+
+def nearest_rank(counts: list[tuple[int, int]], total: int, percent: int) -> int | None:
+    """The nearest-rank percentile of values given as sorted (value, how many) pairs: the
+    smallest value with at least ceil(percent / 100 * total) values at or below it."""
+    if total == 0:
+        return None
+    rank = max(1, -(-percent * total // 100))  # ceil in integers (0.9 * 10 is not 9.0)
+    seen = 0
+    for value, count in counts:
+        seen += count
+        if seen >= rank:
+            return value
+    return counts[-1][0]
+
+
+def _month_starts(first: int, last: int) -> list[int]:
+    """The UTC month boundaries from the month of first to the one after last's."""
+    moment = datetime.fromtimestamp(first, tz=timezone.utc)
+    year, month = moment.year, moment.month
+    starts: list[int] = []
+    while True:
+        start = int(datetime(year, month, 1, tzinfo=timezone.utc).timestamp())
+        starts.append(start)
+        if start > last:
+            return starts
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _by_month(conn: sqlite3.Connection, where: str, params: list[Any]) -> dict[str, int]:
+    """Jobs created per UTC month ("YYYY-MM", oldest first; months without jobs left out),
+    whatever the local zone. One range count per month on the created_at index: each walks
+    only its own entries, with no expression per row and no temporary B-tree (strftime on
+    every row and GROUP BY took 3x the time on 1M jobs)."""
+    # Two queries: SQLite answers a lone min() or max() from the index's ends, both at once
+    # by scanning it.
+    first = conn.execute(f"SELECT min(created_at) FROM jobs {where}", params).fetchone()[0]  # noqa: S608
+    last = conn.execute(f"SELECT max(created_at) FROM jobs {where}", params).fetchone()[0]  # noqa: S608
+    if first is None:
+        return {}
+    starts = _month_starts(first, last)
+    count_in = f"SELECT count(*) FROM jobs {_and(where, 'created_at >= ? AND created_at < ?')}"  # noqa: S608
+    months: dict[str, int] = {}
+    for start, end in itertools.pairwise(starts):
+        count = conn.execute(count_in, [*params, start, end]).fetchone()[0]
+        if count:
+            months[datetime.fromtimestamp(start, tz=timezone.utc).strftime("%Y-%m")] = count
+    return months
+
+
+def job_stats(conn: sqlite3.Connection, where: str, params: list[Any]) -> Stats:
+    """The summary of the jobs `where` (a WHERE clause of fixed text, values bound) picks.
+
+    Status and model counts and months read covering indexes; trained tokens and durations
+    are one table scan each (on 1M jobs, about 1.5 s of CPU in all).
+    Durations are grouped by their value (a few thousand distinct seconds, not a sort of every
+    finished job), and the percentiles are read off the cumulative counts.
+    """
+    # All statements below: `where` is store._where's fixed text, every value is bound.
+    stats = Stats()
+    stats.by_status = _largest_first(
+        conn.execute(f"SELECT status, count(*) FROM jobs {where} GROUP BY status", params)  # noqa: S608
+    )
+    stats.total = sum(stats.by_status.values())
+    if not stats.total:
+        return stats
+    # Unfiltered, the model index covers this; filtered, `+model` lets the filter's index
+    # pick the rows instead of walking the model index and looking every row up (9x slower).
+    by_model = "model" if not where else "+model"
+    stats.by_model = _largest_first(
+        conn.execute(f"SELECT model, count(*) FROM jobs {where} GROUP BY {by_model}", params)  # noqa: S608
+    )
+    stats.by_month = _by_month(conn, where, params)
+    # `+model`: group in a small temporary table during one scan of the rows, rather than
+    # walking the model index and looking up every row (2x slower on 1M jobs).
+    tokens = conn.execute(
+        f"SELECT model, sum(trained_tokens) FROM jobs {_and(where, 'trained_tokens IS NOT NULL')}"  # noqa: S608
+        " GROUP BY +model",
+        params,
+    ).fetchall()
+    stats.trained_tokens_by_model = _largest_first(tokens)
+    stats.trained_tokens = sum(stats.trained_tokens_by_model.values())
+    stats.finished = sum(stats.by_status.get(status, 0) for status in FINAL_STATUSES)
+    if stats.finished:
+        stats.success_rate = stats.by_status.get("succeeded", 0) / stats.finished
+    final = ", ".join(f"'{status}'" for status in sorted(FINAL_STATUSES))
+    # `+status`: one pass over the table beats looking up 60% of the rows through the status
+    # index (1.3 s against 0.6 s of CPU on 1M jobs); a status filter of the user's still can.
+    finished = f"+status IN ({final}) AND finished_at >= created_at"
+    durations = conn.execute(
+        f"SELECT finished_at - created_at AS seconds, count(*) FROM jobs {_and(where, finished)}"  # noqa: S608
+        " GROUP BY seconds ORDER BY seconds",
+        params,
+    ).fetchall()
+    stats.durations_counted = sum(count for _, count in durations)
+    stats.duration_median = nearest_rank(durations, stats.durations_counted, 50)
+    stats.duration_p90 = nearest_rank(durations, stats.durations_counted, 90)
+    return stats
+
+
+# -- search -----------------------------------------------------------------------------------
+
+# Appended to store._SELECT_JOBS: the jobs with a hit, best first. jobs_fts holds a row per job
+# and one per event message, each with its job_key; a job ranks by its best row (bm25, lower is
+# better), ties newest first. sqlite-utils' Table.search() cannot do this: it ranks rows of one
+# table's own _fts table joined back by rowid (see schema.sql).
+SEARCH_TAIL = """
+JOIN (
+    SELECT job_key AS hit_key, min(rank) AS score FROM jobs_fts
+    WHERE jobs_fts MATCH ? GROUP BY job_key
+) AS hits ON hits.hit_key = jobs.job_key
+ORDER BY hits.score, jobs.created_at DESC, jobs.id DESC
+"""
+COUNT_HITS = "SELECT count(DISTINCT job_key) FROM jobs_fts WHERE jobs_fts MATCH ?"
+
+
+def fts_query(text: str) -> str | None:
+    """What a person typed as an FTS5 query: every word must match, each a quoted phrase (so
+    "ftjob-abc123" or "ft:gpt-4o-mini:org::x1" match as written, and no word is FTS5 syntax),
+    the last one also as a prefix (a partial id finds the job). None: no word to search for."""
+    words = [word for word in text.split() if any(char.isalnum() for char in word)]
+    if not words:
+        return None
+    phrases = ['"' + word.replace('"', '""') + '"' for word in words]
+    phrases[-1] += " *"
+    return " AND ".join(phrases)

@@ -1,0 +1,243 @@
+"""Output of `info`, `stats` (and `search`'s notes): a Rich view for people at a terminal,
+`key<TAB>value` lines when piped, one JSON object with --json."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import IO, TYPE_CHECKING, Any
+
+from ftjobs.render import STATUS_STYLES, console, iso_time
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ftjobs.insights_store import Stats, StoreInfo
+
+MONTHS_SHOWN = 24  # on a terminal; --json and piped output have every month
+MODELS_SHOWN = 10
+
+
+def write_json_object(data: dict[str, Any], out: IO[str]) -> None:
+    out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _tsv(rows: Iterable[tuple[Any, ...]], out: IO[str]) -> None:
+    for row in rows:
+        out.write("\t".join("" if cell is None else str(cell) for cell in row) + "\n")
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def human_duration(seconds: int | None) -> str:
+    """1h 05m, 3d 4h, 45s: two units at most."""
+    if seconds is None:
+        return "-"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+# -- info -------------------------------------------------------------------------------------
+
+
+def _info_rows(info: StoreInfo) -> list[tuple[str, str]]:
+    statuses = ", ".join(f"{status} {count:,}" for status, count in info.jobs_by_status.items())
+    return [
+        ("database", info.path),
+        ("size", human_size(info.size_bytes)),
+        ("schema version", str(info.schema_version)),
+        ("jobs", f"{info.jobs:,}" + (f" ({statuses})" if statuses else "")),
+        ("events", f"{info.events:,}"),
+        ("checkpoints", f"{info.checkpoints:,}"),
+        (
+            "result files",
+            f"{info.result_files:,} listed, {info.result_file_contents:,} with content stored",
+        ),
+        ("last sync", iso_time(info.last_sync_at) or "never"),
+    ]
+
+
+def print_info(info: StoreInfo) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, text in _info_rows(info):
+        grid.add_row(label, Text(text))
+    console().print(grid)
+
+
+def write_info_plain(info: StoreInfo, out: IO[str]) -> None:
+    """key<TAB>value, one a line; jobs by status as status.NAME."""
+    rows: list[tuple[Any, ...]] = [
+        ("path", info.path),
+        ("size_bytes", info.size_bytes),
+        ("schema_version", info.schema_version),
+        ("jobs", info.jobs),
+        *((f"status.{status}", count) for status, count in info.jobs_by_status.items()),
+        ("events", info.events),
+        ("checkpoints", info.checkpoints),
+        ("result_files", info.result_files),
+        ("result_file_contents", info.result_file_contents),
+        ("last_sync_at", iso_time(info.last_sync_at)),
+    ]
+    _tsv(rows, out)
+
+
+# -- stats ------------------------------------------------------------------------------------
+
+
+def write_stats_plain(stats: Stats, out: IO[str]) -> None:
+    """Tab-separated lines a script can grep: `total N`, `status NAME N`, `model NAME N`,
+    `month YYYY-MM N`, `tokens MODEL N`, then the single figures."""
+    rows: list[tuple[Any, ...]] = [("total", stats.total)]
+    rows += [("status", name, count) for name, count in stats.by_status.items()]
+    rows += [("model", name, count) for name, count in stats.by_model.items()]
+    rows += [("month", name, count) for name, count in stats.by_month.items()]
+    rows += [("tokens", name, count) for name, count in stats.trained_tokens_by_model.items()]
+    rows += [
+        ("trained_tokens", stats.trained_tokens),
+        ("finished", stats.finished),
+        ("success_rate", "" if stats.success_rate is None else f"{stats.success_rate:.4f}"),
+        ("duration_median_seconds", stats.duration_median),
+        ("duration_p90_seconds", stats.duration_p90),
+    ]
+    _tsv(rows, out)
+
+
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(value: int, largest: int, width: int, *, unicode: bool = True) -> str:
+    """value as a bar of block characters, largest filling width (eighths of a cell)."""
+    if largest <= 0 or width <= 0 or value <= 0:
+        return ""
+    if not unicode:
+        return "#" * max(1, round(value * width / largest))
+    eighths = max(1, round(value * width * 8 / largest))
+    full, part = divmod(eighths, 8)
+    return "█" * full + (_EIGHTHS[part] if part else "")
+
+
+def _bars(
+    out: Console,
+    title: str,
+    rows: list[tuple[str, int, str]],
+    *,
+    styles: dict[str, str] | None = None,
+) -> None:
+    """A titled chart: label, count, bar, note (a share or tokens), fitted to the width."""
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
+    if not rows:
+        return
+    unicode = out.encoding.lower().startswith("utf")
+    label_width = min(max(len(label) for label, _, _ in rows), 28)
+    count_width = max(len(f"{count:,}") for _, count, _ in rows)
+    note_width = max(len(note) for _, _, note in rows)
+    # two spaces of indent, and two between the four columns
+    bar_width = max(4, min(40, out.width - 2 - label_width - count_width - note_width - 6))
+    largest = max(count for _, count, _ in rows)
+    grid = Table.grid(padding=(0, 2), pad_edge=False)
+    grid.add_column(width=label_width, no_wrap=True, overflow="ellipsis")
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(width=bar_width, no_wrap=True)
+    grid.add_column(justify="right", no_wrap=True)
+    for label, count, note in rows:
+        style = (styles or {}).get(label, "")
+        grid.add_row(
+            Text(label, style=style),
+            f"{count:,}",
+            Text(bar(count, largest, bar_width, unicode=unicode), style=style or "cyan"),
+            note,
+        )
+    out.print(Text(title, style="bold"))
+    out.print(Padding(grid, (0, 0, 0, 2), expand=False))
+    out.print()
+
+
+def _share(count: int, total: int) -> str:
+    return f"{100 * count / total:.1f}%" if total else ""
+
+
+def _every_month(by_month: dict[str, int]) -> list[tuple[str, int]]:
+    """Months oldest first, the ones without jobs included (a gap should look like one)."""
+    if not by_month:
+        return []
+    first, last = min(by_month), max(by_month)
+    year, month = int(first[:4]), int(first[5:])
+    months: list[tuple[str, int]] = []
+    while True:
+        name = f"{year:04d}-{month:02d}"
+        months.append((name, by_month.get(name, 0)))
+        if name >= last:
+            return months
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def print_stats(stats: Stats) -> None:
+    from rich.text import Text
+
+    out = console()
+    if not stats.total:
+        console(stderr=True).print("No jobs.")
+        return
+    head = Text()
+    head.append(f"{stats.total:,}", style="bold")
+    head.append(" jobs")
+    if stats.success_rate is not None:
+        head.append("   ")
+        head.append(f"{100 * stats.success_rate:.1f}%", style="bold green")
+        head.append(f" of {stats.finished:,} finished succeeded")
+    if stats.duration_median is not None:
+        head.append("\ntime to finish: median ")
+        head.append(human_duration(stats.duration_median), style="bold")
+        head.append(", 90% within ")
+        head.append(human_duration(stats.duration_p90), style="bold")
+    head.append("\ntrained tokens: ")
+    head.append(f"{stats.trained_tokens:,}", style="bold")
+    out.print(head)
+    out.print()
+    _bars(
+        out,
+        "By status",
+        [(name, count, _share(count, stats.total)) for name, count in stats.by_status.items()],
+        styles=STATUS_STYLES,
+    )
+    models = list(stats.by_model.items())
+    shown, rest = models[:MODELS_SHOWN], models[MODELS_SHOWN:]
+    rows = [
+        (name, count, f"{stats.trained_tokens_by_model.get(name, 0):,} tok")
+        for name, count in shown
+    ]
+    if rest:
+        rest_tokens = sum(stats.trained_tokens_by_model.get(name, 0) for name, _ in rest)
+        rows.append(
+            (f"({len(rest)} more)", sum(count for _, count in rest), f"{rest_tokens:,} tok")
+        )
+    _bars(out, "By model (jobs, trained tokens)", rows)
+    months = _every_month(stats.by_month)
+    title = "By month created (UTC)"
+    if len(months) > MONTHS_SHOWN:
+        title += f": the last {MONTHS_SHOWN} of {len(months)} (--json has all)"
+        months = months[-MONTHS_SHOWN:]
+    _bars(out, title, [(name, count, "") for name, count in months])

@@ -1,0 +1,156 @@
+"""info and stats: exact figures on a small store, months in UTC, an empty store, and what a
+person sees on a terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import Cli
+from jobdata import make_job, write_jsonl
+from terminal import ESCAPE, run_in_terminal
+
+JAN_31_20H = 1_706_731_200  # 2024-01-31T20:00:00Z: already February in Tokyo
+FEB_1_02H = 1_706_752_800  # 2024-02-01T02:00:00Z: still January in New York
+FEB_15 = 1_707_955_200
+MAR_1 = 1_709_251_200
+MAR_2 = 1_709_337_600
+
+
+def _job(n: int, model: str, status: str, created: int, took: int | None, tokens: int | None):
+    return make_job(
+        n,
+        model=model,
+        status=status,
+        created_at=created,
+        finished_at=None if took is None else created + took,
+        trained_tokens=tokens,
+    )
+
+
+@pytest.fixture
+def small(tmp_path: Path, cli: Cli) -> Cli:
+    jobs = [
+        _job(1, "m1", "succeeded", JAN_31_20H, 100, 1000),
+        _job(2, "m1", "succeeded", FEB_1_02H, 300, 2000),
+        _job(3, "m2", "failed", FEB_15, 200, None),
+        _job(4, "m2", "running", MAR_1, None, None),
+        _job(5, "m1", "cancelled", MAR_2, 400, None),
+    ]
+    cli.ok("import", write_jsonl(tmp_path / "jobs.jsonl", jobs))
+    return cli
+
+
+EXPECTED = {
+    "total": 5,
+    "by_status": {"succeeded": 2, "cancelled": 1, "failed": 1, "running": 1},
+    "by_model": {"m1": 3, "m2": 2},
+    "by_month": {"2024-01": 1, "2024-02": 2, "2024-03": 2},
+    "trained_tokens": 3000,
+    "trained_tokens_by_model": {"m1": 3000},
+    "finished": 4,
+    "success_rate": 0.5,
+    # durations 100, 200, 300, 400: nearest rank 2 of 4 and 4 of 4
+    "duration_seconds": {"median": 200, "p90": 400, "jobs": 4},
+}
+
+
+def test_stats_json_has_the_exact_figures(small: Cli) -> None:
+    assert small.json("stats", "--json") == EXPECTED
+
+
+def test_stats_takes_lists_filters(small: Cli) -> None:
+    got = small.json("stats", "--json", "--model", "m1", "--since", "2024-02-01")
+    assert got["total"] == 2
+    assert got["by_status"] == {"succeeded": 1, "cancelled": 1}
+    assert got["by_month"] == {"2024-02": 1, "2024-03": 1}
+    assert got["duration_seconds"] == {"median": 300, "p90": 400, "jobs": 2}
+    failed = small.json("stats", "--json", "--status", "failed", "--status", "running")
+    assert failed["success_rate"] == 0.0 and failed["trained_tokens"] == 0
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/New_York"])
+def test_months_are_utc_whatever_the_local_zone(small: Cli, zone: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ftjobs", "--db", str(small.db), "stats", "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TZ": zone},
+        check=True,
+    )
+    assert json.loads(result.stdout)["by_month"] == EXPECTED["by_month"]
+
+
+def test_stats_piped_is_tab_separated_lines(small: Cli) -> None:
+    lines = small.ok("stats").stdout.splitlines()
+    assert lines[0] == "total\t5"
+    assert "status\tsucceeded\t2" in lines
+    assert "month\t2024-01\t1" in lines
+    assert "tokens\tm1\t3000" in lines
+    assert "duration_median_seconds\t200" in lines
+    assert "success_rate\t0.5000" in lines
+
+
+def test_stats_of_an_empty_store_is_zeros(cli: Cli) -> None:
+    cli.create_store()
+    got = cli.json("stats", "--json")
+    assert got["total"] == 0 and got["trained_tokens"] == 0
+    assert got["by_status"] == got["by_model"] == got["by_month"] == {}
+    assert got["success_rate"] is None
+    assert got["duration_seconds"] == {"median": None, "p90": None, "jobs": 0}
+    assert cli.ok("stats").stdout.splitlines()[0] == "total\t0"
+
+
+def test_read_commands_never_create_a_store(cli: Cli) -> None:
+    for command in ("stats", "info"):
+        assert "no ftjobs store" in cli.fails(1, command).stderr
+    assert not cli.db.exists()
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_stats_on_a_terminal(small: Cli, columns: int) -> None:
+    screen = run_in_terminal(small.db, "stats", columns=columns)
+    assert screen.exit_code == 0, screen.text
+    assert "Traceback" not in screen.text
+    text = "\n".join(screen.lines)
+    assert "5 jobs" in text and "50.0% of 4 finished succeeded" in text
+    assert "median 3m 20s, 90% within 6m 40s" in text
+    assert "█" in text
+    assert re.search(r"2024-02\s+2\s+█+", text), text
+    assert all(len(line) <= columns for line in screen.lines), screen.text
+
+
+def test_stats_on_a_terminal_without_jobs(cli: Cli) -> None:
+    cli.create_store()
+    screen = run_in_terminal(cli.db, "stats")
+    assert screen.exit_code == 0 and "No jobs." in screen.text
+
+
+def test_stats_with_no_color_and_a_dumb_terminal(small: Cli) -> None:
+    dumb = run_in_terminal(small.db, "stats", env={"TERM": "dumb"})
+    assert dumb.exit_code == 0 and ESCAPE not in dumb.text, dumb.text
+    assert "By status" in dumb.text
+    no_color = run_in_terminal(small.db, "stats", env={"NO_COLOR": "1"})
+    assert no_color.exit_code == 0
+    assert not re.search(r"\x1b\[[0-9;]*3[0-7]m", no_color.text), no_color.text
+
+
+def test_info_counts_what_the_store_holds(small: Cli) -> None:
+    got = small.json("info", "--json")
+    assert got["path"] == str(small.db.resolve())
+    assert got["size_bytes"] > 0 and got["schema_version"] == 3
+    assert got["jobs"] == 5
+    assert got["jobs_by_status"] == EXPECTED["by_status"]
+    assert got["events"] == got["checkpoints"] == got["result_file_contents"] == 0
+    assert got["result_files"] == 6  # make_job lists n % 3 files: 1 + 2 + 0 + 1 + 2
+    assert got["last_sync_at"] is None
+    lines = small.ok("info").stdout.splitlines()
+    assert "jobs\t5" in lines and "status.succeeded\t2" in lines and "last_sync_at\t" in lines
+    screen = run_in_terminal(small.db, "info")
+    assert screen.exit_code == 0 and "schema version" in screen.text
+    assert "succeeded 2" in screen.text

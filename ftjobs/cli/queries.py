@@ -53,12 +53,13 @@ def list_jobs(
         limit=None if all_jobs else min(limit, 2**62),  # SQLite's LIMIT is 64-bit
     )
     with open_store(ctx) as store:
+        if as_json or as_jsonl:  # straight from the rows: no models, no pydantic
+            render.write_job_texts(
+                store.list_json(query), "json" if as_json else "jsonl", sys.stdout
+            )
+            return
         jobs = store.list_jobs(query)
-        if as_json:
-            render.write_json_array(jobs, sys.stdout)
-        elif as_jsonl:
-            render.write_json_lines(jobs, sys.stdout)
-        elif sys.stdout.isatty():
+        if sys.stdout.isatty():
             shown = render.print_table(list(jobs))  # a screenful: fine to hold
             if query.limit is not None and shown == query.limit:
                 total = store.count(query)

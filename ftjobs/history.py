@@ -11,10 +11,12 @@ import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ftjobs.errors import BadInput
-from ftjobs.models import JobCheckpoint, JobEvent
+
+if TYPE_CHECKING:
+    from ftjobs.models import JobCheckpoint, JobEvent
 
 Encoding = Literal["plain", "base64"]
 

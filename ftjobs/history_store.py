@@ -23,7 +23,7 @@ from ftjobs.history import (
     file_source,
     metrics_from_csv,
 )
-from ftjobs.models import json_text
+from ftjobs.jsontext import json_text
 
 _INSERT_EVENT = (
     "INSERT INTO job_events (job_key, id, created_at, seq, level, type, message, raw_json)"

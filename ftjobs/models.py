@@ -29,9 +29,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError, to_json
+from pydantic_core import PydanticCustomError
 
 from ftjobs.constants import FINAL_STATUSES, JOB_STATUSES, MAX_TIMESTAMP
+from ftjobs.jsontext import json_text
 
 INT64_MAX = 2**63 - 1
 
@@ -143,16 +144,6 @@ def _non_finite_path(value: Any, path: str = "") -> str | None:
             if found:
                 return found
     return None
-
-
-def json_text(value: Any) -> str:
-    """Compact JSON text, refusing NaN and Infinity (JSON has neither) with ValueError: how
-    free-form parts are stored. pydantic-core's encoder is several times faster than json's; the
-    standard library settles the rare text that might hold one of them."""
-    text = to_json(value, inf_nan_mode="constants").decode()
-    if "NaN" in text or "Infinity" in text:
-        json.dumps(value, allow_nan=False)
-    return text
 
 
 # Pass as model_validate(..., context=KNOWN_FINITE) when the data cannot hold NaN or Infinity

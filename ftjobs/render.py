@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from ftjobs.errors import FtjobsError
-from ftjobs.models import FineTuningJob
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
     from ftjobs.importing import Problems
+    from ftjobs.models import FineTuningJob
     from ftjobs.store import ImportCounts
 
 # Columns of the plain (piped) list output; scripts rely on their order.
@@ -93,6 +93,21 @@ def write_json_lines(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
     count = 0
     for job in jobs:
         out.write(job.to_json())
+        out.write("\n")
+        count += 1
+    return count
+
+
+def write_job_texts(texts: Iterable[str], output_format: str, out: IO[str]) -> int:
+    """Jobs' compact JSON texts (Store.list_json: no models built) in an export format, the
+    same bytes write_jobs gives for the same jobs."""
+    if output_format == "json":
+        return write_enclosed(texts, out)
+    if output_format == "list":
+        return write_enclosed(texts, out, '{"object":"list","data":[', '],"has_more":false}')
+    count = 0
+    for text in texts:
+        out.write(text)
         out.write("\n")
         count += 1
     return count

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
-from pydantic_core import from_json
+from pydantic_core import from_json, to_json
 
 from ftjobs import history_store, insights_store
 from ftjobs.constants import FINAL_STATUSES, SortField
@@ -41,12 +41,21 @@ from ftjobs.history_store import (
 )
 from ftjobs.imports import without_modules
 from ftjobs.insights_store import Stats, StoreInfo
+from ftjobs.jsontext import json_text
 from ftjobs.migrations import MIGRATIONS
-from ftjobs.models import KNOWN_FINITE, FineTuningJob, Integration, json_text
 
-with without_modules("numpy", "pandas"):  # sqlite_utils needs neither (see ftjobs.imports)
+# Not imported here, on every command's path: pydantic and the models (ftjobs.models, about
+# 100 ms with the plugin scan its first model triggers) are imported by the functions that
+# validate or build a FineTuningJob; `list --json`, `show --json` and export's rows go from
+# SQLite straight to JSON text (_job_data, _select_json). sqlite_utils (about 90 ms, with the
+# click it imports) is imported only by Store.db, for code that wants its helpers; Store itself
+# runs plain sqlite3. See bench/startup.py.
+if TYPE_CHECKING:
     import sqlite_utils
 
+    from ftjobs.models import FineTuningJob, Integration
+
+T = TypeVar("T")
 SCHEMA_VERSION = max(MIGRATIONS)
 SYNC_CURSOR = "jobs_after"  # sync_state: the walk of the job list to go on from
 DEFAULT_BUSY_TIMEOUT = 30.0
@@ -170,7 +179,7 @@ class ImportCounts:
 
 
 OnConflict = Literal["update", "skip", "fail"]
-ImportRecord = FineTuningJob | EventRecord | CheckpointRecord
+ImportRecord: TypeAlias = "FineTuningJob | EventRecord | CheckpointRecord"
 IMPORT_BATCH_SIZE = 2000
 IMPORT_CACHE_KIB = 64 * 1024
 BULK_LOAD_CACHE_KIB = 32 * 1024
@@ -292,10 +301,11 @@ def _integration_columns(integration: Integration) -> tuple[Any, ...]:
     )
 
 
-def _job_from_row(
+def _job_data(
     row: tuple[Any, ...], integration_for: Callable[[int], dict[str, Any]]
-) -> FineTuningJob:
-    """Rebuild the API object from a row of _SELECT_JOBS (a plain tuple: export's hot path)."""
+) -> dict[str, Any]:
+    """The API object, as plain JSON data, from a row of _SELECT_JOBS (a plain tuple: export's
+    hot path): the keys in the order FineTuningJob's JSON has them, unknown ones last."""
     (
         object_, id_, model, created_at, finished_at, fine_tuned_model, organization_id, status,
         validation_file, training_file, trained_tokens, seed, estimated_finish,
@@ -350,7 +360,16 @@ def _job_from_row(
             del data[name]
     if extra_json:
         data.update(from_json(extra_json))
-    return FineTuningJob.model_validate(data, context=KNOWN_FINITE)
+    return data
+
+
+def _job_from_row(
+    row: tuple[Any, ...], integration_for: Callable[[int], dict[str, Any]]
+) -> FineTuningJob:
+    """Rebuild the model from a row of _SELECT_JOBS."""
+    from ftjobs.models import KNOWN_FINITE, FineTuningJob
+
+    return FineTuningJob.model_validate(_job_data(row, integration_for), context=KNOWN_FINITE)
 
 
 class Store:
@@ -358,8 +377,20 @@ class Store:
 
     def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
         self.path = path
-        self.db = sqlite_utils.Database(connection)
+        self.conn = connection
         self._integrations: dict[int, dict[str, Any]] = {}
+        self._db: sqlite_utils.Database | None = None
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over this store's connection, imported on first use: for code that uses
+        its helpers (FTS, introspection). Store's own statements run on plain sqlite3."""
+        if self._db is None:
+            with without_modules("numpy", "pandas"):  # it needs neither (see ftjobs.imports)
+                import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -395,7 +426,7 @@ class Store:
         return store
 
     def _prepare(self) -> None:
-        conn = self.db.conn
+        conn = self.conn
         conn.execute("PRAGMA foreign_keys = ON")
         version = self._schema_version()
         if version == 0:
@@ -412,7 +443,7 @@ class Store:
     def _migrate(self) -> None:
         """Apply every pending migration in one transaction: all of them, or none. Foreign keys
         are off meanwhile (migrations rebuild tables) and checked before the commit."""
-        conn = self.db.conn
+        conn = self.conn
         conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: before it
         try:
             with self._transaction():
@@ -435,11 +466,11 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
 
     def _schema_version(self) -> int:
-        return int(self.db.conn.execute("PRAGMA user_version").fetchone()[0])
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
     def _create_schema(self) -> None:
-        conn = self.db.conn
-        if self.db.table_names():
+        conn = self.conn
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").fetchone():
             raise StoreError(
                 f"{self.path} is a SQLite database but not an ftjobs one; refusing to touch it"
             )
@@ -451,7 +482,7 @@ class Store:
                 conn.execute(statement)
 
     def close(self) -> None:
-        self.db.conn.close()
+        self.conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -464,7 +495,7 @@ class Store:
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction holding the write lock from its first statement."""
-        conn = self.db.conn
+        conn = self.conn
         with _sqlite_errors(self.path):
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -484,14 +515,19 @@ class Store:
     def list_jobs(self, query: JobFilter) -> Iterator[FineTuningJob]:
         """The jobs the filter picks, in its order: one statement, or two for a nullable
         field smallest first (the rows with a value, then those without)."""
+        return self._listed(query, self._select)
+
+    def _listed(
+        self, query: JobFilter, select: Callable[[str, list[Any]], Iterator[T]]
+    ) -> Iterator[T]:
         remaining = query.limit
         for tail, params in _list_tails(query):
             if remaining is not None:
                 if remaining <= 0:
                     return
                 params[-1] = remaining
-            for job in self._select(tail, params):
-                yield job
+            for item in select(tail, params):
+                yield item
                 if remaining is not None:
                     remaining -= 1
 
@@ -506,19 +542,43 @@ class Store:
         with _sqlite_errors(self.path):
             return int(
                 # where: _where's fixed text, its values bound
-                self.db.conn.execute(f"SELECT count(*) FROM jobs {where}", params).fetchone()[0]  # noqa: S608
+                self.conn.execute(f"SELECT count(*) FROM jobs {where}", params).fetchone()[0]  # noqa: S608
             )
+
+    def get_json(self, job_id: str, *, indent: int | None = None) -> str:
+        """One job as the API's JSON text, byte for byte what FineTuningJob.to_json gives."""
+        for text in self._select_json("WHERE jobs.id = ?", [job_id], indent=indent):
+            return text
+        raise JobNotFound(job_id)
+
+    def list_json(self, query: JobFilter) -> Iterator[str]:
+        """list_jobs, as the jobs' compact JSON text."""
+        return self._listed(query, lambda tail, params: self._select_json(tail, params))
 
     def _select(self, tail: str, params: Sequence[Any]) -> Iterator[FineTuningJob]:
         with _sqlite_errors(self.path):
             # Plain tuples, not sqlite-utils' dicts: this loop is export's hot path.
-            for row in self.db.conn.execute(_SELECT_JOBS + tail, params):
+            for row in self.conn.execute(_SELECT_JOBS + tail, params):
                 yield _job_from_row(row, self._integration)
+
+    def _select_json(
+        self, tail: str, params: Sequence[Any], *, indent: int | None = None
+    ) -> Iterator[str]:
+        """Stored jobs straight to JSON text, without building models: every stored job was
+        validated on its way in, and validating it again on the way out changes nothing (the
+        values pass through unchanged; the "no error" forms are never stored). pydantic-core's
+        encoder is the one model_dump_json uses, so the text is the same, byte for byte
+        (tests/test_json_contract.py, test_import_export.py)."""
+        with _sqlite_errors(self.path):
+            for row in self.conn.execute(_SELECT_JOBS + tail, params):
+                yield to_json(_job_data(row, self._integration), indent=indent).decode()
 
     def _integration(self, integration_id: int) -> dict[str, Any]:
         cached = self._integrations.get(integration_id)
         if cached is None:
-            row = next(self.db.query("SELECT * FROM integrations WHERE id = ?", [integration_id]))
+            cursor = self.conn.execute("SELECT * FROM integrations WHERE id = ?", [integration_id])
+            names = [column[0] for column in cursor.description]
+            row = dict(zip(names, cursor.fetchone(), strict=True))
             cached = {"type": row["type"]}
             if row["wandb_is_null"]:
                 cached["wandb"] = None
@@ -546,7 +606,7 @@ class Store:
 
     def _job_key(self, job_id: str) -> int:
         with _sqlite_errors(self.path):
-            return self._key_of(self.db.conn, job_id)
+            return self._key_of(self.conn, job_id)
 
     def events(
         self,
@@ -560,7 +620,7 @@ class Store:
         key = self._job_key(job_id)
         with _sqlite_errors(self.path):
             return history_store.read_events(
-                self.db.conn, key, levels=levels, types=types, limit=limit
+                self.conn, key, levels=levels, types=types, limit=limit
             )
 
     def count_events(
@@ -569,20 +629,20 @@ class Store:
         """How many of the job's events pass the filters."""
         key = self._job_key(job_id)
         with _sqlite_errors(self.path):
-            return history_store.count_events(self.db.conn, key, levels=levels, types=types)
+            return history_store.count_events(self.conn, key, levels=levels, types=types)
 
     def checkpoints(self, job_id: str) -> list[StoredCheckpoint]:
         """The job's checkpoints, oldest first by step."""
         key = self._job_key(job_id)
         with _sqlite_errors(self.path):
-            return history_store.read_checkpoints(self.db.conn, key)
+            return history_store.read_checkpoints(self.conn, key)
 
     def metrics(self, job_id: str, file_id: str | None = None) -> Metrics | None:
         """Per-step metrics of a job: from its first result file with stored content (or the
         one named), else from its metrics events, else from its checkpoints; None if none."""
         job = self.get(job_id)
         key = self._job_key(job_id)
-        conn = self.db.conn
+        conn = self.conn
         with _sqlite_errors(self.path):
             if file_id is not None:
                 if history_store.stored_result_file(conn, file_id) is None:
@@ -601,16 +661,18 @@ class Store:
 
     def result_file(self, file_id: str) -> ResultFile | None:
         with _sqlite_errors(self.path):
-            return history_store.stored_result_file(self.db.conn, file_id)
+            return history_store.stored_result_file(self.conn, file_id)
 
     def history_summary(self, job_id: str) -> HistorySummary:
         key = self._job_key(job_id)
         with _sqlite_errors(self.path):
-            return history_store.summary(self.db.conn, key)
+            return history_store.summary(self.conn, key)
 
     def attach_content(self, job_id: str, content: ResultFile) -> FineTuningJob:
         """Store a result file's content for a job, adding its id to the job's result_files
         when it is not there: one transaction."""
+        from ftjobs.models import FineTuningJob
+
         with self._transaction() as conn:
             job = self.get(job_id)
             files = list(job.result_files or ())
@@ -628,12 +690,12 @@ class Store:
 
     def info(self) -> StoreInfo:
         with _sqlite_errors(self.path):
-            return insights_store.store_info(self.db.conn, self.path)
+            return insights_store.store_info(self.conn, self.path)
 
     def stats(self, query: JobFilter) -> Stats:
         where, params = _where(query)
         with _sqlite_errors(self.path):
-            return insights_store.job_stats(self.db.conn, where, params)
+            return insights_store.job_stats(self.conn, where, params)
 
     def search(self, match: str, limit: int | None = None) -> Iterator[FineTuningJob]:
         """Jobs whose text or event messages match (an FTS5 query, see
@@ -647,12 +709,12 @@ class Store:
 
     def count_search(self, match: str) -> int:
         with _sqlite_errors(self.path):
-            return int(self.db.conn.execute(insights_store.COUNT_HITS, [match]).fetchone()[0])
+            return int(self.conn.execute(insights_store.COUNT_HITS, [match]).fetchone()[0])
 
     def sync_value(self, name: str) -> str | None:
         """What sync remembered under name (None: nothing)."""
         with _sqlite_errors(self.path):
-            return history_store.sync_value(self.db.conn, name)
+            return history_store.sync_value(self.conn, name)
 
     def set_sync_value(self, name: str, value: str | None) -> None:
         with self._transaction() as conn:
@@ -670,7 +732,7 @@ class Store:
         ids_json = json_text(list(job_ids))
         with _sqlite_errors(self.path):
             complete = dict(
-                self.db.conn.execute(
+                self.conn.execute(
                     "SELECT jobs.id, coalesce(job_sync.history_complete, 0) FROM jobs"
                     " LEFT JOIN job_sync USING (job_key)"
                     " WHERE jobs.id IN (SELECT value FROM json_each(?))",
@@ -690,7 +752,7 @@ class Store:
         with _sqlite_errors(self.path):
             return [
                 row[0]
-                for row in self.db.conn.execute(
+                for row in self.conn.execute(
                     "SELECT jobs.id FROM jobs LEFT JOIN job_sync USING (job_key)"
                     " WHERE jobs.status NOT IN (SELECT value FROM json_each(?))"
                     " OR coalesce(job_sync.history_complete, 0) = 0"
@@ -702,10 +764,10 @@ class Store:
     def known_history(self, job_id: str) -> tuple[set[str], set[str]]:
         """Ids of the job's stored events and checkpoints (empty for a job not stored)."""
         with _sqlite_errors(self.path):
-            row = self.db.conn.execute("SELECT job_key FROM jobs WHERE id = ?", [job_id]).fetchone()
+            row = self.conn.execute("SELECT job_key FROM jobs WHERE id = ?", [job_id]).fetchone()
             if row is None:
                 return set(), set()
-            conn = self.db.conn
+            conn = self.conn
             return (
                 history_store.known_ids(conn, "job_events", row[0]),
                 history_store.known_ids(conn, "job_checkpoints", row[0]),
@@ -713,7 +775,7 @@ class Store:
 
     def stored_files(self, file_ids: Sequence[str]) -> set[str]:
         with _sqlite_errors(self.path):
-            return history_store.stored_file_ids(self.db.conn, file_ids)
+            return history_store.stored_file_ids(self.conn, file_ids)
 
     def save_synced(
         self,
@@ -805,6 +867,8 @@ class Store:
         written, keep() decides: False rolls everything back (a dry run, or an all-or-nothing
         import that met a bad record).
         """
+        from ftjobs.models import FineTuningJob
+
         counts = ImportCounts()
         try:
             with self._transaction() as conn:
@@ -1101,6 +1165,8 @@ def _batches(records: Iterable[ImportRecord], size: int) -> Iterator[tuple[type,
     """Runs of records of one kind (jobs, events, checkpoints) in input order, at most size
     long. A run of jobs never holds an id twice: a later record of the same id lands in a
     later batch, so it updates the earlier one as it would one at a time."""
+    from ftjobs.models import FineTuningJob
+
     kind: type | None = None
     batch: list[Any] = []
     ids: set[str] = set()

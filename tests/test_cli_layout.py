@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import typer
 import typer.main
@@ -50,3 +51,30 @@ def test_importing_the_cli_leaves_the_heavy_modules_out() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
     )
     assert json.loads(result.stdout) == []
+
+
+def test_json_reads_build_no_models_and_skip_sqlite_utils(cli: Any) -> None:
+    """list --json, --jsonl and show --json go from SQLite rows straight to JSON text: neither
+    ftjobs.models (pydantic's models) nor sqlite_utils is imported on that path (bench/startup.py
+    has the start-up they cost)."""
+    job_id = cli.add()
+    code = (
+        "import json, sys\n"
+        "from ftjobs.cli import app\n"
+        "try:\n"
+        "    app(sys.argv[1:])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps([m for m in ('ftjobs.models', 'sqlite_utils') if m in sys.modules]),"
+        " file=sys.stderr)\n"
+    )
+    for args in (["list", "--json"], ["list", "--jsonl"], ["show", job_id, "--json"]):
+        result = subprocess.run(
+            [sys.executable, "-c", code, "--db", str(cli.db), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        assert job_id in result.stdout
+        assert json.loads(result.stderr.splitlines()[-1]) == [], args

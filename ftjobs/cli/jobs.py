@@ -151,7 +151,12 @@ def show(ctx: typer.Context, job_id: JobIdArgument, as_json: JsonFlag = False) -
 
     On a terminal, a few lines on its history follow (events, checkpoints, metrics).
     """
-    on_terminal = not as_json and sys.stdout.isatty()
+    if as_json:  # straight from the rows: no models, no pydantic
+        with open_store(ctx) as store:
+            text = store.get_json(job_id, indent=2)
+        sys.stdout.write(text + "\n")
+        return
+    on_terminal = sys.stdout.isatty()
     with open_store(ctx) as store:
         job = store.get(job_id)
         history = store.history_summary(job_id) if on_terminal else None

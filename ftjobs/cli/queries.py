@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,6 +24,9 @@ from ftjobs.cli.options import (
 )
 from ftjobs.constants import DEFAULT_LIST_FIELDS, LIST_FIELDS, SortField
 from ftjobs.errors import BadInput
+
+if TYPE_CHECKING:
+    from ftjobs.models import FineTuningJob
 
 DEFAULT_LIMIT = 20
 
@@ -122,22 +126,29 @@ def list_jobs(
         limit=None if all_jobs else min(limit or DEFAULT_LIMIT, 2**62),  # SQLite's is 64-bit
     )
     with open_store(ctx) as store:
-        jobs = store.list_jobs(query)
-        if as_json:
-            shown = render.write_json_array(jobs, sys.stdout)
-        elif as_jsonl:
-            shown = render.write_json_lines(jobs, sys.stdout)
-        elif as_csv or as_tsv:
-            delimiter = "," if as_csv else "\t"
-            shown = render.write_delimited(
-                jobs, sys.stdout, columns or DEFAULT_LIST_FIELDS, delimiter
+        if as_json or as_jsonl:  # straight from the rows: no models, no pydantic
+            shown = render.write_job_texts(
+                store.list_json(query), "json" if as_json else "jsonl", sys.stdout
             )
-        elif sys.stdout.isatty():
-            shown = render.print_table(list(jobs), columns)  # a screenful: fine to hold
         else:
-            shown = render.write_plain_table(jobs, sys.stdout, columns or DEFAULT_LIST_FIELDS)
+            shown = _write_listing(store.list_jobs(query), as_csv, as_tsv, columns)
         if query.limit is not None and shown == query.limit:
             sys.stdout.flush()
             total = store.count(query)
             if total > shown:
                 typer.echo(f"Showing {shown} of {total} jobs; --all shows every one.", err=True)
+
+
+def _write_listing(
+    jobs: Iterator[FineTuningJob], as_csv: bool, as_tsv: bool, columns: tuple[str, ...] | None
+) -> int:
+    """Jobs as CSV or TSV with a header row, a table on a terminal, or plain tab-separated
+    rows; returns how many were written."""
+    from ftjobs import render
+
+    if as_csv or as_tsv:
+        delimiter = "," if as_csv else "\t"
+        return render.write_delimited(jobs, sys.stdout, columns or DEFAULT_LIST_FIELDS, delimiter)
+    if sys.stdout.isatty():
+        return render.print_table(list(jobs), columns)  # a screenful: fine to hold
+    return render.write_plain_table(jobs, sys.stdout, columns or DEFAULT_LIST_FIELDS)

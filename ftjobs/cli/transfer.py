@@ -189,6 +189,6 @@ def export(
         sort=None,
     )
     with open_store(ctx) as store, render.output_file(output) as out:
-        count = render.write_jobs(store.list_jobs(query), output_format.value, out)
+        count = render.write_job_texts(store.list_json(query), output_format.value, out)
     if output is not None:
         typer.echo(f"Exported {count} job(s) to {output}.", err=True)

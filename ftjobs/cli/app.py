@@ -36,6 +36,15 @@ COMMAND_ORDER = (
 class _FtjobsGroup(TyperGroup):
     """Turns expected failures into one `Error:` line on stderr and a meaningful exit status."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Help reads cleanly: typer labels every flag "<bool>", which says nothing a flag does
+        # not say itself. An empty metavar leaves the column blank (typer 0.28 and 0.29).
+        for command in [self, *self.commands.values()]:
+            for param in command.params:
+                if getattr(param, "is_flag", False) and param.metavar is None:
+                    param.metavar = ""
+
     def list_commands(self, ctx: Any) -> list[str]:
         registered = super().list_commands(ctx)
         rank = {name: position for position, name in enumerate(COMMAND_ORDER)}

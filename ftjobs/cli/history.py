@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ftjobs.cli.app import app, open_store
-from ftjobs.cli.options import JobIdArgument
+from ftjobs.cli.options import JobIdArgument, within_limit
 from ftjobs.errors import BadInput
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def events(
     ] = None,
     limit: Annotated[
         int | None,
-        typer.Option(min=1, max=2**62, help="Only the newest N (still shown oldest first)."),
+        typer.Option(min=1, help="Only the newest N (still shown oldest first)."),
     ] = None,
     as_json: JsonArrayFlag = False,
     as_jsonl: JsonLinesFlag = False,
@@ -71,7 +71,7 @@ def events(
     _one_format(json=as_json, jsonl=as_jsonl)
     filters = {"levels": levels or (), "types": types or ()}
     with open_store(ctx) as store:
-        found = store.events(job_id, limit=limit, **filters)
+        found = store.events(job_id, limit=within_limit(limit), **filters)
         hidden = 0
         if limit is not None and len(found) == limit:
             hidden = store.count_events(job_id, **filters) - limit

@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from ftjobs.cli.app import app, open_store
-from ftjobs.cli.options import ModelFilter, SinceFilter, StatusFilter, UntilFilter, job_filter
+from ftjobs.cli.options import (
+    ModelFilter,
+    SinceFilter,
+    StatusFilter,
+    UntilFilter,
+    job_filter,
+    within_limit,
+)
 from ftjobs.errors import BadInput
 
 JsonObjectFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
@@ -74,7 +81,7 @@ def search(
         list[str],
         typer.Argument(metavar="TEXT...", help="Words to find; every one must match."),
     ],
-    limit: Annotated[int, typer.Option(min=1, max=2**62, help="Show at most this many jobs.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many jobs.")] = 20,
     all_jobs: Annotated[bool, typer.Option("--all", help="Show every match (no limit).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of jobs.")] = False,
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON job per line.")] = False,
@@ -94,7 +101,7 @@ def search(
     match = fts_query(" ".join(words))
     if match is None:
         raise BadInput("give a word to search for (letters or digits)")
-    limit_or_all = None if all_jobs else limit
+    limit_or_all = None if all_jobs else within_limit(limit)
     with open_store(ctx) as store:
         jobs = store.search(match, limit_or_all)
         if as_json:

@@ -211,3 +211,14 @@ def job_filter(
         finished_until=finished_until,
         **order,
     )
+
+
+LIMIT_MAX = 2**62  # SQLite's LIMIT is a 64-bit integer
+
+
+def within_limit(limit: int | None) -> int | None:
+    """A --limit as SQLite can take it: past 2**62 is a usage error, not an overflow later.
+    (Checked here rather than by the option's range, which would print [1<=x<=461...] in help.)"""
+    if limit is not None and limit > LIMIT_MAX:
+        raise typer.BadParameter(f"{limit} is more than {LIMIT_MAX}", param_hint="'--limit'")
+    return limit

@@ -21,6 +21,7 @@ from ftjobs.cli.options import (
     TrainingFileFilter,
     UntilFilter,
     job_filter,
+    within_limit,
 )
 from ftjobs.constants import DEFAULT_LIST_FIELDS, LIST_FIELDS, SortField
 from ftjobs.errors import BadInput
@@ -61,9 +62,7 @@ def list_jobs(
     finished_until: FinishedUntilFilter = None,
     limit: Annotated[
         int | None,
-        typer.Option(
-            min=1, max=2**62, help=f"Show at most this many jobs [default: {DEFAULT_LIMIT}]."
-        ),
+        typer.Option(min=1, help=f"Show at most this many jobs [default: {DEFAULT_LIMIT}]."),
     ] = None,
     all_jobs: Annotated[bool, typer.Option("--all", help="Show every job (no limit).")] = False,
     sort: Annotated[
@@ -105,6 +104,7 @@ def list_jobs(
                                    ("--csv", as_csv), ("--tsv", as_tsv)) if on]  # fmt: skip
     if len(modes) > 1:
         raise BadInput(f"choose one of {' and '.join(modes)}")
+    within_limit(limit)
     if all_jobs and limit is not None:
         raise BadInput("choose one of --all and --limit")
     if fields is not None and (as_json or as_jsonl):

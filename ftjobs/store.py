@@ -12,7 +12,7 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
@@ -145,6 +145,8 @@ class JobFilter:
     metadata: Sequence[tuple[str, str]] = ()  # every pair must match
     finished_since: int | None = None  # finished_at >= finished_since
     finished_until: int | None = None  # finished_at < finished_until
+    # the exact model names --model matched in the store (Store._exact_models), when known
+    models: Sequence[str] | None = None
     sort: SortField | None = "created_at"  # None: the order the jobs were recorded in
     descending: bool = True
     limit: int | None = None
@@ -517,9 +519,47 @@ class Store:
         field smallest first (the rows with a value, then those without)."""
         return self._listed(query, self._select)
 
+    def _exact_models(self, query: JobFilter) -> JobFilter:
+        """--model as the exact names it matches in the store. A name and its dated snapshots
+        (or a glob) are several model values, so the model index cannot give their jobs in
+        created_at order, and a million-job store sorted every match to show 50 (2.2x a small
+        store's time, bench/reads.py); one exact name reads its jobs in order straight off
+        jobs_by_model. The distinct names are found with one index seek each."""
+        if query.model is None:
+            return query
+        condition, values = _model_condition(query.model)
+        low, high = (
+            (values[0], values[1]) if condition.startswith("jobs.model >= ?") else ("", None)
+        )
+        names: list[str] = []
+        with _sqlite_errors(self.path):
+            after, first = low, True
+            while True:
+                # Fixed text: the comparison and the upper bound are chosen, not typed.
+                compare = ">=" if first else ">"
+                bound = "" if high is None else " AND model < ?"
+                sql = (
+                    f"SELECT model FROM jobs WHERE model {compare} ?{bound} ORDER BY model LIMIT 1"  # noqa: S608
+                )
+                row = self.conn.execute(sql, [after] if high is None else [after, high]).fetchone()
+                if row is None:
+                    break
+                after, first = row[0], False
+                names.append(row[0])
+            matching = condition.replace("jobs.model", "value")
+            found = [
+                row[0]
+                for row in self.conn.execute(
+                    f"SELECT value FROM json_each(?) WHERE {matching}",  # noqa: S608 (fixed text)
+                    [json_text(names), *values],
+                )
+            ]
+        return replace(query, model=None, models=tuple(found))
+
     def _listed(
         self, query: JobFilter, select: Callable[[str, list[Any]], Iterator[T]]
     ) -> Iterator[T]:
+        query = self._exact_models(query)
         remaining = query.limit
         for tail, params in _list_tails(query):
             if remaining is not None:
@@ -536,14 +576,18 @@ class Store:
         """The statements list_jobs runs for a filter, with their parameters (for EXPLAIN)."""
         return [(_SELECT_JOBS + tail, params) for tail, params in _list_tails(query)]
 
-    def count(self, query: JobFilter | None = None) -> int:
-        """How many jobs the filter picks (all of them without one), limit aside."""
-        where, params = _where(query or JobFilter())
+    def count(self, query: JobFilter | None = None, *, at_most: int | None = None) -> int:
+        """How many jobs the filter picks (all of them without one), limit aside; with at_most,
+        counting stops there (at_most + 1 means "more"): a notice that a limit hid jobs need
+        not walk every match of a million-job store (1.5 s for 43k of them, bench/reads.py)."""
+        where, params = _where(self._exact_models(query or JobFilter()))
+        # where: _where's fixed text, its values bound
+        sql = f"SELECT 1 FROM jobs {where}"  # noqa: S608
+        if at_most is not None:
+            sql += " LIMIT ?"
+            params.append(at_most + 1)
         with _sqlite_errors(self.path):
-            return int(
-                # where: _where's fixed text, its values bound
-                self.conn.execute(f"SELECT count(*) FROM jobs {where}", params).fetchone()[0]  # noqa: S608
-            )
+            return int(self.conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])  # noqa: S608
 
     def get_json(self, job_id: str, *, indent: int | None = None) -> str:
         """One job as the API's JSON text, byte for byte what FineTuningJob.to_json gives."""
@@ -693,7 +737,7 @@ class Store:
             return insights_store.store_info(self.conn, self.path)
 
     def stats(self, query: JobFilter) -> Stats:
-        where, params = _where(query)
+        where, params = _where(self._exact_models(query))
         with _sqlite_errors(self.path):
             return insights_store.job_stats(self.conn, where, params)
 
@@ -1076,6 +1120,9 @@ def _where(query: JobFilter) -> tuple[str, list[Any]]:
         condition, values = _model_condition(query.model)
         conditions.append(condition)
         params.extend(values)
+    if query.models is not None:
+        conditions.append(f"jobs.model IN ({', '.join('?' * len(query.models))})")
+        params.extend(query.models)
     for condition, value in (
         ("jobs.created_at >= ?", query.since),
         ("jobs.created_at < ?", query.until),

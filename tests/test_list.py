@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 from helpers import ANSI_RE, BOX_CHARS, Cli, connect, error_line
+from jobdata import make_job
 
 DAY = 86_400
 JULY_23 = 1721692800  # 2024-07-23T00:00:00Z
@@ -382,3 +384,15 @@ def test_more_filters_in_list_and_export(cli: Cli) -> None:
         exported = [json.loads(line)["id"] for line in cli.ok("export", *args).stdout.splitlines()]
         assert sorted(exported) == sorted(ids), args
     assert "--metadata" in cli.fails(2, "list", "--metadata", "novalue").stderr
+
+
+def test_the_hidden_jobs_notice_counts_up_to_a_thousand(cli: Cli, tmp_path: Path) -> None:
+    """Counting every match of a million-job store took 1.5 s to say how many a limit hid:
+    the notice counts up to 1,000 and says "more than" past that."""
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps(make_job(n)) + "\n" for n in range(1_002)))
+    cli.ok("import", path)
+    result = cli.ok("list", "--json", "--limit", "5")
+    assert "Showing 5 of more than 1,000 jobs; --all shows every one." in result.stderr
+    result = cli.ok("list", "--json", "--limit", "5", "--status", "queued")
+    assert "Showing 5 of 251 jobs" in result.stderr

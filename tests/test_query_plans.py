@@ -128,3 +128,17 @@ def test_a_training_files_jobs_come_newest_first_from_its_index(store: Store) ->
     steps = plan_steps(store, replace(FILTERS["training file"], limit=20))
     assert any("INDEX jobs_by_training_file" in step for step in steps), steps
     assert not any("TEMP B-TREE" in step for step in steps), steps
+
+
+def test_a_model_filter_resolved_to_one_name_reads_its_jobs_in_order(store: Store) -> None:
+    """--model is resolved to the exact names it matches (Store._exact_models) before the list
+    query: one name with a status filter and a limit reads jobs_by_model in created_at order,
+    no sort of every matching job (a million-job store sorted ~43k rows to show 50)."""
+    model = store.conn.execute("SELECT model FROM jobs LIMIT 1").fetchone()[0]
+    base = JobFilter(statuses=("failed",), model=model, limit=50)
+    resolved = store._exact_models(base)
+    assert resolved.model is None and model in (resolved.models or ())
+    one = replace(resolved, models=(model,))
+    steps = plan_steps(store, one)
+    assert_no_table_scan(steps)
+    assert not any("TEMP B-TREE" in step for step in steps), steps

@@ -26,6 +26,9 @@ from ftjobs.cli.options import (
 from ftjobs.constants import DEFAULT_LIST_FIELDS, LIST_FIELDS, SortField
 from ftjobs.errors import BadInput
 
+# The "Showing N of M" notice counts matches up to this many (more is "more than 1,000").
+NOTICE_COUNT_CAP = 1_000
+
 if TYPE_CHECKING:
     from ftjobs.models import FineTuningJob
 
@@ -134,9 +137,10 @@ def list_jobs(
             shown = _write_listing(store.list_jobs(query), as_csv, as_tsv, columns)
         if query.limit is not None and shown == query.limit:
             sys.stdout.flush()
-            total = store.count(query)
+            total = store.count(query, at_most=NOTICE_COUNT_CAP)
             if total > shown:
-                typer.echo(f"Showing {shown} of {total} jobs; --all shows every one.", err=True)
+                of = f"more than {NOTICE_COUNT_CAP:,}" if total > NOTICE_COUNT_CAP else f"{total:,}"
+                typer.echo(f"Showing {shown:,} of {of} jobs; --all shows every one.", err=True)
 
 
 def _write_listing(

@@ -254,7 +254,8 @@ def list_query_plan(db: Path, query: JobFilter) -> list[str]:
         store.db.conn.set_trace_callback(statements.append)
         list(store.list_jobs(query))
         store.db.conn.set_trace_callback(None)
-        (select,) = [s for s in statements if re.search(r"\bFROM jobs\b", s)]
+        # the list's own statement (--model first looks up the names it matches)
+        (select,) = [s for s in statements if re.search(r"\bFROM jobs\s+LEFT JOIN job_errors", s)]
         return [row[3] for row in store.db.conn.execute("EXPLAIN QUERY PLAN " + select)]
 
 

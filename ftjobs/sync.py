@@ -18,7 +18,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import ValidationError
 
@@ -34,6 +34,9 @@ from ftjobs.models import (
 )
 from ftjobs.remote import ApiError, FineTuningApi, NotFoundError, Page, PermissionDenied, RawObject
 from ftjobs.store import Store
+
+ModelT = TypeVar("ModelT", JobEvent, JobCheckpoint)
+RecordT = TypeVar("RecordT", EventRecord, CheckpointRecord)
 
 JOBS_PAGE = 100
 HISTORY_PAGE = 100
@@ -285,24 +288,10 @@ class Syncer:
         known_events, known_checkpoints = self.store.known_history(job.id)
         history = FetchedHistory()
         gaps: list[Gap] = []
-        try:
-            history.events = [
-                EventRecord(JobEvent.model_validate_json(item.text), item.text)
-                for item in self._items("events", job.id, known_events)
-            ]
-        except (NotFoundError, PermissionDenied) as error:
-            gaps.append(self._gap(job.id, "events", error))
-        except ValidationError as error:
-            gaps.append(self._refused(job.id, "events", error))
-        try:
-            history.checkpoints = [
-                CheckpointRecord(JobCheckpoint.model_validate_json(item.text), item.text)
-                for item in self._items("checkpoints", job.id, known_checkpoints)
-            ]
-        except (NotFoundError, PermissionDenied) as error:
-            gaps.append(self._gap(job.id, "checkpoints", error))
-        except ValidationError as error:
-            gaps.append(self._refused(job.id, "checkpoints", error))
+        history.events = self._part(job.id, "events", known_events, JobEvent, EventRecord, gaps)
+        history.checkpoints = self._part(
+            job.id, "checkpoints", known_checkpoints, JobCheckpoint, CheckpointRecord, gaps
+        )
         files = list(job.result_files or ())
         stored = set() if self.options.full else self.store.stored_files(files)
         for file_id in files:
@@ -319,6 +308,28 @@ class Syncer:
                 self.report.gaps.append(gap)
                 gaps.append(gap)
         return history, gaps
+
+    def _part(
+        self,
+        job_id: str,
+        kind: str,
+        known: set[str],
+        model: type[ModelT],
+        record: Callable[[ModelT, str], RecordT],
+        gaps: list[Gap],
+    ) -> list[RecordT]:
+        """A job's new events or checkpoints as records; all of them or, when the API refuses
+        the part or sends one the archive cannot hold, none and a gap."""
+        try:
+            return [
+                record(model.model_validate_json(item.text), item.text)
+                for item in self._items(kind, job_id, known)
+            ]
+        except (NotFoundError, PermissionDenied) as error:
+            gaps.append(self._gap(job_id, kind, error))
+        except ValidationError as error:
+            gaps.append(self._refused(job_id, kind, error))
+        return []
 
     def _items(self, kind: str, job_id: str, known: set[str]) -> Iterator[RawObject]:
         """A job's events or checkpoints, newest first, down to the first one stored."""

@@ -13,12 +13,14 @@ import typer
 from ftjobs.cli.app import app, open_store
 from ftjobs.cli.options import (
     BatchSizeOption,
+    FineTunedModelOption,
     JobIdArgument,
     JsonFlag,
     LearningRateOption,
     MetadataOption,
     NEpochsOption,
     TimeOption,
+    TrainedTokensOption,
     parse_metadata,
 )
 from ftjobs.constants import FINAL_STATUSES, Status
@@ -91,12 +93,8 @@ def add(
     wandb_tag: Annotated[list[str] | None, typer.Option(help="wandb tag; repeat for more.")] = None,
     metadata: MetadataOption = None,
     finished_at: TimeOption = None,
-    fine_tuned_model: Annotated[
-        str | None, typer.Option(help="Name of the resulting model.")
-    ] = None,
-    trained_tokens: Annotated[
-        int | None, typer.Option(min=0, help="Billable tokens processed.")
-    ] = None,
+    fine_tuned_model: FineTunedModelOption = None,
+    trained_tokens: TrainedTokensOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Record a new job.
@@ -178,12 +176,8 @@ def update(
     ctx: typer.Context,
     job_id: JobIdArgument,
     status: Annotated[Status | None, typer.Option(help="New status.")] = None,
-    fine_tuned_model: Annotated[
-        str | None, typer.Option(help="Name of the resulting model.")
-    ] = None,
-    trained_tokens: Annotated[
-        int | None, typer.Option(min=0, help="Billable tokens processed.")
-    ] = None,
+    fine_tuned_model: FineTunedModelOption = None,
+    trained_tokens: TrainedTokensOption = None,
     finished_at: TimeOption = None,
     estimated_finish: TimeOption = None,
     error_code: Annotated[str | None, typer.Option(help="Failure code (status failed).")] = None,

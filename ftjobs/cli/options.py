@@ -222,3 +222,8 @@ def within_limit(limit: int | None) -> int | None:
     if limit is not None and limit > LIMIT_MAX:
         raise typer.BadParameter(f"{limit} is more than {LIMIT_MAX}", param_hint="'--limit'")
     return limit
+
+
+# The outcome of a job, as add and update take it.
+FineTunedModelOption = Annotated[str | None, typer.Option(help="Name of the resulting model.")]
+TrainedTokensOption = Annotated[int | None, typer.Option(min=0, help="Billable tokens processed.")]

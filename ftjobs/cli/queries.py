@@ -126,7 +126,7 @@ def list_jobs(
         finished_until=finished_until,
         sort=sort,
         descending=not reverse,
-        limit=None if all_jobs else min(limit or DEFAULT_LIMIT, 2**62),  # SQLite's is 64-bit
+        limit=None if all_jobs else limit or DEFAULT_LIMIT,
     )
     with open_store(ctx) as store:
         if as_json or as_jsonl:  # straight from the rows: no models, no pydantic

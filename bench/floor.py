@@ -12,7 +12,7 @@ floor should leave out: validation (no pydantic), progress and error reporting, 
 of jobs already stored.
 
     python bench/floor.py jobs.jsonl floor.db
-    python bench/floor.py jobs.jsonl --verify-rows 20000   # rows == ftjobs.store._rows_for's
+    python bench/floor.py jobs.jsonl --verify-rows 20000   # rows == ftjobs.store.rows.rows_for's
 """
 
 from __future__ import annotations
@@ -238,13 +238,13 @@ def load(
 
 
 def verify_rows(path: Path, limit: int) -> int:
-    """Check that this file's rows are exactly ftjobs.store._rows_for's for the first limit jobs:
-    the floor must do the same work as ftjobs, not less."""
+    """Check that this file's rows are exactly ftjobs.store.rows.rows_for's for the first limit
+    jobs: the floor must do the same work as ftjobs, not less."""
     from itertools import islice
 
     from ftjobs import store
     from ftjobs.models import FineTuningJob
-    from ftjobs.store import _rows_for
+    from ftjobs.store.rows import rows_for
 
     mismatches = 0
     theirs_cache = getattr(store, "IMPORT_CACHE_KIB", 0)
@@ -255,7 +255,7 @@ def verify_rows(path: Path, limit: int) -> int:
     for key, job in enumerate(islice(read_jsonl(path), limit), 1):
         ours = new_rows()
         add_job(ours, job, key, {})
-        theirs = _rows_for(FineTuningJob.model_validate(job), key, {})
+        theirs = rows_for(FineTuningJob.model_validate(job), key, {})
         expected = Rows(
             [theirs.job],
             [theirs.error] if theirs.error else [],
@@ -274,7 +274,7 @@ def verify_rows(path: Path, limit: int) -> int:
         elif any(any(map(_types_differ, a, b)) for a, b in zip(ours, expected, strict=True)):
             mismatches += 1  # 2 vs 2.0: equal in Python, different in SQLite
             print(f"{job['id']}: same values, different types")
-    print(f"checked {checked} jobs: {mismatches} differ from ftjobs.store._rows_for")
+    print(f"checked {checked} jobs: {mismatches} differ from ftjobs.store.rows.rows_for")
     return 1 if mismatches or not checked else 0
 
 

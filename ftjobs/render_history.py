@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from ftjobs.history import CHECKPOINTS_SOURCE, EVENTS_SOURCE, FILE_SOURCE_PREFIX
-from ftjobs.history_store import HistorySummary, Metrics, StoredCheckpoint, StoredEvent
 from ftjobs.render import console, iso_time, plain_cell, write_enclosed
+from ftjobs.store.history_rows import HistorySummary, Metrics, StoredCheckpoint, StoredEvent
 
 LEVEL_STYLES = {"warn": "yellow", "warning": "yellow", "error": "bold red"}
 

@@ -12,7 +12,7 @@ from ftjobs.render import STATUS_STYLES, console, iso_time
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ftjobs.insights_store import Stats, StoreInfo
+    from ftjobs.store.insights import Stats, StoreInfo
 
 MONTHS_SHOWN = 24  # on a terminal; --json and piped output have every month
 MODELS_SHOWN = 10

@@ -24,7 +24,6 @@ from pydantic import ValidationError
 
 from ftjobs.errors import FtjobsError
 from ftjobs.history import CheckpointRecord, EventRecord, FetchedHistory, decode_result_file
-from ftjobs.history_store import HistoryCounts
 from ftjobs.models import (
     FineTuningJob,
     JobCheckpoint,
@@ -34,6 +33,7 @@ from ftjobs.models import (
 )
 from ftjobs.remote import ApiError, FineTuningApi, NotFoundError, Page, PermissionDenied, RawObject
 from ftjobs.store import Store
+from ftjobs.store.history_rows import HistoryCounts
 
 ModelT = TypeVar("ModelT", JobEvent, JobCheckpoint)
 RecordT = TypeVar("RecordT", EventRecord, CheckpointRecord)

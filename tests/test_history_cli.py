@@ -18,8 +18,8 @@ import pytest
 from helpers import FIXTURES, Cli, connect, dump, error_line
 from terminal import ESCAPE, run_in_terminal
 
-from ftjobs.history_store import Metrics, StoredCheckpoint
 from ftjobs.render_history import chart_series, checkpoint_table
+from ftjobs.store.history_rows import Metrics, StoredCheckpoint
 
 HISTORY = FIXTURES / "history"
 JOB = h.JOB_ID

@@ -12,9 +12,9 @@ import pytest
 from helpers import FIXTURES, Cli, connect, dump, error_line
 from jobdata import assert_preserved, normalised
 
-from ftjobs import store as store_module
 from ftjobs.errors import StoreError
 from ftjobs.store import SCHEMA_VERSION, Store
+from ftjobs.store import base as store_module
 
 
 def v1_database(path: Path) -> Path:

@@ -15,7 +15,7 @@ from ftjobs.cli.options import JobIdArgument, within_limit
 from ftjobs.errors import BadInput
 
 if TYPE_CHECKING:
-    from ftjobs.history_store import Metrics
+    from ftjobs.store.history_rows import Metrics
 
 JsonArrayFlag = Annotated[
     bool, typer.Option("--json", help="Print a JSON array of the objects exactly as stored.")

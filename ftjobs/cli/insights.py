@@ -94,7 +94,7 @@ def search(
     JSON with --json or --jsonl.
     """
     from ftjobs import render
-    from ftjobs.insights_store import fts_query
+    from ftjobs.store.insights import fts_query
 
     if as_json and as_jsonl:
         raise BadInput("choose one of --json and --jsonl")

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ftjobs.constants import FINAL_STATUSES
+from ftjobs.store.base import sqlite_errors
+from ftjobs.store.queries import JobFilter, Queries, where_clause
+
+if TYPE_CHECKING:
+    from ftjobs.models import FineTuningJob
 
 # -- info -------------------------------------------------------------------------------------
 
@@ -239,3 +245,30 @@ def fts_query(text: str) -> str | None:
     phrases = ['"' + word.replace('"', '""') + '"' for word in words]
     phrases[-1] += " *"
     return " AND ".join(phrases)
+
+
+class Insights(Queries):
+    """info, stats and search over the store."""
+
+    def info(self) -> StoreInfo:
+        with sqlite_errors(self.path):
+            return store_info(self.conn, self.path)
+
+    def stats(self, query: JobFilter) -> Stats:
+        where, params = where_clause(self._exact_models(query))
+        with sqlite_errors(self.path):
+            return job_stats(self.conn, where, params)
+
+    def search(self, match: str, limit: int | None = None) -> Iterator[FineTuningJob]:
+        """Jobs whose text or event messages match (an FTS5 query, see
+        fts_query), best first."""
+        tail = SEARCH_TAIL
+        params: list[Any] = [match]
+        if limit is not None:
+            tail += "LIMIT ?"
+            params.append(limit)
+        return self._select(tail, params)
+
+    def count_search(self, match: str) -> int:
+        with sqlite_errors(self.path):
+            return int(self.conn.execute(COUNT_HITS, [match]).fetchone()[0])

@@ -1,0 +1,182 @@
+"""Reading and writing whole jobs: get, add, modify, delete, and the writes import and sync
+share."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pydantic_core import from_json, to_json
+
+from ftjobs.errors import JobExists, JobNotFound
+from ftjobs.store.base import StoreBase, sqlite_errors
+from ftjobs.store.rows import (
+    INSERT_ERROR,
+    INSERT_HYPERPARAMETERS,
+    INSERT_INTEGRATION,
+    INSERT_RESULT_FILE,
+    JOB_PART_TABLES,
+    LINK_INTEGRATION,
+    SELECT_JOBS,
+    WRITE_JOB,
+    job_data,
+    job_from_row,
+    loads_or_none,
+    rows_for,
+)
+
+if TYPE_CHECKING:
+    from ftjobs.models import FineTuningJob
+
+
+class Jobs(StoreBase):
+    """Whole jobs in and out."""
+
+    def get(self, job_id: str) -> FineTuningJob:
+        for job in self._select("WHERE jobs.id = ?", [job_id]):
+            return job
+        raise JobNotFound(job_id)
+
+    def get_json(self, job_id: str, *, indent: int | None = None) -> str:
+        """One job as the API's JSON text, byte for byte what FineTuningJob.to_json gives."""
+        for text in self._select_json("WHERE jobs.id = ?", [job_id], indent=indent):
+            return text
+        raise JobNotFound(job_id)
+
+    def _select(self, tail: str, params: Sequence[Any]) -> Iterator[FineTuningJob]:
+        with sqlite_errors(self.path):
+            # Plain tuples, not sqlite-utils' dicts: this loop is export's hot path.
+            for row in self.conn.execute(SELECT_JOBS + tail, params):
+                yield job_from_row(row, self._integration)
+
+    def _select_json(
+        self, tail: str, params: Sequence[Any], *, indent: int | None = None
+    ) -> Iterator[str]:
+        """Stored jobs straight to JSON text, without building models: every stored job was
+        validated on its way in, and validating it again on the way out changes nothing (the
+        values pass through unchanged; the "no error" forms are never stored). pydantic-core's
+        encoder is the one model_dump_json uses, so the text is the same, byte for byte
+        (tests/test_json_contract.py, test_import_export.py)."""
+        with sqlite_errors(self.path):
+            for row in self.conn.execute(SELECT_JOBS + tail, params):
+                yield to_json(job_data(row, self._integration), indent=indent).decode()
+
+    def _integration(self, integration_id: int) -> dict[str, Any]:
+        cached = self._integrations.get(integration_id)
+        if cached is None:
+            cursor = self.conn.execute("SELECT * FROM integrations WHERE id = ?", [integration_id])
+            names = [column[0] for column in cursor.description]
+            row = dict(zip(names, cursor.fetchone(), strict=True))
+            cached = {"type": row["type"]}
+            if row["wandb_is_null"]:
+                cached["wandb"] = None
+            else:
+                wandb = {
+                    "project": row["wandb_project"],
+                    "name": row["wandb_name"],
+                    "entity": row["wandb_entity"],
+                    "tags": loads_or_none(row["wandb_tags_json"]),
+                }
+                if row["wandb_extra_json"]:
+                    wandb.update(from_json(row["wandb_extra_json"]))
+                cached["wandb"] = wandb
+            if row["extra_json"]:
+                cached.update(from_json(row["extra_json"]))
+            for name in row["absent_fields"].split(",") if row["absent_fields"] else ():
+                if name.startswith("wandb."):
+                    del cached["wandb"][name.removeprefix("wandb.")]
+                else:
+                    del cached[name]
+            self._integrations[integration_id] = cached
+        return cached
+
+    def add(self, job: FineTuningJob) -> FineTuningJob:
+        """Insert a new job; an id that exists is an error, never an overwrite."""
+        with self._transaction() as conn:
+            if self._exists(conn, job.id):
+                raise JobExists(job.id)
+            self._write(conn, self._new_keys(conn, [job]), {})
+        return self.get(job.id)
+
+    def modify(
+        self, job_id: str, change: Callable[[FineTuningJob], FineTuningJob]
+    ) -> FineTuningJob:
+        """Read a job, apply change, write the result back: all inside one write transaction, so
+        concurrent changes to the same job queue up instead of overwriting each other."""
+        with self._transaction() as conn:
+            current = self.get(job_id)
+            changed = change(current)
+            if changed.id != job_id:
+                raise ValueError("a change must not alter the job's id")
+            if changed.to_json() != current.to_json():
+                self._write(conn, [(self._key_of(conn, job_id), changed)], {}, replacing=True)
+        return self.get(job_id)
+
+    def delete(self, job_ids: Sequence[str]) -> int:
+        """Delete jobs and everything linked to them; all named jobs must exist."""
+        with self._transaction() as conn:
+            for job_id in job_ids:
+                if not self._exists(conn, job_id):
+                    raise JobNotFound(job_id)
+            return self._delete(conn, list(dict.fromkeys(job_ids)))
+
+    def _delete(self, conn: sqlite3.Connection, job_ids: list[str]) -> int:
+        """Delete jobs; their rows in every other table go with them (foreign keys cascade),
+        and so does the stored content of result files no remaining job lists."""
+        deleted = 0
+        for job_id in job_ids:
+            files = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT file_id FROM job_result_files JOIN jobs USING (job_key)"
+                    " WHERE jobs.id = ?",
+                    [job_id],
+                )
+            ]
+            deleted += conn.execute("DELETE FROM jobs WHERE id = ?", [job_id]).rowcount
+            conn.executemany(
+                "DELETE FROM result_file_contents WHERE file_id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM job_result_files WHERE file_id = ?)",
+                [(file_id, file_id) for file_id in files],
+            )
+        self._integrations.clear()  # ids of integrations no job uses any more may be reused
+        return deleted
+
+    def _write(
+        self,
+        conn: sqlite3.Connection,
+        keyed: Sequence[tuple[int, FineTuningJob]],
+        fingerprints: dict[tuple[Any, ...], str],
+        *,
+        replacing: bool = False,
+    ) -> None:
+        """Write jobs under their keys: new ones appended, or (replacing) stored ones rewritten
+        in place, the job row updated and its own parts replaced, so that nothing pointing at
+        a job (its history) is lost and export keeps the order jobs were first recorded in."""
+        jobs, errors, hyperparameters, files, integrations, links = [], [], [], [], [], []
+        for key, job in keyed:
+            rows = rows_for(job, key, fingerprints)
+            jobs.append(rows.job)
+            if rows.error:
+                errors.append(rows.error)
+            if rows.hyperparameters:
+                hyperparameters.append(rows.hyperparameters)
+            files.extend(rows.result_files)
+            integrations.extend(rows.integrations)
+            links.extend(rows.integration_links)
+        if replacing:
+            keys = [(key,) for key, _ in keyed]
+            for table in JOB_PART_TABLES:
+                # table: one of a fixed tuple of names, never user text
+                conn.executemany(f"DELETE FROM {table} WHERE job_key = ?", keys)  # noqa: S608
+            # An integration no job uses any more was just removed, and its id may be given to
+            # a new one: what was cached under that id is stale.
+            self._integrations.clear()
+        conn.executemany(WRITE_JOB, jobs)
+        conn.executemany(INSERT_ERROR, errors)
+        conn.executemany(INSERT_HYPERPARAMETERS, hyperparameters)
+        conn.executemany(INSERT_RESULT_FILE, files)
+        if integrations:
+            conn.executemany(INSERT_INTEGRATION, integrations)
+            conn.executemany(LINK_INTEGRATION, links)

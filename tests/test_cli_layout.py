@@ -13,6 +13,9 @@ import typer.main
 from helpers import CLEAN_ENV, describe
 from typer.testing import CliRunner
 
+from ftjobs.cli import coercion
+from ftjobs.cli.app import COMMAND_MODULES
+
 HEAVY_MODULES = ("pydantic", "sqlite_utils", "rich.table", "ftjobs.store", "ftjobs.models")
 
 
@@ -55,18 +58,22 @@ def test_importing_the_cli_leaves_the_heavy_modules_out() -> None:
 
 def test_json_reads_build_no_models_and_skip_sqlite_utils(cli: Any) -> None:
     """list --json, --jsonl and show --json go from SQLite rows straight to JSON text: neither
-    ftjobs.models (pydantic's models) nor sqlite_utils is imported on that path (bench/startup.py
-    has the start-up they cost)."""
+    ftjobs.models (pydantic's models) nor sqlite_utils is imported on that path, nor pydantic
+    and pydantic-core where typer's conversion of option values is replaced (ftjobs.cli.coercion;
+    bench/startup.py has the start-up they cost). Only the command run is imported."""
     job_id = cli.add()
+    unwanted = ["ftjobs.models", "sqlite_utils", "ftjobs.cli.history", "ftjobs.cli.remote"]
+    if coercion.hooked():
+        unwanted += ["pydantic", "pydantic_core"]
     code = (
         "import json, sys\n"
-        "from ftjobs.cli import app\n"
+        "from ftjobs.cli import main\n"
+        "sys.argv[0] = 'ftjobs'\n"
         "try:\n"
-        "    app(sys.argv[1:])\n"
+        "    main()\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print(json.dumps([m for m in ('ftjobs.models', 'sqlite_utils') if m in sys.modules]),"
-        " file=sys.stderr)\n"
+        f"print(json.dumps([m for m in {unwanted!r} if m in sys.modules]), file=sys.stderr)\n"
     )
     for args in (["list", "--json"], ["list", "--jsonl"], ["show", job_id, "--json"]):
         result = subprocess.run(
@@ -78,3 +85,38 @@ def test_json_reads_build_no_models_and_skip_sqlite_utils(cli: Any) -> None:
         )
         assert job_id in result.stdout
         assert json.loads(result.stderr.splitlines()[-1]) == [], args
+
+
+def test_each_command_is_registered_by_the_module_the_group_loads_it_from() -> None:
+    """The group imports a command's module only when the command is run (COMMAND_MODULES):
+    each module must register exactly the commands the table gives it."""
+    code = (
+        "import importlib, json, sys\n"
+        "from ftjobs.cli.app import app\n"
+        "registered = {}\n"
+        "for module in sys.argv[1:]:\n"
+        "    before = len(app.registered_commands)\n"
+        "    importlib.import_module('ftjobs.cli.' + module)\n"
+        "    for info in app.registered_commands[before:]:\n"
+        "        registered[info.name or info.callback.__name__] = module\n"
+        "print(json.dumps(registered))\n"
+    )
+    modules = sorted(set(COMMAND_MODULES.values()))
+    result = subprocess.run(
+        [sys.executable, "-c", code, *modules],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert json.loads(result.stdout) == COMMAND_MODULES
+
+
+def test_typer_029_converts_option_values_without_pydantic() -> None:
+    """Where typer converts values with pydantic (0.29), ftjobs.cli.coercion takes over; if a
+    typer release changes that hook, this says so (and start-up grows by ~180 ms)."""
+    version = tuple(int(part) for part in typer.__version__.split(".")[:2])
+    if version == (0, 29):
+        assert coercion.hooked()
+    elif version < (0, 29):
+        assert not coercion.hooked()

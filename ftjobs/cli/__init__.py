@@ -16,8 +16,7 @@ inside the commands that need them, never at the top of a module here, so `ftjob
 
 from __future__ import annotations
 
-# Importing a command module registers its commands; app.COMMAND_ORDER orders them in --help.
-from ftjobs.cli import history, insights, jobs, queries, remote, transfer  # noqa: F401
+# The command modules are imported when their commands are asked for (app.COMMAND_MODULES).
 from ftjobs.cli.app import app
 
 __all__ = ["app", "main"]

@@ -1,36 +1,132 @@
 """The Typer app and what every command shares: error handling, global options, the store.
 
 Commands live in modules by concern (jobs, queries, transfer, ...) and register themselves on
-`app` when `ftjobs.cli` imports them.
+`app` when their module is imported. `ftjobs list` imports and builds `list` alone: the group
+knows which module holds each command (COMMAND_MODULES) and loads it when it is asked for, as
+click's lazy groups do, so a command's start-up does not pay for the other fourteen.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
+import importlib
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from ftjobs import __version__
+from ftjobs.cli import coercion
 from ftjobs.errors import FtjobsError
 
 if TYPE_CHECKING:
     from ftjobs.store import Store
 
-# `ftjobs --help` lists the commands in this order; a command not named here follows them, in
-# the order its module registered it.
-COMMAND_ORDER = (
-    "sync", "add", "list", "show", "events", "checkpoints", "metrics",
-    "update", "attach", "delete", "import", "export", "stats", "search", "info",
-)  # fmt: skip
+# Every command, in the order `ftjobs --help` lists them, and the module (in ftjobs.cli) that
+# registers it; tests/test_cli_layout.py checks that this matches what the modules register.
+COMMAND_MODULES = {
+    "sync": "remote",
+    "add": "jobs",
+    "list": "queries",
+    "show": "jobs",
+    "events": "history",
+    "checkpoints": "history",
+    "metrics": "history",
+    "update": "jobs",
+    "attach": "jobs",
+    "delete": "jobs",
+    "import": "transfer",
+    "export": "transfer",
+    "stats": "insights",
+    "search": "insights",
+    "info": "insights",
+}
+COMMAND_ORDER = tuple(COMMAND_MODULES)
+
+
+def _tidy(param: Any) -> Any:
+    """What every option gets: a plain converter (see ftjobs.cli.coercion), and for a flag no
+    `<bool>` in help (typer labels every flag so, which says nothing a flag does not say
+    itself; an empty metavar leaves the column blank)."""
+    if param is not None:
+        coercion.install(param)
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return param
+
+
+class _FtjobsCommand(TyperCommand):
+    """Every ftjobs command: its options tidied, the help option click makes on the fly too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            _tidy(param)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return _tidy(super().get_help_option(ctx))
+
+
+def _build_command(name: str) -> Any:
+    """Import the module that registers a command, and build that command alone."""
+    importlib.import_module(f"ftjobs.cli.{COMMAND_MODULES[name]}")
+    for info in app.registered_commands:
+        if (
+            info.callback is not None
+            and (info.name or info.callback.__name__.lower().replace("_", "-")) == name
+        ):
+            # A one-command Typer builds exactly one click command, with the app's settings.
+            single = typer.Typer(
+                add_completion=False,
+                pretty_exceptions_enable=False,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+            ours = copy.copy(info)  # the registration itself stays as the module made it
+            if info.cls in (None, TyperCommand):  # (typer's default; a module's own stays)
+                ours.cls = _FtjobsCommand
+            single.registered_commands.append(ours)
+            return typer.main.get_command(single)
+    raise LookupError(f"ftjobs.cli.{COMMAND_MODULES[name]} registers no command {name!r}")
+
+
+class _Commands(MutableMapping[str, Any]):
+    """The group's commands, each built on first use. Every name is known up front, so help,
+    completion and "did you mean" see all of them."""
+
+    def __init__(self, built: MutableMapping[str, Any]) -> None:
+        # Commands typer built already (their modules were imported before: tests, mostly)
+        # are built again here, as _FtjobsCommand.
+        self._built = {
+            name: command for name, command in built.items() if name not in COMMAND_MODULES
+        }
+
+    def __getitem__(self, name: str) -> Any:
+        command = self._built.get(name)
+        if command is None:
+            if name not in COMMAND_MODULES:
+                raise KeyError(name)
+            command = self._built[name] = _build_command(name)
+        return command
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*COMMAND_MODULES, *self._built]))
+
+    def __len__(self) -> int:
+        return len(dict.fromkeys([*COMMAND_MODULES, *self._built]))
 
 
 class _FtjobsGroup(TyperGroup):
@@ -38,17 +134,18 @@ class _FtjobsGroup(TyperGroup):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Help reads cleanly: typer labels every flag "<bool>", which says nothing a flag does
-        # not say itself. An empty metavar leaves the column blank (typer 0.28 and 0.29).
-        for command in [self, *self.commands.values()]:
-            for param in command.params:
-                if getattr(param, "is_flag", False) and param.metavar is None:
-                    param.metavar = ""
+        self.commands = _Commands(self.commands)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        for param in self.params:  # here, not in __init__: typer adds --install-completion later
+            _tidy(param)
+        return super().parse_args(ctx, args)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return _tidy(super().get_help_option(ctx))
 
     def list_commands(self, ctx: Any) -> list[str]:
-        registered = super().list_commands(ctx)
-        rank = {name: position for position, name in enumerate(COMMAND_ORDER)}
-        return sorted(registered, key=lambda name: rank.get(name, len(rank)))
+        return list(self.commands)
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False

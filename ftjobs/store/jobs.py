@@ -3,13 +3,13 @@ share."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pydantic_core import from_json, to_json
-
 from ftjobs.errors import JobExists, JobNotFound
+from ftjobs.jsontext import JsonCodec
 from ftjobs.store.base import StoreBase, sqlite_errors
 from ftjobs.store.rows import (
     INSERT_ERROR,
@@ -22,7 +22,6 @@ from ftjobs.store.rows import (
     WRITE_JOB,
     job_data,
     job_from_row,
-    loads_or_none,
     rows_for,
 )
 
@@ -45,22 +44,25 @@ class Jobs(StoreBase):
         raise JobNotFound(job_id)
 
     def _select(self, tail: str, params: Sequence[Any]) -> Iterator[FineTuningJob]:
+        from_json = JsonCodec(switch_after=0).loads  # (pydantic is imported for the models)
         with sqlite_errors(self.path):
             # Plain tuples, not sqlite-utils' dicts: this loop is export's hot path.
             for row in self.conn.execute(SELECT_JOBS + tail, params):
-                yield job_from_row(row, self._integration)
+                yield job_from_row(row, self._integration, from_json)
 
     def _select_json(
         self, tail: str, params: Sequence[Any], *, indent: int | None = None
     ) -> Iterator[str]:
         """Stored jobs straight to JSON text, without building models: every stored job was
         validated on its way in, and validating it again on the way out changes nothing (the
-        values pass through unchanged; the "no error" forms are never stored). pydantic-core's
-        encoder is the one model_dump_json uses, so the text is the same, byte for byte
-        (tests/test_json_contract.py, test_import_export.py)."""
+        values pass through unchanged; the "no error" forms are never stored). The codec writes
+        what model_dump_json writes (pydantic-core's encoder, or json where that is the same),
+        byte for byte (tests/test_json_contract.py, test_import_export.py, test_jsontext.py)."""
+        codec = JsonCodec()
         with sqlite_errors(self.path):
             for row in self.conn.execute(SELECT_JOBS + tail, params):
-                yield to_json(job_data(row, self._integration), indent=indent).decode()
+                data = job_data(row, self._integration, codec.loads)
+                yield codec.dumps(data, indent=indent)
 
     def _integration(self, integration_id: int) -> dict[str, Any]:
         cached = self._integrations.get(integration_id)
@@ -72,17 +74,18 @@ class Jobs(StoreBase):
             if row["wandb_is_null"]:
                 cached["wandb"] = None
             else:
+                tags = row["wandb_tags_json"]
                 wandb = {
                     "project": row["wandb_project"],
                     "name": row["wandb_name"],
                     "entity": row["wandb_entity"],
-                    "tags": loads_or_none(row["wandb_tags_json"]),
+                    "tags": None if tags is None else json.loads(tags),
                 }
                 if row["wandb_extra_json"]:
-                    wandb.update(from_json(row["wandb_extra_json"]))
+                    wandb.update(json.loads(row["wandb_extra_json"]))
                 cached["wandb"] = wandb
             if row["extra_json"]:
-                cached.update(from_json(row["extra_json"]))
+                cached.update(json.loads(row["extra_json"]))
             for name in row["absent_fields"].split(",") if row["absent_fields"] else ():
                 if name.startswith("wandb."):
                     del cached["wandb"][name.removeprefix("wandb.")]

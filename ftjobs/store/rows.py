@@ -7,8 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic_core import from_json
-
 from ftjobs.jsontext import json_text
 
 if TYPE_CHECKING:
@@ -99,10 +97,6 @@ class _JobRows:
     integration_links: list[tuple[int, int, str]] = field(default_factory=list)
 
 
-def loads_or_none(text: str | None) -> Any:
-    return None if text is None else from_json(text)
-
-
 def _absent_text(names: list[str]) -> str | None:
     return ",".join(names) or None
 
@@ -179,10 +173,13 @@ def _integration_columns(integration: Integration) -> tuple[Any, ...]:
 
 
 def job_data(
-    row: tuple[Any, ...], integration_for: Callable[[int], dict[str, Any]]
+    row: tuple[Any, ...],
+    integration_for: Callable[[int], dict[str, Any]],
+    from_json: Callable[[str], Any],
 ) -> dict[str, Any]:
     """The API object, as plain JSON data, from a row of SELECT_JOBS (a plain tuple: export's
-    hot path): the keys in the order FineTuningJob's JSON has them, unknown ones last."""
+    hot path): the keys in the order FineTuningJob's JSON has them, unknown ones last. from_json
+    reads the JSON text columns (a JsonCodec's loads)."""
     (
         object_, id_, model, created_at, finished_at, fine_tuned_model, organization_id, status,
         validation_file, training_file, trained_tokens, seed, estimated_finish,
@@ -241,9 +238,12 @@ def job_data(
 
 
 def job_from_row(
-    row: tuple[Any, ...], integration_for: Callable[[int], dict[str, Any]]
+    row: tuple[Any, ...],
+    integration_for: Callable[[int], dict[str, Any]],
+    from_json: Callable[[str], Any],
 ) -> FineTuningJob:
     """Rebuild the model from a row of SELECT_JOBS."""
     from ftjobs.models import KNOWN_FINITE, FineTuningJob
 
-    return FineTuningJob.model_validate(job_data(row, integration_for), context=KNOWN_FINITE)
+    data = job_data(row, integration_for, from_json)
+    return FineTuningJob.model_validate(data, context=KNOWN_FINITE)

@@ -9,7 +9,6 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +32,8 @@ class RollBack(Exception):
 
 def schema_sql() -> str:
     """The text of schema.sql, from the installed package or, in a source checkout, the repo."""
+    from importlib import resources  # (5 ms: only a new store needs it)
+
     packaged = resources.files("ftjobs").joinpath("schema.sql")
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")

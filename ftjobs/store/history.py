@@ -7,20 +7,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ftjobs.errors import FtjobsError
-from ftjobs.history import CHECKPOINTS_SOURCE, EVENTS_SOURCE, ResultFile, file_source
-from ftjobs.store import history_rows
 from ftjobs.store.base import sqlite_errors
-from ftjobs.store.history_rows import (
-    HistorySummary,
-    HistoryWriter,
-    Metrics,
-    StoredCheckpoint,
-    StoredEvent,
-)
 from ftjobs.store.jobs import Jobs
 
+# ftjobs.store.history_rows and ftjobs.history (about 12 ms) are imported by the methods that
+# use them: every command opens a Store, few read history.
 if TYPE_CHECKING:
+    from ftjobs.history import ResultFile
     from ftjobs.models import FineTuningJob
+    from ftjobs.store.history_rows import HistorySummary, Metrics, StoredCheckpoint, StoredEvent
 
 
 class History(Jobs):
@@ -35,6 +30,8 @@ class History(Jobs):
         limit: int | None = None,
     ) -> list[StoredEvent]:
         """The job's events oldest first (with limit: the newest that many)."""
+        from ftjobs.store import history_rows
+
         key = self._job_key(job_id)
         with sqlite_errors(self.path):
             return history_rows.read_events(self.conn, key, levels=levels, types=types, limit=limit)
@@ -43,12 +40,16 @@ class History(Jobs):
         self, job_id: str, *, levels: Sequence[str] = (), types: Sequence[str] = ()
     ) -> int:
         """How many of the job's events pass the filters."""
+        from ftjobs.store import history_rows
+
         key = self._job_key(job_id)
         with sqlite_errors(self.path):
             return history_rows.count_events(self.conn, key, levels=levels, types=types)
 
     def checkpoints(self, job_id: str) -> list[StoredCheckpoint]:
         """The job's checkpoints, oldest first by step."""
+        from ftjobs.store import history_rows
+
         key = self._job_key(job_id)
         with sqlite_errors(self.path):
             return history_rows.read_checkpoints(self.conn, key)
@@ -56,6 +57,9 @@ class History(Jobs):
     def metrics(self, job_id: str, file_id: str | None = None) -> Metrics | None:
         """Per-step metrics of a job: from its first result file with stored content (or the
         one named), else from its metrics events, else from its checkpoints; None if none."""
+        from ftjobs.history import CHECKPOINTS_SOURCE, EVENTS_SOURCE, file_source
+        from ftjobs.store import history_rows
+
         job = self.get(job_id)
         key = self._job_key(job_id)
         conn = self.conn
@@ -76,10 +80,14 @@ class History(Jobs):
         return None
 
     def result_file(self, file_id: str) -> ResultFile | None:
+        from ftjobs.store import history_rows
+
         with sqlite_errors(self.path):
             return history_rows.stored_result_file(self.conn, file_id)
 
     def history_summary(self, job_id: str) -> HistorySummary:
+        from ftjobs.store import history_rows
+
         key = self._job_key(job_id)
         with sqlite_errors(self.path):
             return history_rows.summary(self.conn, key)
@@ -88,6 +96,7 @@ class History(Jobs):
         """Store a result file's content for a job, adding its id to the job's result_files
         when it is not there: one transaction."""
         from ftjobs.models import FineTuningJob
+        from ftjobs.store.history_rows import HistoryWriter
 
         with self._transaction() as conn:
             job = self.get(job_id)

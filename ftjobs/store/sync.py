@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Literal
 
 from ftjobs.constants import FINAL_STATUSES
 from ftjobs.jsontext import json_text
-from ftjobs.store import history_rows
 from ftjobs.store.base import sqlite_errors
-from ftjobs.store.history_rows import HistoryCounts, HistoryWriter
 from ftjobs.store.jobs import Jobs
 
+# ftjobs.store.history_rows is imported by the methods that use it (see store/history.py).
 if TYPE_CHECKING:
     from ftjobs.history import FetchedHistory
     from ftjobs.models import FineTuningJob
+    from ftjobs.store.history_rows import HistoryCounts
 
 SYNC_CURSOR = "jobs_after"  # sync_state: the walk of the job list to go on from
 
@@ -34,10 +34,14 @@ class Sync(Jobs):
 
     def sync_value(self, name: str) -> str | None:
         """What sync remembered under name (None: nothing)."""
+        from ftjobs.store import history_rows
+
         with sqlite_errors(self.path):
             return history_rows.sync_value(self.conn, name)
 
     def set_sync_value(self, name: str, value: str | None) -> None:
+        from ftjobs.store import history_rows
+
         with self._transaction() as conn:
             history_rows.set_sync_value(conn, name, value)
 
@@ -84,6 +88,8 @@ class Sync(Jobs):
 
     def known_history(self, job_id: str) -> tuple[set[str], set[str]]:
         """Ids of the job's stored events and checkpoints (empty for a job not stored)."""
+        from ftjobs.store import history_rows
+
         with sqlite_errors(self.path):
             row = self.conn.execute("SELECT job_key FROM jobs WHERE id = ?", [job_id]).fetchone()
             if row is None:
@@ -95,6 +101,8 @@ class Sync(Jobs):
             )
 
     def stored_files(self, file_ids: Sequence[str]) -> set[str]:
+        from ftjobs.store import history_rows
+
         with sqlite_errors(self.path):
             return history_rows.stored_file_ids(self.conn, file_ids)
 
@@ -110,6 +118,9 @@ class Sync(Jobs):
         """Write one synced job and what was fetched of its history in one transaction, so an
         interrupted sync keeps every job it finished, whole. complete says the history is all
         there (else the next sync fetches it again); gaps name what could not be fetched."""
+        from ftjobs.store import history_rows
+        from ftjobs.store.history_rows import HistoryCounts, HistoryWriter
+
         counts = HistoryCounts()
         with self._transaction() as conn:
             row = conn.execute("SELECT job_key FROM jobs WHERE id = ?", [job.id]).fetchone()

@@ -377,7 +377,7 @@ def summary_line(metrics: Metrics, series: Sequence[Series]) -> str:
         f"{len(metrics.rows):,} step{'' if len(metrics.rows) == 1 else 's'}"
         f" ({_step(min(all_steps))}-{_step(max(all_steps))})"
         if all_steps
-        else f"{len(metrics.rows)} steps"
+        else f"{len(metrics.rows):,} steps"
     ]
     shown = [one for one in series if one.lower_is_better] or list(series[:2])
     for one in shown:

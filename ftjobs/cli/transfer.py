@@ -191,4 +191,4 @@ def export(
     with open_store(ctx) as store, render.output_file(output) as out:
         count = render.write_job_texts(store.list_json(query), output_format.value, out)
     if output is not None:
-        typer.echo(f"Exported {count} job(s) to {output}.", err=True)
+        typer.echo(f"Exported {count:,} job(s) to {output}.", err=True)

@@ -148,11 +148,11 @@ def output_file(path: Path | None) -> Iterator[IO[str]]:
 @contextmanager
 def import_progress(total_bytes: int | None) -> Iterator[Callable[[int], None] | None]:
     """A Rich progress bar on stderr, fed with bytes read; None (no bar) when there is nothing
-    to measure against or the input is small."""
-    if total_bytes is None or total_bytes < 8 << 20:
+    to measure against, the input is small, or the terminal cannot redraw a line (dumb)."""
+    err = console(stderr=True) if total_bytes is not None and total_bytes >= 8 << 20 else None
+    if err is None or err.is_dumb_terminal:
         yield None
         return
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -166,11 +166,50 @@ def import_progress(total_bytes: int | None) -> Iterator[Callable[[int], None] |
         BarColumn(),
         DownloadColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=err,
         transient=True,
     ) as progress:
         task = progress.add_task("import", total=total_bytes)
         yield lambda done: progress.update(task, completed=done)
+
+
+@contextmanager
+def records_progress(enabled: bool) -> Iterator[Callable[[Iterator[Any]], Iterator[Any]]]:
+    """A live line on stderr for an input of unknown size (stdin): records read so far and
+    how fast, no total. Yields a wrapper for the stream of records (as it is without one)."""
+    err = console(stderr=True) if enabled else None
+    if err is None or err.is_dumb_terminal:  # (a dumb terminal cannot redraw a line)
+        yield lambda records: records
+        return
+    import time
+
+    from rich.progress import Progress, TextColumn
+
+    with Progress(
+        TextColumn("Importing from stdin: {task.fields[detail]}"),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("import", total=None, detail="reading")
+        started = time.perf_counter()
+
+        def show(count: int) -> None:
+            seconds = time.perf_counter() - started
+            rate = f", {count / seconds:,.0f} records/s" if seconds > 0 else ""
+            progress.update(task, detail=f"{count:,} records read{rate}")
+
+        def counted(records: Iterator[Any]) -> Iterator[Any]:
+            count = 0
+            shown_at = started
+            for record in records:
+                count += 1
+                if count % 256 == 0 and (now := time.perf_counter()) - shown_at >= 0.1:
+                    show(count)
+                    shown_at = now
+                yield record
+            show(count)  # the last figures, drawn as the line goes
+
+        yield counted
 
 
 def write_import_report(

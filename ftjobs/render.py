@@ -148,11 +148,11 @@ def output_file(path: Path | None) -> Iterator[IO[str]]:
 @contextmanager
 def import_progress(total_bytes: int | None) -> Iterator[Callable[[int], None] | None]:
     """A Rich progress bar on stderr, fed with bytes read; None (no bar) when there is nothing
-    to measure against or the input is small."""
-    if total_bytes is None or total_bytes < 8 << 20:
+    to measure against, the input is small, or the terminal cannot redraw a line (dumb)."""
+    err = console(stderr=True) if total_bytes is not None and total_bytes >= 8 << 20 else None
+    if err is None or err.is_dumb_terminal:
         yield None
         return
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -166,11 +166,50 @@ def import_progress(total_bytes: int | None) -> Iterator[Callable[[int], None] |
         BarColumn(),
         DownloadColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=err,
         transient=True,
     ) as progress:
         task = progress.add_task("import", total=total_bytes)
         yield lambda done: progress.update(task, completed=done)
+
+
+@contextmanager
+def records_progress(enabled: bool) -> Iterator[Callable[[Iterator[Any]], Iterator[Any]]]:
+    """A live line on stderr for an input of unknown size (stdin): records read so far and
+    how fast, no total. Yields a wrapper for the stream of records (as it is without one)."""
+    err = console(stderr=True) if enabled else None
+    if err is None or err.is_dumb_terminal:  # (a dumb terminal cannot redraw a line)
+        yield lambda records: records
+        return
+    import time
+
+    from rich.progress import Progress, TextColumn
+
+    with Progress(
+        TextColumn("Importing from stdin: {task.fields[detail]}"),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("import", total=None, detail="reading")
+        started = time.perf_counter()
+
+        def show(count: int) -> None:
+            seconds = time.perf_counter() - started
+            rate = f", {count / seconds:,.0f} records/s" if seconds > 0 else ""
+            progress.update(task, detail=f"{count:,} records read{rate}")
+
+        def counted(records: Iterator[Any]) -> Iterator[Any]:
+            count = 0
+            shown_at = started
+            for record in records:
+                count += 1
+                if count % 256 == 0 and (now := time.perf_counter()) - shown_at >= 0.1:
+                    show(count)
+                    shown_at = now
+                yield record
+            show(count)  # the last figures, drawn as the line goes
+
+        yield counted
 
 
 def write_import_report(
@@ -189,10 +228,11 @@ def write_import_report(
     for problem in problems.first:
         err.write(f"Error: {problem}\n")
     if problems.count > len(problems.first):
-        err.write(f"Error: ... and {problems.count - len(problems.first)} more invalid record(s)\n")
+        more = problems.count - len(problems.first)
+        err.write(f"Error: ... and {plural(more, 'more invalid record')}\n")
     if problems and not skip_invalid:
         err.write(
-            f"Error: {problems.count} invalid record(s); nothing was imported"
+            f"Error: {plural(problems.count, 'invalid record')}; nothing was imported"
             " (--skip-invalid imports the valid ones)\n"
         )
         return
@@ -202,7 +242,7 @@ def write_import_report(
         for warning in warnings.first:
             err.write(f"Warning: {warning}\n")
         if warnings.count > len(warnings.first):
-            err.write(f"Warning: ... and {warnings.count - len(warnings.first)} more\n")
+            err.write(f"Warning: ... and {warnings.count - len(warnings.first):,} more\n")
     for source in unfinished_pages:
         err.write(
             f"Note: {source} ends with a page of a list that says has_more: true; the jobs"
@@ -214,11 +254,20 @@ def write_import_report(
          history.checkpoints_known)
     )  # fmt: skip
     rate = records / seconds if seconds > 0 else 0.0
-    verb = "Would import" if dry_run else "Imported"
+    timing = f" ({seconds:.2f} s, {rate:,.0f} records/s)\n"
+    invalid = f", {plural(problems.count, 'invalid record')}" if problems else ""
+    if not records:
+        err.write(
+            f"Nothing to import: no jobs, events or checkpoints in the input{invalid}{timing}"
+        )
+        return
+    # What was (or would be) written comes first, out of what was read: a second import of
+    # the same file says "0 of 300 jobs", not "300 jobs".
     parts = []
-    if counts.total or not records:
+    if counts.total:
         parts.append(
-            f"{counts.total:,} job(s): {counts.inserted:,} inserted, {counts.updated:,} updated,"
+            f"{_of(counts.inserted + counts.updated, counts.total, 'job')}:"
+            f" {counts.inserted:,} inserted, {counts.updated:,} updated,"
             f" {counts.unchanged:,} unchanged, {counts.skipped:,} skipped"
         )
     for noun, added, known in (
@@ -226,12 +275,21 @@ def write_import_report(
         ("checkpoint", history.checkpoints_added, history.checkpoints_known),
     ):
         if added or known:
-            parts.append(f"{added + known:,} {noun}(s): {added:,} added, {known:,} already stored")
-    err.write(
-        f"{verb} {'; '.join(parts)}"
-        f"{f', {problems.count} invalid' if problems else ''}"
-        f" ({seconds:.2f} s, {rate:,.0f} records/s)\n"
-    )
+            parts.append(
+                f"{_of(added, added + known, noun)}: {added:,} added, {known:,} already stored"
+            )
+    verb = "Would import" if dry_run else "Imported"
+    err.write(f"{verb} {'; '.join(parts)}{invalid}{timing}")
+
+
+def plural(count: int, noun: str) -> str:
+    """1 job, 2 jobs, 1,234 jobs."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _of(part: int, whole: int, noun: str) -> str:
+    """300 jobs, or 0 of 300 jobs when not all of them."""
+    return plural(whole, noun) if part == whole else f"{part:,} of {plural(whole, noun)}"
 
 
 def plain_cell(value: str | None) -> str:
@@ -475,6 +533,8 @@ def print_job(job: FineTuningJob, more: Sequence[tuple[str, str]] = ()) -> None:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     for label, text in job_fields(job):
+        if label == "trained_tokens" and text.isdigit():
+            text = f"{int(text):,}"  # for reading; piped output keeps the plain number
         style = STATUS_STYLES.get(text, "") if label == "status" else ""
         style = "red" if label == "error" else style
         grid.add_row(label, Text(text, style=style))

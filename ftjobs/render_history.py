@@ -260,13 +260,21 @@ def source_note(metrics: Metrics, result_files: Sequence[str], job_id: str) -> s
     return note
 
 
-def no_metrics_note(job_id: str) -> str:
-    return (
-        f"No metrics for {job_id}. Store them with one of:\n"
-        f"  ftjobs attach {job_id} FILE_ID --content results.csv   (the result file)\n"
-        f"  ftjobs import --job {job_id} events.json                (the job's events)\n"
-        f"  ftjobs sync                                              (fetch from the API)"
-    )
+def no_metrics_note(job_id: str, columns: int | None = None) -> str:
+    """How to store metrics: each command with what it stores beside it, or (when that would
+    not fit the terminal: a real id is 30 characters) above it."""
+    ways = [
+        (f"ftjobs attach {job_id} FILE_ID --content results.csv", "the result file"),
+        (f"ftjobs import --job {job_id} events.json", "the job's events"),
+        ("ftjobs sync", "fetch from the API"),
+    ]
+    width = max(len(command) for command, _ in ways)
+    widest_why = max(len(why) for _, why in ways)
+    if 2 + width + 3 + widest_why + 2 <= (terminal_columns() if columns is None else columns):
+        lines = [f"  {command:<{width}}   ({why})" for command, why in ways]
+    else:
+        lines = [f"  {why}:\n    {command}" for command, why in ways]
+    return f"No metrics for {job_id}. Store them with one of:\n" + "\n".join(lines)
 
 
 def _cell(value: Any) -> str:
@@ -377,7 +385,7 @@ def summary_line(metrics: Metrics, series: Sequence[Series]) -> str:
         f"{len(metrics.rows):,} step{'' if len(metrics.rows) == 1 else 's'}"
         f" ({_step(min(all_steps))}-{_step(max(all_steps))})"
         if all_steps
-        else f"{len(metrics.rows)} steps"
+        else f"{len(metrics.rows):,} steps"
     ]
     shown = [one for one in series if one.lower_is_better] or list(series[:2])
     for one in shown:

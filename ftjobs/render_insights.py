@@ -232,12 +232,12 @@ def print_stats(stats: Stats) -> None:
     if rest:
         rest_tokens = sum(stats.trained_tokens_by_model.get(name, 0) for name, _ in rest)
         rows.append(
-            (f"({len(rest)} more)", sum(count for _, count in rest), f"{rest_tokens:,} tok")
+            (f"({len(rest):,} more)", sum(count for _, count in rest), f"{rest_tokens:,} tok")
         )
     _bars(out, "By model (jobs, trained tokens)", rows)
     months = _every_month(stats.by_month)
     title = "By month created (UTC)"
     if len(months) > MONTHS_SHOWN:
-        title += f": the last {MONTHS_SHOWN} of {len(months)} (--json has all)"
+        title += f": the last {MONTHS_SHOWN} of {len(months):,} (--json has all)"
         months = months[-MONTHS_SHOWN:]
     _bars(out, title, [(name, count, "") for name, count in months])

@@ -135,5 +135,5 @@ def write_sync_report(
         f" {report.updated:,} updated, {report.unchanged:,} unchanged;"
         f" added {', '.join(added[:-1])} and {added[-1]}"
         f" ({requests:,} request{'' if requests == 1 else 's'}, {seconds:.1f} s)"
-        f"{f'; {len(report.gaps)} gap(s), asked again next sync' if report.gaps else ''}\n"
+        f"{f'; {len(report.gaps):,} gap(s), asked again next sync' if report.gaps else ''}\n"
     )

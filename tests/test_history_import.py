@@ -43,7 +43,7 @@ def job_cli(cli: Cli) -> Cli:
 
 def test_an_events_list_response_goes_to_the_job_named_by_job(job_cli: Cli) -> None:
     result = job_cli.ok("import", "--job", JOB, HISTORY / "spec_events_list_response.json")
-    assert "2 event(s): 2 added, 0 already stored" in result.stderr
+    assert "2 events: 2 added, 0 already stored" in result.stderr
     ids = [row[0] for row in stored_events(job_cli.db)]
     # The API lists newest first; the store reads oldest first. Both share one second: the
     # second in the API's list happened first.
@@ -94,7 +94,7 @@ def test_the_same_event_twice_is_stored_once(job_cli: Cli) -> None:
     path = HISTORY / "spec_events_list_response.json"
     job_cli.ok("import", "--job", JOB, path)
     result = job_cli.ok("import", "--job", JOB, path, path)
-    assert "4 event(s): 0 added, 4 already stored" in result.stderr
+    assert "0 of 4 events: 0 added, 4 already stored" in result.stderr
     assert len(stored_events(job_cli.db)) == 2
 
 
@@ -145,7 +145,7 @@ def test_mixed_lines_gzip_and_stdin(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "mixed.jsonl.gz"
     path.write_bytes(gzip.compress(text.encode()))
     result = cli.ok("import", path)
-    assert "1 job(s): 1 inserted" in result.stderr and "1 checkpoint(s): 1 added" in result.stderr
+    assert "1 job: 1 inserted" in result.stderr and "1 checkpoint: 1 added" in result.stderr
     events = {"object": "list", "data": [event(1, 5)], "has_more": False}
     cli.ok("import", "--job", job["id"], "-", input=json.dumps(events))
     assert len(stored_events(cli.db)) == 1

@@ -182,7 +182,7 @@ def test_error_report_lists_twenty_then_counts(cli: Cli, tmp_path: Path, db: Pat
     assert lines[0].startswith(f"Error: {array}:[0]: {jobs[0]['id']}: created_at: ")
     assert 'got "yesterday"' in lines[0]
     assert sum(1 for line in lines if line.startswith(f"Error: {array}:[")) == 20
-    assert "... and 5 more invalid record(s)" in result.stderr
+    assert "... and 5 more invalid records" in result.stderr
     assert row_counts(db)["jobs"] == 0
 
 
@@ -205,7 +205,7 @@ def test_dry_run_reports_and_writes_nothing(cli: Cli, tmp_path: Path, db: Path) 
     before = dump(db)
     path = write_jsonl(tmp_path / "b.jsonl", [make_job(1, status="cancelled"), make_job(2)])
     result = cli.ok("import", "--dry-run", path)
-    assert "Would import 2 job(s): 1 inserted, 1 updated" in result.stderr
+    assert "Would import 2 jobs: 1 inserted, 1 updated" in result.stderr
     assert dump(db) == before
 
 

@@ -113,6 +113,8 @@ def search(
             if limit_or_all is not None and shown == limit_or_all:
                 total = store.count_search(match)
                 if total > shown:
-                    typer.echo(f"Showing {shown} of {total} jobs; --all shows every one.", err=True)
+                    typer.echo(
+                        f"Showing {shown:,} of {total:,} jobs; --all shows every one.", err=True
+                    )
         else:
             render.write_plain_table(jobs, sys.stdout)

@@ -279,13 +279,13 @@ def attach(
             job_id,
             lambda current: with_result_files(current, file_ids),
             as_json=as_json,
-            summary=lambda job: f"{job.id}: {len(job.result_files or ())} result file(s)",
+            summary=lambda job: f"{job.id}: {len(job.result_files or ()):,} result file(s)",
         )
         return
     _report(
         job,
         as_json=as_json,
-        summary=lambda job: f"{job.id}: {stored}{len(job.result_files or ())} result file(s)",
+        summary=lambda job: f"{job.id}: {stored}{len(job.result_files or ()):,} result file(s)",
     )
 
 
@@ -331,6 +331,6 @@ def delete(
             # Name what would go, and find a mistyped id before asking, not after.
             doomed = [store.get(job_id) for job_id in dict.fromkeys(job_ids)]
             listing = "\n".join(f"  {job.id}  {job.status}  {job.model}" for job in doomed)
-            typer.confirm(f"{listing}\nDelete these {len(doomed)} job(s)?", abort=True, err=True)
+            typer.confirm(f"{listing}\nDelete these {len(doomed):,} job(s)?", abort=True, err=True)
         deleted = store.delete(job_ids)
-    typer.echo(f"Deleted {deleted} job(s).", err=True)
+    typer.echo(f"Deleted {deleted:,} job(s).", err=True)

@@ -99,9 +99,14 @@ def import_jobs(
             what = "is a directory" if Path(path).is_dir() else "does not exist"
             raise BadInput(f"{path} {what}: nothing was imported")
     show_progress = not quiet and sys.stderr.isatty()
+    size = input_size(paths) if show_progress else None
+    # stdin has no size to measure against: count the records instead (when it is a pipe;
+    # typed at this terminal, a live line would draw over the typing).
+    count_records = show_progress and size is None and not sys.stdin.isatty()
     started = time.perf_counter()
     with (
-        render.import_progress(input_size(paths) if show_progress else None) as on_progress,
+        render.import_progress(size) as on_progress,
+        render.records_progress(count_records) as counted,
         fewer_collections(),
     ):
         reader = JobReader(
@@ -113,7 +118,7 @@ def import_jobs(
         with open_store(ctx, create=True) as store:
             try:
                 counts = store.import_jobs(
-                    reader.records(),
+                    counted(reader.records()),
                     on_conflict=on_conflict.value,
                     keep=lambda: not dry_run and (skip_invalid or not reader.problems),
                     events_job=events_job,
@@ -191,4 +196,4 @@ def export(
     with open_store(ctx) as store, render.output_file(output) as out:
         count = render.write_job_texts(store.list_json(query), output_format.value, out)
     if output is not None:
-        typer.echo(f"Exported {count} job(s) to {output}.", err=True)
+        typer.echo(f"Exported {count:,} job(s) to {output}.", err=True)

@@ -69,6 +69,7 @@ def _info_rows(info: StoreInfo) -> list[tuple[str, str]]:
             f"{info.result_files:,} listed, {info.result_file_contents:,} with content stored",
         ),
         ("last sync", iso_time(info.last_sync_at) or "never"),
+        *((f"table {name}", f"{rows:,} rows") for name, rows in (info.tables or {}).items()),
     ]
 
 
@@ -97,6 +98,7 @@ def write_info_plain(info: StoreInfo, out: IO[str]) -> None:
         ("result_files", info.result_files),
         ("result_file_contents", info.result_file_contents),
         ("last_sync_at", iso_time(info.last_sync_at)),
+        *((f"table.{name}", count) for name, count in (info.tables or {}).items()),
     ]
     _tsv(rows, out)
 

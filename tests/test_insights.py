@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import Cli
+from helpers import Cli, connect
 from jobdata import make_job, write_jsonl
 from terminal import ESCAPE, run_in_terminal
 
@@ -138,6 +138,25 @@ def test_stats_with_no_color_and_a_dumb_terminal(small: Cli) -> None:
     no_color = run_in_terminal(small.db, "stats", env={"NO_COLOR": "1"})
     assert no_color.exit_code == 0
     assert not re.search(r"\x1b\[[0-9;]*3[0-7]m", no_color.text), no_color.text
+
+
+def test_info_tables_lists_every_table_and_its_rows(small: Cli) -> None:
+    """info --tables: the file's tables and their rows (sqlite-utils' introspection), without
+    the FTS index's own storage tables; plain info leaves them out."""
+    assert "tables" not in small.json("info", "--json")
+    tables = small.json("info", "--tables", "--json")["tables"]
+    with connect(small.db) as conn:
+        expected = {
+            name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND name NOT LIKE 'jobs_fts_%' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+    assert tables == expected
+    assert tables["jobs"] == 5 and tables["jobs_fts"] == 5 and tables["job_events"] == 0
+    lines = small.ok("info", "--tables").stdout.splitlines()
+    assert "table.jobs\t5" in lines and "table.jobs_fts\t5" in lines
 
 
 def test_info_counts_what_the_store_holds(small: Cli) -> None:

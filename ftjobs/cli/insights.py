@@ -22,7 +22,17 @@ JsonObjectFlag = Annotated[bool, typer.Option("--json", help="Print one JSON obj
 
 
 @app.command(epilog="Example: ftjobs info --json | jq .jobs")
-def info(ctx: typer.Context, as_json: JsonObjectFlag = False) -> None:
+def info(
+    ctx: typer.Context,
+    as_json: JsonObjectFlag = False,
+    tables: Annotated[
+        bool,
+        typer.Option(
+            "--tables",
+            help="Also every table in the file and its rows (for sqlite3 or Datasette).",
+        ),
+    ] = False,
+) -> None:
     """What the store holds: its file, size, schema version, jobs by status, history, last sync.
 
     A grid on a terminal; key<TAB>value lines when piped; one object with --json.
@@ -30,7 +40,7 @@ def info(ctx: typer.Context, as_json: JsonObjectFlag = False) -> None:
     from ftjobs import render_insights
 
     with open_store(ctx) as store:
-        summary = store.info()
+        summary = store.info(tables=tables)
     if as_json:
         render_insights.write_json_object(summary.as_dict(), sys.stdout)
     elif sys.stdout.isatty():

@@ -69,7 +69,8 @@ class StoreBase:
             with without_modules("numpy", "pandas"):  # it needs neither (see ftjobs.imports)
                 import sqlite_utils
 
-            self._db = sqlite_utils.Database(self.conn)
+            # As it is: no PRAGMA recursive_triggers, which sqlite-utils sets by default.
+            self._db = sqlite_utils.Database(self.conn, recursive_triggers=False)
         return self._db
 
     @classmethod

@@ -25,6 +25,8 @@ from ftjobs.history import (
 )
 from ftjobs.jsontext import json_text
 
+# Hand-written, not sqlite-utils' insert_all(ignore=True): 2.7x slower for the same rows
+# (bench/sqlite_utils_paths.py: 50,000 events, half already stored, 0.66 s against 1.78 s).
 _INSERT_EVENT = (
     "INSERT INTO job_events (job_key, id, created_at, seq, level, type, message, raw_json)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_key, id) DO NOTHING"

@@ -39,9 +39,14 @@ class StoreInfo:
     result_files: int  # ids listed by jobs
     result_file_contents: int  # contents stored
     last_sync_at: int | None  # when sync last fetched a job's history
+    # with `info --tables`: every table in the file, and its rows
+    tables: dict[str, int] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        data = dict(self.__dict__)
+        if self.tables is None:
+            del data["tables"]
+        return data
 
 
 def _count(conn: sqlite3.Connection, table: str) -> int:
@@ -250,9 +255,27 @@ def fts_query(text: str) -> str | None:
 class Insights(Queries):
     """info, stats and search over the store."""
 
-    def info(self) -> StoreInfo:
+    def info(self, *, tables: bool = False) -> StoreInfo:
+        """What the store holds; with tables, also every table's rows."""
         with sqlite_errors(self.path):
-            return store_info(self.conn, self.path)
+            summary = store_info(self.conn, self.path)
+            if tables:
+                summary.tables = self._table_rows()
+        return summary
+
+    def _table_rows(self) -> dict[str, int]:
+        """Rows of every table, for people who query the file itself (sqlite3,
+        Datasette). sqlite-utils' introspection does this in a few lines where hand-written
+        SQL needs sqlite_master and quoting rules; an FTS5 table's shadow tables (its index's
+        storage) are left out, the FTS table itself kept. Only `info --tables` imports it."""
+        db = self.db
+        virtual = [table.name for table in db.tables if table.virtual_table_using]
+        rows = {
+            table.name: table.count
+            for table in db.tables
+            if not any(table.name.startswith(f"{name}_") for name in virtual)
+        }
+        return rows
 
     def stats(self, query: JobFilter) -> Stats:
         where, params = where_clause(self._exact_models(query))

@@ -183,3 +183,43 @@ def test_stats_with_a_filter_it_does_not_cover_lets_that_filters_index_pick_the_
         steps = [row[3] for row in store.db.conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
         assert_no_table_scan(steps)
         assert any("jobs_by_training_file" in step for step in steps), steps
+
+
+# -- several statuses or models, newest first, with a limit -----------------------------------
+
+MERGED = {
+    "statuses": JobFilter(statuses=("failed", "cancelled", "succeeded")),
+    "model snapshots": JobFilter(model="gpt-4o"),  # one snapshot here: one range
+    "model glob": JobFilter(model="gpt-*"),
+    "model glob and statuses": JobFilter(model="gpt-4o*", statuses=("failed", "succeeded")),
+}
+
+
+@pytest.mark.parametrize("name", MERGED)
+@pytest.mark.parametrize("descending", [True, False])
+def test_several_values_merge_their_index_ranges_in_order(
+    store: Store, name: str, descending: bool
+) -> None:
+    """One arm per status or model, each read in created_at order off its index and merged
+    up to the limit: only those rows are sorted (by job_key lookups), not every match."""
+    query = store._exact_models(replace(MERGED[name], descending=descending, limit=20))
+    steps = plan_steps(store, query)
+    assert_no_table_scan(steps)
+    if query.models is not None and len(query.models) < 2 and len(query.statuses) < 2:
+        return  # one value: one range, already in order
+    assert "MERGE (UNION ALL)" in steps, steps
+    assert steps[0] == "SEARCH jobs USING INTEGER PRIMARY KEY (rowid=?)", steps
+    arms = [s for s in steps if re.match(r"(SEARCH|SCAN) jobs USING (COVERING )?INDEX", s)]
+    assert arms and all("jobs_by_model" in s or "jobs_by_status" in s for s in arms), steps
+    assert steps.count("USE TEMP B-TREE FOR ORDER BY") == 1, steps  # the outer: 20 rows
+
+
+@pytest.mark.parametrize("name", MERGED)
+@pytest.mark.parametrize("descending", [True, False])
+def test_the_merged_list_is_the_first_jobs_of_the_whole_list(
+    store: Store, name: str, descending: bool
+) -> None:
+    query = replace(MERGED[name], descending=descending)
+    whole = [job.id for job in store.list_jobs(query)]
+    assert len(whole) > 30
+    assert [job.id for job in store.list_jobs(replace(query, limit=30))] == whole[:30]

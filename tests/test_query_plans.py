@@ -223,3 +223,40 @@ def test_the_merged_list_is_the_first_jobs_of_the_whole_list(
     whole = [job.id for job in store.list_jobs(query)]
     assert len(whole) > 30
     assert [job.id for job in store.list_jobs(replace(query, limit=30))] == whole[:30]
+
+
+# -- --finished-since / --finished-until, newest or oldest first, with a limit ----------------
+
+FINISHED = {
+    "finished since": JobFilter(finished_since=1_721_801_000),
+    "finished until": JobFilter(finished_until=1_721_801_000),
+    "finished between, failed": JobFilter(
+        finished_since=1_721_800_500, finished_until=1_721_801_500, statuses=("failed",)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", FINISHED)
+def test_a_finished_range_is_read_off_the_finished_at_index(store: Store, name: str) -> None:
+    """The range's keys come off jobs_by_finished_at (covering: it holds created_at), only
+    they are sorted, and only the limit's rows are read whole: no walk of every job newest
+    first testing finished_at (the jobs finished before a time are the last it reaches)."""
+    query = replace(FINISHED[name], limit=20)
+    steps: list[str] = []
+    for sql, params in Store.list_sql(query, finished_range=True):
+        steps += [row[3] for row in store.db.conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+    assert_no_table_scan(steps)
+    assert steps[0] == "SEARCH jobs USING INTEGER PRIMARY KEY (rowid=?)", steps
+    assert any("INDEX jobs_by_finished_at (finished_at" in step for step in steps), steps
+
+
+@pytest.mark.parametrize("name", FINISHED)
+@pytest.mark.parametrize("descending", [True, False])
+def test_a_finished_range_lists_the_first_jobs_of_the_whole_list(
+    store: Store, name: str, descending: bool
+) -> None:
+    query = replace(FINISHED[name], descending=descending)
+    whole = [job.id for job in store.list_jobs(query)]
+    assert len(whole) > 10
+    assert store._finished_range(replace(query, limit=10))
+    assert [job.id for job in store.list_jobs(replace(query, limit=10))] == whole[:10]

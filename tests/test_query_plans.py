@@ -17,6 +17,8 @@ from jobdata import make_job
 from ftjobs.constants import SortField
 from ftjobs.store import JobFilter, Store
 from ftjobs.store.insights import stats_sql
+from ftjobs.store.queries import _keys_first, _list_tails
+from ftjobs.store.rows import SELECT_JOBS
 
 MODELS = ["gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06", "gpt-3.5-turbo-0125", "gpt-4o-mini"]
 CODES = ["invalid_n_examples", "invalid_file_format", "exceeded_quota", "server_error"]
@@ -260,3 +262,43 @@ def test_a_finished_range_lists_the_first_jobs_of_the_whole_list(
     assert len(whole) > 10
     assert store._finished_range(replace(query, limit=10))
     assert [job.id for job in store.list_jobs(replace(query, limit=10))] == whole[:10]
+
+
+# -- a filter whose index does not give the sort's order, with a limit ------------------------
+
+UNORDERED = {
+    "model by trained tokens": JobFilter(model="gpt-4o-mini", sort="trained_tokens"),
+    "status by finished_at": JobFilter(statuses=("failed",), sort="finished_at"),
+    "error code": JobFilter(error_code="server_error"),
+    "model glob by id": JobFilter(model="gpt-4o*", sort="id"),
+}
+
+
+@pytest.mark.parametrize("name", UNORDERED)
+@pytest.mark.parametrize("descending", [True, False])
+def test_a_sort_the_filters_index_does_not_give_sorts_keys_not_whole_jobs(
+    store: Store, name: str, descending: bool
+) -> None:
+    """Either SQLite walks the sort's index testing the filter (as it may here, where ANALYZE
+    told it how common each model and status is), or it would sort the matches whole:
+    Queries._sorts_every_match sees that in the plan, and _keys_first sorts the keys (narrow
+    rows, off a covering index where there is one) and reads only the limit's jobs whole."""
+    query = store._exact_models(replace(UNORDERED[name], descending=descending, limit=20))
+    tails = _list_tails(query)
+    if not store._sorts_every_match(query, tails):
+        steps = plan_steps(store, query)
+        assert not any("TEMP B-TREE FOR ORDER BY" in step for step in steps), steps
+    for tail, params in tails:
+        keyed, keyed_params = _keys_first(tail, params)
+        plan = store.db.conn.execute("EXPLAIN QUERY PLAN " + SELECT_JOBS + keyed, keyed_params)
+        steps = [row[3] for row in plan]
+        assert_no_table_scan(steps)
+        assert steps[0] == "SEARCH jobs USING INTEGER PRIMARY KEY (rowid=?)", steps
+    whole = [job.id for job in store.list_jobs(replace(query, limit=None))]
+    assert len(whole) > 20
+    assert [job.id for job in store.list_jobs(query)] == whole[:20]
+
+
+def test_a_list_in_an_index_order_is_left_as_it_is(store: Store) -> None:
+    for query in (JobFilter(limit=20), JobFilter(training_file="file-train7", limit=20)):
+        assert not store._sorts_every_match(query, _list_tails(query))

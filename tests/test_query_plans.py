@@ -95,6 +95,8 @@ FILTERS = {
     "error code": JobFilter(error_code="server_error"),
     "finished since": JobFilter(finished_since=1_721_801_900),
     "finished until": JobFilter(finished_until=1_721_800_050),
+    # jobs_fts holds metadata values: the pair is tested on the jobs with the value's words
+    "metadata": JobFilter(metadata=(("team", "team7"),)),
     "metadata with training file": JobFilter(
         training_file="file-train7", metadata=(("team", "team7"),)
     ),
@@ -121,7 +123,7 @@ def test_every_filter_searches_an_index(store: Store, name: str, limit: int | No
 )
 # Not here: --since/--until/--finished-since/--finished-until, where without STAT4 SQLite
 # guesses a range keeps a quarter of the rows and walks the created_at index in order instead
-# (stopping at the limit); --metadata, which is JSON text checked row by row.
+# (stopping at the limit); --metadata, found through jobs_fts (test below).
 def test_selective_filters_search_their_own_index(store: Store, name: str, index: str) -> None:
     steps = plan_steps(store, replace(FILTERS[name], limit=None))
     assert any(f"INDEX {index} " in step for step in steps), steps
@@ -302,3 +304,16 @@ def test_a_sort_the_filters_index_does_not_give_sorts_keys_not_whole_jobs(
 def test_a_list_in_an_index_order_is_left_as_it_is(store: Store) -> None:
     for query in (JobFilter(limit=20), JobFilter(training_file="file-train7", limit=20)):
         assert not store._sorts_every_match(query, _list_tails(query))
+
+
+def test_metadata_is_found_through_the_search_index_then_tested_exactly(store: Store) -> None:
+    query = JobFilter(metadata=(("team", "team7"),))
+    steps = plan_steps(store, query)
+    assert any("jobs_fts VIRTUAL TABLE" in step for step in steps), steps
+    jobs = list(store.list_jobs(query))
+    assert len(jobs) == 200 and all(
+        job.metadata == {"team": "team7", "n": job.metadata["n"]} for job in jobs if job.metadata
+    )
+    # "team7" is a word of every team7 job, and of no other pair: n=7 is not team=7
+    assert store.count(JobFilter(metadata=(("n", "team7"),))) == 0
+    assert store.count(JobFilter(metadata=(("team", "-"),))) == 0  # no word: JSON tested alone

@@ -173,14 +173,20 @@ class Queries(Jobs):
         """How many jobs the filter picks (all of them without one), limit aside; with at_most,
         counting stops there (at_most + 1 means "more"): a notice that a limit hid jobs need
         not walk every match of a million-job store (1.5 s for 43k of them, bench/reads.py)."""
-        where, params = where_clause(self._exact_models(query or JobFilter()))
+        sql, params = self.count_sql(self._exact_models(query or JobFilter()), at_most=at_most)
+        with sqlite_errors(self.path):
+            return int(self.conn.execute(sql, params).fetchone()[0])
+
+    @staticmethod
+    def count_sql(query: JobFilter, *, at_most: int | None = None) -> tuple[str, list[Any]]:
+        """The statement count runs for a filter (--model resolved), with its parameters."""
+        where, params = where_clause(query)
         # where: where_clause's fixed text, its values bound
         sql = f"SELECT 1 FROM jobs {where}"  # noqa: S608
         if at_most is not None:
             sql += " LIMIT ?"
             params.append(at_most + 1)
-        with sqlite_errors(self.path):
-            return int(self.conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])  # noqa: S608
+        return f"SELECT count(*) FROM ({sql})", params  # noqa: S608
 
     def list_json(self, query: JobFilter) -> Iterator[str]:
         """list_jobs, as the jobs' compact JSON text."""

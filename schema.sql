@@ -53,10 +53,20 @@ CREATE TABLE jobs (
 -- Newest first, and newest first within a status or a model: the list queries.
 CREATE INDEX jobs_by_created_at ON jobs (created_at, id);
 CREATE INDEX jobs_by_status ON jobs (status, created_at, id);
-CREATE INDEX jobs_by_model ON jobs (model, created_at, id);
-CREATE INDEX jobs_by_finished_at ON jobs (finished_at, id);
+-- After (model, created_at, id), what `stats` reads and its filters test: stats reads this
+-- index alone, never the table, and `list --model M --status S` tests the status in the index
+-- (a sixteenth of the table's size on 1M jobs).
+CREATE INDEX jobs_by_model ON jobs (model, created_at, id, status, finished_at, trained_tokens);
+-- list --sort finished_at; created_at too, for --finished-since/--finished-until newest first
+-- (Queries._finished_range).
+CREATE INDEX jobs_by_finished_at ON jobs (finished_at, id, created_at);
+-- stats' durations (created to finished), read in order and counted per value as it goes: no
+-- sort of every finished job (1.1 s of CPU on 1M jobs, 0.3 s from here). It holds what
+-- stats' filters test, and only the rows that have a duration.
+CREATE INDEX jobs_by_duration ON jobs (finished_at - created_at, status, model, created_at,
+    finished_at) WHERE finished_at >= created_at;
 -- list --sort trained_tokens, and the --fine-tuned-model and --training-file filters (newest
--- first within a training file, as the list orders them).
+-- first within a training file, as the list orders them; a fine-tuned model names one job).
 CREATE INDEX jobs_by_trained_tokens ON jobs (trained_tokens, id);
 CREATE INDEX jobs_by_fine_tuned_model ON jobs (fine_tuned_model);
 CREATE INDEX jobs_by_training_file ON jobs (training_file, created_at, id);
@@ -299,4 +309,4 @@ BEGIN
     DELETE FROM jobs_fts WHERE rowid = -OLD.event_key;
 END;
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;

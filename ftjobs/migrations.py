@@ -335,7 +335,23 @@ _V3_STEPS = (
     _V3_SEARCH,
 )
 
+# Version 4: reads at a million jobs (issue 10). jobs_by_model also holds status, finished_at
+# and trained_tokens, so `stats` reads it instead of the table and `list --model --status`
+# tests the status without a row lookup; jobs_by_duration gives stats its durations in order;
+# jobs_by_finished_at holds created_at, for list --finished-since/--finished-until.
+_V4_STEPS = (
+    "DROP INDEX jobs_by_model",
+    "CREATE INDEX jobs_by_model ON jobs"
+    " (model, created_at, id, status, finished_at, trained_tokens)",
+    "DROP INDEX jobs_by_finished_at",
+    "CREATE INDEX jobs_by_finished_at ON jobs (finished_at, id, created_at)",
+    "CREATE INDEX jobs_by_duration ON jobs"
+    " (finished_at - created_at, status, model, created_at, finished_at)"
+    " WHERE finished_at >= created_at",
+)
+
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: _V2_STEPS,
     3: _V3_STEPS,
+    4: _V4_STEPS,
 }

@@ -15,6 +15,8 @@ from helpers import Cli, connect
 from jobdata import make_job, write_jsonl
 from terminal import ESCAPE, run_in_terminal
 
+from ftjobs.store import SCHEMA_VERSION
+
 JAN_31_20H = 1_706_731_200  # 2024-01-31T20:00:00Z: already February in Tokyo
 FEB_1_02H = 1_706_752_800  # 2024-02-01T02:00:00Z: still January in New York
 FEB_15 = 1_707_955_200
@@ -162,7 +164,7 @@ def test_info_tables_lists_every_table_and_its_rows(small: Cli) -> None:
 def test_info_counts_what_the_store_holds(small: Cli) -> None:
     got = small.json("info", "--json")
     assert got["path"] == str(small.db.resolve())
-    assert got["size_bytes"] > 0 and got["schema_version"] == 3
+    assert got["size_bytes"] > 0 and got["schema_version"] == SCHEMA_VERSION
     assert got["jobs"] == 5
     assert got["jobs_by_status"] == EXPECTED["by_status"]
     assert got["events"] == got["checkpoints"] == got["result_file_contents"] == 0

@@ -142,7 +142,7 @@ def test_the_v2_fixture_is_what_schema_v2_creates(tmp_path: Path) -> None:
     assert user_version(fresh) == 2
 
 
-def test_a_v2_database_is_upgraded_to_v3_with_every_record_and_key_intact(
+def test_a_v2_database_is_upgraded_to_the_current_version_with_every_record_and_key_intact(
     tmp_path: Path,
 ) -> None:
     db = v2_database(tmp_path / "old.db")
@@ -152,7 +152,7 @@ def test_a_v2_database_is_upgraded_to_v3_with_every_record_and_key_intact(
     exported = [json.loads(line) for line in cli.ok("export").stdout.splitlines()]
     expected = json.loads((FIXTURES / "v2-jobs.json").read_text(encoding="utf-8"))
     assert exported == expected  # same jobs, same keys and values, same order
-    assert user_version(db) == SCHEMA_VERSION == 3
+    assert user_version(db) == SCHEMA_VERSION == 4
     with connect(db) as conn:
         assert conn.execute("SELECT job_key, id FROM jobs ORDER BY job_key").fetchall() == (
             keys_before

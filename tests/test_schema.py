@@ -32,7 +32,7 @@ def test_tables_indexes_and_trigger_exist(made_db: Path) -> None:
         "job_integrations",
     ):  # fmt: skip
         assert ("table", table) in objects
-    for index in ("jobs_by_created_at", "jobs_by_status", "jobs_by_model"):
+    for index in ("jobs_by_created_at", "jobs_by_status", "jobs_by_model", "jobs_by_duration"):
         assert ("index", index) in objects
     assert ("trigger", "integrations_drop_unused") in objects
 

@@ -153,71 +153,106 @@ def _month_starts(first: int, last: int) -> list[int]:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
-def _by_month(conn: sqlite3.Connection, where: str, params: list[Any]) -> dict[str, int]:
+def _by_month(
+    conn: sqlite3.Connection, statements: dict[str, tuple[str, list[Any]]]
+) -> dict[str, int]:
     """Jobs created per UTC month ("YYYY-MM", oldest first; months without jobs left out),
-    whatever the local zone. One range count per month on the created_at index: each walks
-    only its own entries, with no expression per row and no temporary B-tree (strftime on
-    every row and GROUP BY took 3x the time on 1M jobs)."""
+    whatever the local zone. One range count per month on an index holding created_at: each
+    walks only its own entries, with no expression per row and no temporary B-tree (strftime
+    on every row and GROUP BY took 3x the time on 1M jobs)."""
     # Two queries: SQLite answers a lone min() or max() from the index's ends, both at once
     # by scanning it.
-    first = conn.execute(f"SELECT min(created_at) FROM jobs {where}", params).fetchone()[0]  # noqa: S608
-    last = conn.execute(f"SELECT max(created_at) FROM jobs {where}", params).fetchone()[0]  # noqa: S608
+    first = conn.execute(*statements["first"]).fetchone()[0]
+    last = conn.execute(*statements["last"]).fetchone()[0]
     if first is None:
         return {}
-    starts = _month_starts(first, last)
-    count_in = f"SELECT count(*) FROM jobs {_and(where, 'created_at >= ? AND created_at < ?')}"  # noqa: S608
+    count_in, params = statements["month"]
     months: dict[str, int] = {}
-    for start, end in itertools.pairwise(starts):
-        count = conn.execute(count_in, [*params, start, end]).fetchone()[0]
+    for start, end in itertools.pairwise(_month_starts(first, last)):
+        count = conn.execute(count_in, [*params[:-2], start, end]).fetchone()[0]
         if count:
             months[datetime.fromtimestamp(start, tz=timezone.utc).strftime("%Y-%m")] = count
     return months
 
 
-def job_stats(conn: sqlite3.Connection, where: str, params: list[Any]) -> Stats:
-    """The summary of the jobs `where` (a WHERE clause of fixed text, values bound) picks.
-
-    Status and model counts and months read covering indexes; trained tokens and durations
-    are one table scan each (on 1M jobs, about 1.5 s of CPU in all).
-    Durations are grouped by their value (a few thousand distinct seconds, not a sort of every
-    finished job), and the percentiles are read off the cumulative counts.
-    """
-    # All statements below: `where` is store._where's fixed text, every value is bound.
-    stats = Stats()
-    stats.by_status = _largest_first(
-        conn.execute(f"SELECT status, count(*) FROM jobs {where} GROUP BY status", params)  # noqa: S608
+# The filters whose columns jobs_by_model holds (model, created_at, id, status, finished_at,
+# trained_tokens): with no other, stats reads that index alone, never the table. A filter on
+# another column (training file, error code, metadata...) lets its own index pick the rows.
+def _covered(query: JobFilter) -> bool:
+    return not query.metadata and (
+        query.fine_tuned_model is None and query.training_file is None and query.error_code is None
     )
+
+
+def stats_sql(query: JobFilter) -> dict[str, tuple[str, list[Any]]]:
+    """The statements job_stats runs for a filter (its --model already resolved to exact
+    names), by name, with their parameters; "month" is the per-month count (its last two
+    parameters a month's bounds, here 0 and 1). For EXPLAIN QUERY PLAN in the tests.
+
+    On 1M jobs each reads one index, never the table: statuses off jobs_by_status (or the
+    filter's), models and tokens in one walk of jobs_by_model, durations in one of
+    jobs_by_duration; both hold every column the stats filters test. 3.2 s of CPU before
+    (two table scans and row lookups), 0.7 s after.
+    """
+    where, params = where_clause(query)
+    # INDEXED BY: the planner would rather take a --status or --since range off another index
+    # and look up each row in the table (0.9 s for 140k failed jobs); the whole of
+    # jobs_by_model read in order and grouped as it goes is a fifth of that.
+    covered = _covered(query)
+    source = "jobs INDEXED BY jobs_by_model" if covered else "jobs"
+    # Only jobs with a duration are in jobs_by_duration (the partial index's WHERE is the
+    # second half of `finished`), in order of it.
+    by_duration = "jobs INDEXED BY jobs_by_duration" if covered else "jobs"
+    group = "model" if covered else "+model"
+    final = ", ".join(f"'{status}'" for status in sorted(FINAL_STATUSES))
+    finished = f"+status IN ({final}) AND finished_at >= created_at"
+    # All statements: `where` is where_clause's fixed text, every value is bound.
+    return {
+        "status": (f"SELECT status, count(*) FROM jobs {where} GROUP BY status", params),  # noqa: S608
+        "model": (
+            f"SELECT model, count(*), sum(trained_tokens), count(trained_tokens)"  # noqa: S608
+            f" FROM {source} {where} GROUP BY {group}",
+            params,
+        ),
+        "first": (f"SELECT min(created_at) FROM jobs {where}", params),  # noqa: S608
+        "last": (f"SELECT max(created_at) FROM jobs {where}", params),  # noqa: S608
+        "month": (
+            f"SELECT count(*) FROM jobs {_and(where, 'created_at >= ? AND created_at < ?')}",  # noqa: S608
+            [*params, 0, 1],
+        ),
+        # Grouped by their value: a few thousand distinct seconds, not every finished job.
+        "durations": (
+            f"SELECT finished_at - created_at AS seconds, count(*) FROM {by_duration}"  # noqa: S608
+            f" {_and(where, finished)} GROUP BY seconds ORDER BY seconds",
+            params,
+        ),
+    }
+
+
+def job_stats(conn: sqlite3.Connection, query: JobFilter) -> Stats:
+    """The summary of the jobs a filter picks (its --model resolved to exact names).
+
+    Statuses, models with their tokens, months and durations: one indexed read each (see
+    stats_sql). Durations are grouped by their value and the percentiles read off the
+    cumulative counts.
+    """
+    statements = stats_sql(query)
+    stats = Stats()
+    stats.by_status = _largest_first(conn.execute(*statements["status"]))
     stats.total = sum(stats.by_status.values())
     if not stats.total:
         return stats
-    # Unfiltered, the model index covers this; filtered, `+model` lets the filter's index
-    # pick the rows instead of walking the model index and looking every row up (9x slower).
-    by_model = "model" if not where else "+model"
-    stats.by_model = _largest_first(
-        conn.execute(f"SELECT model, count(*) FROM jobs {where} GROUP BY {by_model}", params)  # noqa: S608
+    models = conn.execute(*statements["model"]).fetchall()
+    stats.by_model = _largest_first((model, count) for model, count, _, _ in models)
+    stats.trained_tokens_by_model = _largest_first(
+        (model, tokens) for model, _, tokens, with_tokens in models if with_tokens
     )
-    stats.by_month = _by_month(conn, where, params)
-    # `+model`: group in a small temporary table during one scan of the rows, rather than
-    # walking the model index and looking up every row (2x slower on 1M jobs).
-    tokens = conn.execute(
-        f"SELECT model, sum(trained_tokens) FROM jobs {_and(where, 'trained_tokens IS NOT NULL')}"  # noqa: S608
-        " GROUP BY +model",
-        params,
-    ).fetchall()
-    stats.trained_tokens_by_model = _largest_first(tokens)
     stats.trained_tokens = sum(stats.trained_tokens_by_model.values())
+    stats.by_month = _by_month(conn, statements)
     stats.finished = sum(stats.by_status.get(status, 0) for status in FINAL_STATUSES)
     if stats.finished:
         stats.success_rate = stats.by_status.get("succeeded", 0) / stats.finished
-    final = ", ".join(f"'{status}'" for status in sorted(FINAL_STATUSES))
-    # `+status`: one pass over the table beats looking up 60% of the rows through the status
-    # index (1.3 s against 0.6 s of CPU on 1M jobs); a status filter of the user's still can.
-    finished = f"+status IN ({final}) AND finished_at >= created_at"
-    durations = conn.execute(
-        f"SELECT finished_at - created_at AS seconds, count(*) FROM jobs {_and(where, finished)}"  # noqa: S608
-        " GROUP BY seconds ORDER BY seconds",
-        params,
-    ).fetchall()
+    durations = conn.execute(*statements["durations"]).fetchall()
     stats.durations_counted = sum(count for _, count in durations)
     stats.duration_median = nearest_rank(durations, stats.durations_counted, 50)
     stats.duration_p90 = nearest_rank(durations, stats.durations_counted, 90)
@@ -278,9 +313,8 @@ class Insights(Queries):
         return rows
 
     def stats(self, query: JobFilter) -> Stats:
-        where, params = where_clause(self._exact_models(query))
         with sqlite_errors(self.path):
-            return job_stats(self.conn, where, params)
+            return job_stats(self.conn, self._exact_models(query))
 
     def search(self, match: str, limit: int | None = None) -> Iterator[FineTuningJob]:
         """Jobs whose text or event messages match (an FTS5 query, see

@@ -76,6 +76,21 @@ def test_stats_takes_lists_filters(small: Cli) -> None:
     assert failed["success_rate"] == 0.0 and failed["trained_tokens"] == 0
 
 
+def test_stats_takes_every_filter_list_takes(small: Cli) -> None:
+    """The same filters as list, and the same jobs: stats' total is list's count."""
+    finished = ["--finished-since", "2024-02-01", "--finished-until", "2024-03-02T00:06:40Z"]
+    cases = {
+        tuple(finished): 2,  # jobs 2 and 3; job 5 finished at the (excluded) upper bound
+        ("--training-file", "file-abc123"): 5,
+        ("--metadata", "n=3"): 1,
+        ("--fine-tuned-model", "ft:none"): 0,
+        ("--error-code", "none"): 0,
+    }
+    for args, total in cases.items():
+        listed = small.json("list", "--all", "--json", *args)
+        assert small.json("stats", "--json", *args)["total"] == len(listed) == total, args
+
+
 @pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/New_York"])
 def test_months_are_utc_whatever_the_local_zone(small: Cli, zone: str) -> None:
     result = subprocess.run(

@@ -9,9 +9,15 @@ import typer
 
 from ftjobs.cli.app import app, open_store
 from ftjobs.cli.options import (
+    ErrorCodeFilter,
+    FineTunedModelFilter,
+    FinishedSinceFilter,
+    FinishedUntilFilter,
+    MetadataFilter,
     ModelFilter,
     SinceFilter,
     StatusFilter,
+    TrainingFileFilter,
     UntilFilter,
     job_filter,
     within_limit,
@@ -58,6 +64,12 @@ def stats(
     model: ModelFilter = None,
     since: SinceFilter = None,
     until: UntilFilter = None,
+    fine_tuned_model: FineTunedModelFilter = None,
+    training_file: TrainingFileFilter = None,
+    error_code: ErrorCodeFilter = None,
+    metadata: MetadataFilter = None,
+    finished_since: FinishedSinceFilter = None,
+    finished_until: FinishedUntilFilter = None,
     as_json: JsonObjectFlag = False,
 ) -> None:
     """Jobs summed up: by status, model and month (UTC); success rate; time to finish; tokens.
@@ -70,7 +82,20 @@ def stats(
     from ftjobs import render_insights
 
     with open_store(ctx) as store:
-        summary = store.stats(job_filter(status, model, since, until))
+        summary = store.stats(
+            job_filter(
+                status,
+                model,
+                since,
+                until,
+                fine_tuned_model=fine_tuned_model,
+                training_file=training_file,
+                error_code=error_code,
+                metadata=metadata,
+                finished_since=finished_since,
+                finished_until=finished_until,
+            )
+        )
     if as_json:
         render_insights.write_json_object(summary.as_dict(), sys.stdout)
     elif sys.stdout.isatty():

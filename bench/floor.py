@@ -54,7 +54,8 @@ JOB_COLUMNS = (
     "job_key", "id", "object", "model", "created_at", "finished_at", "fine_tuned_model",
     "organization_id", "status", "validation_file", "training_file", "trained_tokens", "seed",
     "estimated_finish",
-    "integrations_is_null", "method_json", "metadata_json", "extra_json", "absent_fields",
+    "integrations_is_null", "result_files_is_null", "method_json", "metadata_json", "extra_json",
+    "absent_fields",
 )  # fmt: skip
 INSERT_JOB = (
     f"INSERT INTO jobs ({', '.join(JOB_COLUMNS)}) VALUES ({', '.join('?' * len(JOB_COLUMNS))})"  # noqa: S608
@@ -109,6 +110,7 @@ def job_row(job: dict[str, Any], key: int) -> tuple[Any, ...]:
         get("finished_at"), get("fine_tuned_model"), get("organization_id"), job["status"],
         get("validation_file"), get("training_file"), get("trained_tokens"), get("seed"),
         get("estimated_finish"), 1 if get("integrations") is None else 0,
+        1 if get("result_files") is None else 0,
         dumps(job["method"]) if "method" in job else None,
         None if metadata is None else dumps(metadata),
         extra, ",".join(absent) or None,

@@ -41,8 +41,10 @@ SEED = 1
 CHECK_SAMPLE = 20_000  # jobs whose floor rows are compared with ftjobs' own, under --check
 TABLES = [
     "jobs", "job_errors", "job_hyperparameters", "job_result_files", "integrations",
-    "job_integrations",
+    "job_integrations", "jobs_fts",
 ]  # fmt: skip
+# Columns compared per table (default *): a job's search row is also its rowid.
+COMPARED_COLUMNS = {"jobs_fts": "rowid, job_key, text"}
 
 
 @dataclass
@@ -177,10 +179,11 @@ def differing_tables(db: Path, reference: Path, tables: list[str]) -> list[str]:
     conn.execute("ATTACH DATABASE ? AS ref", [f"file:{reference}?mode=ro"])
     differ = []
     for table in tables:
+        columns = COMPARED_COLUMNS.get(table, "*")
         for left, right in (("main", "ref"), ("ref", "main")):
             query = (
-                f"SELECT 1 FROM (SELECT * FROM {left}.{table}"  # noqa: S608
-                f" EXCEPT SELECT * FROM {right}.{table}) LIMIT 1"
+                f"SELECT 1 FROM (SELECT {columns} FROM {left}.{table}"  # noqa: S608
+                f" EXCEPT SELECT {columns} FROM {right}.{table}) LIMIT 1"
             )
             if conn.execute(query).fetchone():
                 differ.append(table)

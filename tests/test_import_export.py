@@ -399,6 +399,62 @@ def test_a_bulk_load_into_an_empty_store_ends_with_every_index(cli: Cli, tmp_pat
     assert cli.list_ids("--status", "failed", "--all") == expected
 
 
+def _search_triggers(db: Path) -> list[tuple[str, str]]:
+    with connect(db) as conn:
+        return sorted(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+
+
+def test_a_bulk_load_fills_the_search_index_once_with_the_same_rows(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Into an empty store, import drops the triggers that keep jobs_fts current and fills it
+    at the end: the same rows the triggers write, and the triggers are back afterwards."""
+    from test_search import _index_is_current
+
+    cli.create_store()
+    fresh = _search_triggers(cli.db)
+    error = {"code": "invalid_file", "message": "Bad file narwhal", "param": None}
+    jobs = [
+        make_job(n, metadata={"team": f"team{n}"} if n % 3 == 0 else None,
+                 error=error if n % 4 == 0 else None,
+                 status="failed" if n % 4 == 0 else "succeeded",
+                 user_provided_suffix=f"suffix{n}")
+        for n in range(40)
+    ]  # fmt: skip
+    # The same id twice: the second record replaces the first, and drops its error.
+    jobs.append(make_job(4, status="cancelled", error=None, user_provided_suffix="walrus"))
+    broken = write_jsonl(tmp_path / "broken.jsonl", [*jobs, make_job(99, created_at=-1)])
+    cli.fails(1, "import", broken)
+    assert _search_triggers(cli.db) == fresh  # the failed import's drop was rolled back
+    cli.ok("import", write_jsonl(tmp_path / "good.jsonl", jobs))
+    assert _search_triggers(cli.db) == fresh
+    _index_is_current(cli.db)
+    with connect(cli.db) as conn:
+        assert conn.execute("INSERT INTO jobs_fts(jobs_fts) VALUES ('integrity-check')")
+    # The same jobs written one at a time into a store that is never empty, by the triggers:
+    # the same search rows.
+    from ftjobs.models import FineTuningJob
+    from ftjobs.store import Store
+
+    other = Cli(tmp_path / "one-by-one.db")
+    with Store.open(other.db) as store:
+        store.add(FineTuningJob.model_validate(jobs[0]))
+        for job in jobs[1:]:
+            store.import_jobs([FineTuningJob.model_validate(job)])
+    query = "SELECT rowid, job_key, text FROM jobs_fts ORDER BY rowid"
+    with connect(cli.db) as bulk, connect(other.db) as one_by_one:
+        assert bulk.execute(query).fetchall() == one_by_one.execute(query).fetchall()
+    assert ids_found(cli, "narwhal") == ids_found(other, "narwhal") != []
+    assert ids_found(cli, "walrus") == [make_job(4)["id"]]
+    # ... and the triggers work again on the next write.
+    cli.ok("update", make_job(1)["id"], "--metadata", "team=quokka")
+    _index_is_current(cli.db)
+
+
+def ids_found(cli: Cli, *words: str) -> list[str]:
+    return [line.split("\t")[0] for line in cli.ok("search", *words).stdout.splitlines()]
+
+
 def test_values_out_of_range_from_a_provider_are_kept_with_a_warning(
     cli: Cli, tmp_path: Path
 ) -> None:

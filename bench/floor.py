@@ -54,7 +54,8 @@ JOB_COLUMNS = (
     "job_key", "id", "object", "model", "created_at", "finished_at", "fine_tuned_model",
     "organization_id", "status", "validation_file", "training_file", "trained_tokens", "seed",
     "estimated_finish",
-    "integrations_is_null", "method_json", "metadata_json", "extra_json", "absent_fields",
+    "integrations_is_null", "result_files_is_null", "method_json", "metadata_json", "extra_json",
+    "absent_fields",
 )  # fmt: skip
 INSERT_JOB = (
     f"INSERT INTO jobs ({', '.join(JOB_COLUMNS)}) VALUES ({', '.join('?' * len(JOB_COLUMNS))})"  # noqa: S608
@@ -109,6 +110,7 @@ def job_row(job: dict[str, Any], key: int) -> tuple[Any, ...]:
         get("finished_at"), get("fine_tuned_model"), get("organization_id"), job["status"],
         get("validation_file"), get("training_file"), get("trained_tokens"), get("seed"),
         get("estimated_finish"), 1 if get("integrations") is None else 0,
+        1 if get("result_files") is None else 0,
         dumps(job["method"]) if "method" in job else None,
         None if metadata is None else dumps(metadata),
         extra, ",".join(absent) or None,
@@ -209,11 +211,34 @@ def write_batch(conn: sqlite3.Connection, rows: Rows) -> None:
         conn.executemany(LINK_INTEGRATION, rows.links)
 
 
+# --bulk-load: what `ftjobs import` does into an empty store (ftjobs.store.bulk), for
+# comparison only: drop the jobs table's list indexes and the triggers that keep jobs_fts
+# current, and build both once at the end. Not the floor's default: a straightforward program
+# keeps the schema as it is.
+FILL_JOBS_SEARCH = (
+    "INSERT INTO jobs_fts (rowid, job_key, text) SELECT job_key, job_key, text FROM jobs_fts_text"
+)
+
+
+def drop_for_bulk_load(conn: sqlite3.Connection) -> list[str]:
+    """Drop the list indexes and the search triggers of jobs; the SQL that makes them again."""
+    dropped = []
+    for kind, name, sql in conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL"
+        " AND ((type = 'index' AND tbl_name = 'jobs')"
+        " OR (type = 'trigger' AND tbl_name IN ('jobs', 'job_errors') AND name LIKE 'jobs_fts_%'))"
+    ).fetchall():
+        conn.execute(f'DROP {kind.upper()} "{name}"')
+        dropped.append(sql)
+    return dropped
+
+
 def load(
     jobs: Iterable[dict[str, Any]],
     conn: sqlite3.Connection,
     batch: int = BATCH,
     cache_kib: int = CACHE_KIB,
+    bulk_load: bool = False,
 ) -> int:
     """Insert every job in one transaction, batch jobs per executemany; returns the count."""
     if cache_kib:
@@ -222,6 +247,7 @@ def load(
     fingerprints: dict[tuple[Any, ...], str] = {}
     conn.execute("BEGIN IMMEDIATE")
     try:
+        rebuild = drop_for_bulk_load(conn) if bulk_load else []
         rows = new_rows()
         for job in jobs:
             count += 1
@@ -230,6 +256,10 @@ def load(
                 write_batch(conn, rows)
                 rows = new_rows()
         write_batch(conn, rows)
+        if rebuild:
+            conn.execute(FILL_JOBS_SEARCH)
+            for create in rebuild:
+                conn.execute(create)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -295,6 +325,11 @@ def main(argv: list[str] | None = None) -> int:
         " 0: SQLite's default)",
     )
     parser.add_argument(
+        "--bulk-load",
+        action="store_true",
+        help="as ftjobs into an empty store: build the list indexes and search rows at the end",
+    )
+    parser.add_argument(
         "--verify-rows",
         type=int,
         metavar="N",
@@ -307,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("DB is required")
     started = time.perf_counter()
     conn = create_database(args.db)
-    count = load(read_jsonl(args.input), conn, args.batch, args.cache_kib)
+    count = load(read_jsonl(args.input), conn, args.batch, args.cache_kib, args.bulk_load)
     conn.close()
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

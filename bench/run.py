@@ -41,8 +41,10 @@ SEED = 1
 CHECK_SAMPLE = 20_000  # jobs whose floor rows are compared with ftjobs' own, under --check
 TABLES = [
     "jobs", "job_errors", "job_hyperparameters", "job_result_files", "integrations",
-    "job_integrations",
+    "job_integrations", "jobs_fts",
 ]  # fmt: skip
+# Columns compared per table (default *): a job's search row is also its rowid.
+COMPARED_COLUMNS = {"jobs_fts": "rowid, job_key, text"}
 
 
 @dataclass
@@ -74,6 +76,12 @@ class Case:
     @property
     def seconds(self) -> float:
         return statistics.median(run.seconds for run in self.runs)
+
+    @property
+    def cpu_seconds(self) -> float:
+        """Median user + system time: less disturbed than wall time by other work on the
+        machine."""
+        return statistics.median(run.cpu_seconds for run in self.runs)
 
 
 def run_child(command: list[str], log: Path, env: dict[str, str] | None = None) -> Run:
@@ -177,10 +185,11 @@ def differing_tables(db: Path, reference: Path, tables: list[str]) -> list[str]:
     conn.execute("ATTACH DATABASE ? AS ref", [f"file:{reference}?mode=ro"])
     differ = []
     for table in tables:
+        columns = COMPARED_COLUMNS.get(table, "*")
         for left, right in (("main", "ref"), ("ref", "main")):
             query = (
-                f"SELECT 1 FROM (SELECT * FROM {left}.{table}"  # noqa: S608
-                f" EXCEPT SELECT * FROM {right}.{table}) LIMIT 1"
+                f"SELECT 1 FROM (SELECT {columns} FROM {left}.{table}"  # noqa: S608
+                f" EXCEPT SELECT {columns} FROM {right}.{table}) LIMIT 1"
             )
             if conn.execute(query).fetchone():
                 differ.append(table)
@@ -193,12 +202,19 @@ def differing_tables(db: Path, reference: Path, tables: list[str]) -> list[str]:
 
 
 def build_cases(
-    size: int, inputs: dict[str, Path], workdir: Path, ftjobs: str, with_ftjobs: bool
+    size: int,
+    inputs: dict[str, Path],
+    workdir: Path,
+    ftjobs: str,
+    with_ftjobs: bool,
+    with_sqlite_utils: bool = True,
 ) -> list[Case]:
     """The cases for one size, in the order they take turns."""
     floor_db, su_db = workdir / f"floor-{size}.db", workdir / f"sqlite-utils-{size}.db"
     jsonl_db, list_db = workdir / f"ft-jsonl-{size}.db", workdir / f"ft-list-{size}.db"
     exported = export_path(workdir, size)
+    bulk_db = workdir / f"floor-bulk-{size}.db"
+    floor_command = [sys.executable, str(BENCH / "floor.py")]
 
     def schema_only() -> None:  # sqlite-utils fills the jobs table of an ftjobs schema
         remove_db(su_db)
@@ -212,12 +228,20 @@ def build_cases(
             lambda: remove_db(floor_db),
         ),
         Case(
+            "stdlib with ftjobs' bulk-load steps (floor.py --bulk-load)",
+            size,
+            [*floor_command, "--bulk-load", str(inputs["jsonl"]), str(bulk_db)],
+            lambda: remove_db(bulk_db),
+        ),
+        Case(
             "sqlite-utils insert --nl (jobs table only)",
             size,
             [tool("sqlite-utils"), "insert", str(su_db), "jobs", str(inputs["flat"]), "--nl"],
             schema_only,
         ),
     ]
+    if not with_sqlite_utils:
+        cases.pop()
     if with_ftjobs:
         cases += [
             Case(
@@ -249,19 +273,24 @@ def export_path(workdir: Path, size: int, name: str = "ft-jsonl") -> Path:
     return workdir / f"export-{name}-{size}.jsonl"
 
 
-def check(size: int, workdir: Path, ftjobs: str, with_ftjobs: bool) -> list[str]:
+def check(
+    size: int, workdir: Path, ftjobs: str, with_ftjobs: bool, with_sqlite_utils: bool = True
+) -> list[str]:
     """What --check found wrong for one size (empty: all good)."""
     problems = []
     log = workdir / "logs" / "check.log"
     floor_db = workdir / f"floor-{size}.db"
     su_db = workdir / f"sqlite-utils-{size}.db"
     try:
-        for db in (floor_db, su_db):
+        for db in (floor_db, su_db) if with_sqlite_utils else (floor_db,):
             with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
                 stored = conn.execute("SELECT count(*) FROM jobs").fetchone()[0]
             if stored != size:
                 problems.append(f"{db.name}: {stored} jobs, expected {size}")
-        if differing_tables(su_db, floor_db, ["jobs"]):
+        bulk_db = workdir / f"floor-bulk-{size}.db"
+        if differing_tables(bulk_db, floor_db, TABLES):
+            problems.append(f"{bulk_db.name}: tables differ from the floor's")
+        if with_sqlite_utils and differing_tables(su_db, floor_db, ["jobs"]):
             problems.append(f"{su_db.name}: jobs table differs from the floor's")
         if not with_ftjobs:
             return problems
@@ -299,9 +328,14 @@ def print_results(cases: list[Case], repeat: int) -> None:
         for case in cases
         if case.name.startswith("floor") and not case.failed
     }
+    floor_cpu = {
+        case.size: case.cpu_seconds
+        for case in cases
+        if case.name.startswith("floor") and not case.failed
+    }
     spread = repeat > 1
-    header = "| case | jobs | seconds | jobs/s | x floor | peak RSS MiB |"
-    rule = "|---|---:|---:|---:|---:|---:|"
+    header = "| case | jobs | seconds | jobs/s | x floor | CPU s | x floor CPU | peak RSS MiB |"
+    rule = "|---|---:|---:|---:|---:|---:|---:|---:|"
     if spread:
         header += " min-max s |"
         rule += "---:|"
@@ -309,14 +343,16 @@ def print_results(cases: list[Case], repeat: int) -> None:
     print(rule)
     for case in cases:
         if case.failed:
-            print(f"| {case.name} | {case.size:,} | FAILED (see {case.log}) | | | |")
+            print(f"| {case.name} | {case.size:,} | FAILED (see {case.log}) | | | | | |")
             continue
         seconds = case.seconds
         ratio = seconds / floors[case.size] if case.size in floors else float("nan")
+        cpu = case.cpu_seconds
+        cpu_ratio = cpu / floor_cpu[case.size] if case.size in floor_cpu else float("nan")
         rss = max(run.peak_rss_mib for run in case.runs)
         line = (
             f"| {case.name} | {case.size:,} | {seconds:.2f} | {case.size / seconds:,.0f}"
-            f" | {ratio:.2f} | {rss:.0f} |"
+            f" | {ratio:.2f} | {cpu:.2f} | {cpu_ratio:.2f} | {rss:.0f} |"
         )
         if spread:
             times = [run.seconds for run in case.runs]
@@ -646,6 +682,11 @@ def main(argv: list[str] | None = None) -> int:
         "--skip-ftjobs", action="store_true", help="only the floor and sqlite-utils cases"
     )
     parser.add_argument(
+        "--skip-sqlite-utils",
+        action="store_true",
+        help="leave out the sqlite-utils case (the slowest, and not ftjobs)",
+    )
+    parser.add_argument(
         "--check",
         action="store_true",
         help="verify: floor rows == ftjobs' rows, export line count == input, same tables",
@@ -714,7 +755,9 @@ def main(argv: list[str] | None = None) -> int:
 
     cases: list[Case] = []
     for size in sizes:
-        size_cases = build_cases(size, inputs[size], workdir, ftjobs, with_ftjobs)
+        size_cases = build_cases(
+            size, inputs[size], workdir, ftjobs, with_ftjobs, not args.skip_sqlite_utils
+        )
         for _ in range(args.repeat):
             for case in size_cases:
                 case.prepare()
@@ -729,7 +772,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
         cases += size_cases
         if args.check:
-            problems += check(size, workdir, ftjobs, with_ftjobs)
+            problems += check(size, workdir, ftjobs, with_ftjobs, not args.skip_sqlite_utils)
 
     if sizes:
         print_results(cases, args.repeat)

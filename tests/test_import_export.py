@@ -399,6 +399,132 @@ def test_a_bulk_load_into_an_empty_store_ends_with_every_index(cli: Cli, tmp_pat
     assert cli.list_ids("--status", "failed", "--all") == expected
 
 
+def _search_triggers(db: Path) -> list[tuple[str, str]]:
+    with connect(db) as conn:
+        return sorted(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+
+
+def test_a_bulk_load_fills_the_search_index_once_with_the_same_rows(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Into an empty store, import drops the triggers that keep jobs_fts current and fills it
+    at the end: the same rows the triggers write, and the triggers are back afterwards."""
+    from test_search import _index_is_current
+
+    cli.create_store()
+    fresh = _search_triggers(cli.db)
+    error = {"code": "invalid_file", "message": "Bad file narwhal", "param": None}
+    jobs = [
+        make_job(n, metadata={"team": f"team{n}"} if n % 3 == 0 else None,
+                 error=error if n % 4 == 0 else None,
+                 status="failed" if n % 4 == 0 else "succeeded",
+                 user_provided_suffix=f"suffix{n}")
+        for n in range(40)
+    ]  # fmt: skip
+    # The same id twice: the second record replaces the first, and drops its error.
+    jobs.append(make_job(4, status="cancelled", error=None, user_provided_suffix="walrus"))
+    broken = write_jsonl(tmp_path / "broken.jsonl", [*jobs, make_job(99, created_at=-1)])
+    cli.fails(1, "import", broken)
+    assert _search_triggers(cli.db) == fresh  # the failed import's drop was rolled back
+    cli.ok("import", write_jsonl(tmp_path / "good.jsonl", jobs))
+    assert _search_triggers(cli.db) == fresh
+    _index_is_current(cli.db)
+    with connect(cli.db) as conn:
+        assert conn.execute("INSERT INTO jobs_fts(jobs_fts) VALUES ('integrity-check')")
+    # The same jobs written one at a time into a store that is never empty, by the triggers:
+    # the same search rows.
+    from ftjobs.models import FineTuningJob
+    from ftjobs.store import Store
+
+    other = Cli(tmp_path / "one-by-one.db")
+    with Store.open(other.db) as store:
+        store.add(FineTuningJob.model_validate(jobs[0]))
+        for job in jobs[1:]:
+            store.import_jobs([FineTuningJob.model_validate(job)])
+    query = "SELECT rowid, job_key, text FROM jobs_fts ORDER BY rowid"
+    with connect(cli.db) as bulk, connect(other.db) as one_by_one:
+        assert bulk.execute(query).fetchall() == one_by_one.execute(query).fetchall()
+    assert ids_found(cli, "narwhal") == ids_found(other, "narwhal") != []
+    assert ids_found(cli, "walrus") == [make_job(4)["id"]]
+    # ... and the triggers work again on the next write.
+    cli.ok("update", make_job(1)["id"], "--metadata", "team=quokka")
+    _index_is_current(cli.db)
+
+
+def test_hostile_jobs_bulk_loaded_match_the_same_jobs_written_one_by_one(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Unknown keys at every depth, nulls, huge ints, unicode and a repeated id: the bulk load's
+    search rows, tables and export are those of the same jobs written by the triggers."""
+    from ftjobs.models import FineTuningJob
+    from ftjobs.store import Store
+
+    wandb = {
+        "project": "p\u00e9",
+        "name": None,
+        "entity": None,
+        "tags": ["\U0001f600"],
+        "x": {"y": [1]},
+    }
+    jobs = [
+        make_job(1, metadata={"team": "caf\u00e9 \u65e5\u672c", "k": "\u0000nul"},
+                 user_provided_suffix="\U0001f680 rocket", brand_new={"deep": [None, 2**70]}),
+        make_job(2, error={"code": "e\u00e9", "message": None, "param": None, "extra": {"a": 1}},
+                 status="failed", seed=2**63 - 1, integrations=[{"type": "wandb", "wandb": wandb,
+                 "also": None}]),
+        make_job(3, metadata=None, error=None, finished_at=None, hyperparameters=None,
+                 result_files=None, integrations=None, status="a_status_not_yet_documented"),
+        make_job(4, error={}, user_provided_suffix=None, usage_metrics={"n": 1.5e300}),
+        make_job(1, status="cancelled", metadata={"team": "second \u00fc"}),
+    ]  # fmt: skip
+    path = write_jsonl(tmp_path / "hostile.jsonl", jobs)
+    cli.ok("import", path)  # into a new store: the bulk load
+    other = Cli(tmp_path / "one-by-one.db")
+    with Store.open(other.db) as store:
+        store.add(FineTuningJob.model_validate(jobs[0]))
+        for job in jobs[1:]:
+            store.import_jobs([FineTuningJob.model_validate(job)])
+    _index_is_current_in(cli.db)
+    with connect(cli.db) as bulk, connect(other.db) as one_by_one:
+        for query in (
+            "SELECT rowid, job_key, text FROM jobs_fts ORDER BY rowid",
+            *(f"SELECT * FROM {table} ORDER BY 1, 2" for table in (
+                "jobs", "job_errors", "job_hyperparameters", "job_result_files", "integrations",
+                "job_integrations")),
+        ):  # fmt: skip
+            assert bulk.execute(query).fetchall() == one_by_one.execute(query).fetchall(), query
+    assert cli.ok("export").stdout == other.ok("export").stdout
+    assert ids_found(cli, "second") == [make_job(1)["id"]]
+
+
+def test_a_type_error_at_record_50001_of_a_bulk_load_leaves_the_new_store_unchanged(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """25 batches written, indexes and search triggers dropped, then a bad record: the store is
+    as it was, byte for byte, triggers and indexes included."""
+    cli.create_store()
+    before = cli.db.read_bytes(), dump(cli.db), _search_triggers(cli.db), _indexes(cli.db)
+    jobs = [make_job(n) for n in range(50_001)]
+    jobs[50_000]["seed"] = "7"  # a type error: a string, not a number
+    path = write_jsonl(tmp_path / "big.jsonl", jobs)
+    result = cli.fails(1, "import", path)
+    assert result.stderr.splitlines()[0].startswith(
+        f"Error: {path}:50001: {jobs[50_000]['id']}: seed"
+    )
+    after = cli.db.read_bytes(), dump(cli.db), _search_triggers(cli.db), _indexes(cli.db)
+    assert after == before
+
+
+def _index_is_current_in(db: Path) -> None:
+    from test_search import _index_is_current
+
+    _index_is_current(db)
+
+
+def ids_found(cli: Cli, *words: str) -> list[str]:
+    return [line.split("\t")[0] for line in cli.ok("search", *words).stdout.splitlines()]
+
+
 def test_values_out_of_range_from_a_provider_are_kept_with_a_warning(
     cli: Cli, tmp_path: Path
 ) -> None:

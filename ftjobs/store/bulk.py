@@ -8,14 +8,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from ftjobs.errors import BadInput, FtjobsError, JobExists
-from ftjobs.history import CheckpointRecord, EventRecord
 from ftjobs.jsontext import json_text
 from ftjobs.store.base import RollBack
-from ftjobs.store.history_rows import HistoryCounts, HistoryWriter
 from ftjobs.store.jobs import Jobs
 
+# ftjobs.history and ftjobs.store.history_rows are imported when an import runs (see
+# store/history.py): every command opens a Store, and only import needs them here.
 if TYPE_CHECKING:
+    from ftjobs.history import CheckpointRecord, EventRecord
     from ftjobs.models import FineTuningJob
+    from ftjobs.store.history_rows import HistoryCounts
+
+
+def _no_history_yet() -> HistoryCounts:
+    from ftjobs.store.history_rows import HistoryCounts
+
+    return HistoryCounts()
 
 
 @dataclass
@@ -27,7 +35,7 @@ class ImportCounts:
     unchanged: int = 0
     skipped: int = 0
     committed: bool = False
-    history: HistoryCounts = field(default_factory=HistoryCounts)
+    history: HistoryCounts = field(default_factory=_no_history_yet)
 
     @property
     def total(self) -> int:
@@ -35,20 +43,10 @@ class ImportCounts:
 
 
 OnConflict = Literal["update", "skip", "fail"]
-
-
 ImportRecord: TypeAlias = "FineTuningJob | EventRecord | CheckpointRecord"
-
-
 IMPORT_BATCH_SIZE = 2000
-
-
 IMPORT_CACHE_KIB = 64 * 1024
-
-
 BULK_LOAD_CACHE_KIB = 32 * 1024
-
-
 REBUILD_CACHE_KIB = 8 * 1024
 
 
@@ -81,7 +79,9 @@ class BulkImport(Jobs):
         written, keep() decides: False rolls everything back (a dry run, or an all-or-nothing
         import that met a bad record).
         """
+        from ftjobs.history import EventRecord
         from ftjobs.models import FineTuningJob
+        from ftjobs.store.history_rows import HistoryWriter
 
         counts = ImportCounts()
         try:

@@ -3,7 +3,6 @@ request. Only stdout carries results; messages go to stderr (see cli.py)."""
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import os
@@ -18,6 +17,8 @@ from typing import IO, TYPE_CHECKING, Any
 from ftjobs.errors import FtjobsError
 
 if TYPE_CHECKING:
+    from gzip import GzipFile
+
     from rich.console import Console, RenderableType
 
     from ftjobs.importing import Problems
@@ -136,8 +137,11 @@ def output_file(path: Path | None) -> Iterator[IO[str]]:
     try:
         with raw:
             # A .gz file is compressed, and its header names the finished file (gunzip -N).
-            gz = path.suffix == ".gz"
-            binary = gzip.GzipFile(filename=path.name, mode="wb", fileobj=raw) if gz else raw
+            binary: io.BufferedWriter | GzipFile = raw
+            if path.suffix == ".gz":
+                import gzip  # (only here: every command imports this module)
+
+                binary = gzip.GzipFile(filename=path.name, mode="wb", fileobj=raw)
             with binary, io.TextIOWrapper(binary, encoding="utf-8") as out:
                 yield out
         partial.replace(path)

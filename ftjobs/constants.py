@@ -23,6 +23,8 @@ class Status(str, Enum):
     paused = "paused"
 
 
+STATUS_NAMES = ", ".join(status.value for status in Status)  # for help texts
+
 # 9999-12-31T23:59:59Z: the last second an ISO-8601 date can show.
 MAX_TIMESTAMP = 253_402_300_799
 

@@ -120,3 +120,26 @@ def test_typer_029_converts_option_values_without_pydantic() -> None:
         assert coercion.hooked()
     elif version < (0, 29):
         assert not coercion.hooked()
+
+
+def test_help_reads_cleanly_at_80_columns() -> None:
+    """Every command's help at 80 columns: no option name cut off, no `<bool>` after a flag, no
+    Python type (`<str>`, `<int range>`, `<list[...]>`) where an option's value is named, no
+    2**62 limit spelled out."""
+    import re
+
+    from ftjobs.cli import app
+
+    runner = CliRunner()
+    for name in ["", *COMMAND_MODULES]:
+        args = [name, "--help"] if name else ["--help"]
+        result = runner.invoke(app, args, env={**CLEAN_ENV, "COLUMNS": "80", "NO_COLOR": "1"})
+        assert result.exit_code == 0, describe(result)
+        text = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+        options = [line for line in text.splitlines() if re.match(r"│ [ *]*--", line)]
+        assert options, name
+        assert max(len(line) for line in text.splitlines()) <= 80, name
+        assert "<bool>" not in text and "4611686018427387904" not in text, name
+        for line in options:
+            assert not re.search(r"--[a-z-]+…", line), (name, line)
+            assert not re.search(r"<(str|int|float|list\[|path)", line), (name, line)

@@ -53,14 +53,26 @@ COMMAND_ORDER = tuple(COMMAND_MODULES)
 
 
 def _tidy(param: Any) -> Any:
-    """What every option gets: a plain converter (see ftjobs.cli.coercion), and for a flag no
-    `<bool>` in help (typer labels every flag so, which says nothing a flag does not say
-    itself; an empty metavar leaves the column blank)."""
-    if param is not None:
-        coercion.install(param)
-        if getattr(param, "is_flag", False) and param.metavar is None:
-            param.metavar = ""
+    """What every option gets: a plain converter (see ftjobs.cli.coercion), and help that
+    reads cleanly at 80 columns: no `<bool>` after a flag (it says nothing a flag does not say
+    itself; an empty metavar leaves the column blank), and an option's value named as argparse
+    names it, `--seed SEED`, where typer would print its Python type (`<str>`, `<int range>`,
+    `<list[str]>`). Choices keep their list; options with a metavar of their own keep it."""
+    if param is None:
+        return param
+    coercion.install(param)
+    if param.metavar is not None:
+        return param
+    if getattr(param, "is_flag", False):
+        param.metavar = ""
+    elif param.param_type_name == "option" and param.name and not _choices(param):
+        param.metavar = param.name.upper()
     return param
+
+
+def _choices(param: Any) -> Any:
+    descriptor = getattr(param, "type_descriptor", None)  # typer 0.29; 0.28: a click Choice
+    return descriptor.choices if descriptor is not None else getattr(param.type, "choices", None)
 
 
 class _FtjobsCommand(TyperCommand):

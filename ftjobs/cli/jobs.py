@@ -23,7 +23,7 @@ from ftjobs.cli.options import (
     TrainedTokensOption,
     parse_metadata,
 )
-from ftjobs.constants import FINAL_STATUSES, Status
+from ftjobs.constants import FINAL_STATUSES, STATUS_NAMES, Status
 from ftjobs.errors import BadInput
 
 if TYPE_CHECKING:
@@ -69,16 +69,24 @@ def _report(job: FineTuningJob, *, as_json: bool, summary: Callable[[FineTuningJ
 def add(
     ctx: typer.Context,
     model: Annotated[str, typer.Option(help="Base model being fine-tuned.")],
-    training_file: Annotated[str, typer.Option(help="File id of the training data.")],
+    training_file: Annotated[
+        str, typer.Option(metavar="FILE_ID", help="File id of the training data.")
+    ],
     job_id: Annotated[
         str | None,
         typer.Option("--id", help="Job id (default: a new ftjob-... id).", show_default=False),
     ] = None,
     created_at: TimeOption = None,
-    status: Annotated[Status, typer.Option(help="Initial status.")] = Status.validating_files,
-    validation_file: Annotated[str | None, typer.Option(help="File id of validation data.")] = None,
+    status: Annotated[
+        Status, typer.Option(metavar="STATUS", help=f"Initial status: {STATUS_NAMES}.")
+    ] = Status.validating_files,
+    validation_file: Annotated[
+        str | None, typer.Option(metavar="FILE_ID", help="File id of validation data.")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed used for the job.")] = None,
-    organization_id: Annotated[str | None, typer.Option(help="Owning organization.")] = None,
+    organization_id: Annotated[
+        str | None, typer.Option(metavar="ORG_ID", help="Owning organization.")
+    ] = None,
     suffix: Annotated[
         str | None, typer.Option(help="Suffix for the fine-tuned model's name.")
     ] = None,
@@ -86,11 +94,18 @@ def add(
     batch_size: BatchSizeOption = None,
     learning_rate_multiplier: LearningRateOption = None,
     wandb_project: Annotated[
-        str | None, typer.Option(help="Weights & Biases project (adds a wandb integration).")
+        str | None,
+        typer.Option(
+            metavar="PROJECT", help="Weights & Biases project (adds a wandb integration)."
+        ),
     ] = None,
-    wandb_name: Annotated[str | None, typer.Option(help="wandb run name.")] = None,
-    wandb_entity: Annotated[str | None, typer.Option(help="wandb entity (team or user).")] = None,
-    wandb_tag: Annotated[list[str] | None, typer.Option(help="wandb tag; repeat for more.")] = None,
+    wandb_name: Annotated[str | None, typer.Option(metavar="NAME", help="wandb run name.")] = None,
+    wandb_entity: Annotated[
+        str | None, typer.Option(metavar="ENTITY", help="wandb entity (team or user).")
+    ] = None,
+    wandb_tag: Annotated[
+        list[str] | None, typer.Option(metavar="TAG", help="wandb tag; repeat for more.")
+    ] = None,
     metadata: MetadataOption = None,
     finished_at: TimeOption = None,
     fine_tuned_model: FineTunedModelOption = None,
@@ -175,17 +190,21 @@ def show(ctx: typer.Context, job_id: JobIdArgument, as_json: JsonFlag = False) -
 def update(
     ctx: typer.Context,
     job_id: JobIdArgument,
-    status: Annotated[Status | None, typer.Option(help="New status.")] = None,
+    status: Annotated[
+        Status | None, typer.Option(metavar="STATUS", help=f"New status: {STATUS_NAMES}.")
+    ] = None,
     fine_tuned_model: FineTunedModelOption = None,
     trained_tokens: TrainedTokensOption = None,
     finished_at: TimeOption = None,
     estimated_finish: TimeOption = None,
-    error_code: Annotated[str | None, typer.Option(help="Failure code (status failed).")] = None,
+    error_code: Annotated[
+        str | None, typer.Option(metavar="CODE", help="Failure code (status failed).")
+    ] = None,
     error_message: Annotated[
-        str | None, typer.Option(help="Failure message (status failed).")
+        str | None, typer.Option(metavar="TEXT", help="Failure message (status failed).")
     ] = None,
     error_param: Annotated[
-        str | None, typer.Option(help="Parameter that caused the failure.")
+        str | None, typer.Option(metavar="PARAM", help="Parameter that caused the failure.")
     ] = None,
     clear_error: Annotated[
         bool, typer.Option("--clear-error", help="Remove the job's error.")

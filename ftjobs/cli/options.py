@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ftjobs.cli.completion import job_ids as complete_job_ids
-from ftjobs.constants import MAX_TIMESTAMP, Status
+from ftjobs.constants import MAX_TIMESTAMP, STATUS_NAMES, Status
 
 if TYPE_CHECKING:
     from ftjobs.store import JobFilter
@@ -127,12 +127,18 @@ MetadataOption = Annotated[
 
 # The filters `list` and `export` share (and later commands that pick jobs).
 StatusFilter = Annotated[
-    list[Status] | None, typer.Option("--status", help="Only jobs in this status; repeat for more.")
+    list[Status] | None,
+    typer.Option(
+        "--status",
+        metavar="STATUS",
+        help=f"Only jobs in this status ({STATUS_NAMES}); repeat for more.",
+    ),
 ]
 ModelFilter = Annotated[
     str | None,
     typer.Option(
         "--model",
+        metavar="MODEL",
         help=(
             "Only jobs of this base model or its dated snapshots (gpt-4o-mini finds"
             " gpt-4o-mini-2024-07-18); * ? [ ] make it a glob ('gpt-4o*')."
@@ -151,7 +157,8 @@ UntilFilter = Annotated[
 ]
 
 FineTunedModelFilter = Annotated[
-    str | None, typer.Option("--fine-tuned-model", help="Only the job that made this model.")
+    str | None,
+    typer.Option("--fine-tuned-model", metavar="MODEL", help="Only the job that made this model."),
 ]
 TrainingFileFilter = Annotated[
     str | None, typer.Option("--training-file", metavar="FILE_ID", help="Only jobs trained on it.")
@@ -225,5 +232,9 @@ def within_limit(limit: int | None) -> int | None:
 
 
 # The outcome of a job, as add and update take it.
-FineTunedModelOption = Annotated[str | None, typer.Option(help="Name of the resulting model.")]
-TrainedTokensOption = Annotated[int | None, typer.Option(min=0, help="Billable tokens processed.")]
+FineTunedModelOption = Annotated[
+    str | None, typer.Option(metavar="MODEL", help="Name of the resulting model.")
+]
+TrainedTokensOption = Annotated[
+    int | None, typer.Option(min=0, metavar="N", help="Billable tokens processed.")
+]

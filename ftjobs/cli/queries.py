@@ -6,7 +6,7 @@ strings would have to be evaluated on every run (a few ms of `ftjobs list`'s sta
 
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, get_args
 
 import typer
 
@@ -71,7 +71,13 @@ def list_jobs(
     ] = None,
     all_jobs: Annotated[bool, typer.Option("--all", help="Show every job (no limit).")] = False,
     sort: Annotated[
-        SortField, typer.Option(help="Sort by this field (newest or largest first).")
+        SortField,
+        typer.Option(
+            metavar="FIELD",
+            help=(
+                f"Sort by this field, newest or largest first: {', '.join(get_args(SortField))}."
+            ),
+        ),
     ] = "created_at",
     reverse: Annotated[
         bool, typer.Option("--reverse", help="Oldest or smallest first instead.")
@@ -91,8 +97,8 @@ def list_jobs(
             help=(
                 "Columns of the table, CSV and TSV: job fields such as id, status, model,"
                 " created_at, trained_tokens, training_file, error.code, error.message,"
-                " metadata.KEY [default: id,status,model,created_at,finished_at,"
-                "fine_tuned_model]."
+                " metadata.KEY [default: id, status, model, created_at, finished_at,"
+                " fine_tuned_model]."
             ),
         ),
     ] = None,

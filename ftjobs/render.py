@@ -424,8 +424,8 @@ def print_table(jobs: Sequence[FineTuningJob], fields: Sequence[str] | None = No
     out.print(table)
     if not wide:
         console(stderr=True).print(
-            f"finished, fine-tuned model hidden at {out.width} columns:"
-            " widen the terminal or use --fields",
+            f"Not shown at {out.width} columns: finished, fine-tuned model"
+            " (widen, or use --fields)",
             style="dim",
             highlight=False,
         )

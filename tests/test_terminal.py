@@ -72,7 +72,7 @@ def test_the_table_uses_the_width(snapshots: Path, columns: int, env: dict[str, 
         assert "hidden" not in text
     else:
         assert "Finished" not in text and "ft:gpt" not in text
-        assert f"finished, fine-tuned model hidden at {columns} columns" in text
+        assert f"Not shown at {columns} columns: finished, fine-tuned model" in text
         assert "--fields" in text
     if env.get("TERM") == "dumb":
         assert ESCAPE not in screen.text, screen.text

@@ -153,13 +153,7 @@ class BulkImport(Jobs):
         over their B-trees; building them once at the end sorts instead. It all happens inside
         the import's transaction, so a failed or killed import leaves them as they were.
         """
-        indexes = conn.execute(
-            "SELECT name, sql FROM sqlite_master"
-            " WHERE type = 'index' AND tbl_name = 'jobs' AND sql IS NOT NULL"
-        ).fetchall()
-        for name, _ in indexes:
-            conn.execute(f'DROP INDEX "{name}"')  # a name from sqlite_master, not user text
-        return [sql for _, sql in indexes]
+        return _drop_schema_objects(conn, "index", "tbl_name = 'jobs'")
 
     @staticmethod
     def _drop_search_triggers(conn: sqlite3.Connection) -> list[str]:
@@ -177,13 +171,11 @@ class BulkImport(Jobs):
         Like the list indexes, it happens inside the import's transaction. The triggers of
         events stay: their rows are one plain FTS5 insert each.
         """
-        triggers = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
-            " AND tbl_name IN ('jobs', 'job_errors') AND name LIKE 'jobs\\_fts\\_%' ESCAPE '\\'"
-        ).fetchall()
-        for name, _ in triggers:
-            conn.execute(f'DROP TRIGGER "{name}"')  # a name from sqlite_master, not user text
-        return [sql for _, sql in triggers]
+        return _drop_schema_objects(
+            conn,
+            "trigger",
+            "tbl_name IN ('jobs', 'job_errors') AND name LIKE 'jobs\\_fts\\_%' ESCAPE '\\'",
+        )
 
     def _import_batch(
         self,
@@ -258,3 +250,17 @@ def _by_job(records: list[CheckpointRecord]) -> Iterator[tuple[str, list[Checkpo
     for record in records:
         groups.setdefault(record.checkpoint.fine_tuning_job_id, []).append(record)
     yield from groups.items()
+
+
+def _drop_schema_objects(
+    conn: sqlite3.Connection, kind: Literal["index", "trigger"], condition: str
+) -> list[str]:
+    """Drop the indexes or triggers that condition (fixed text) picks from sqlite_master,
+    returning the SQL that makes them again."""
+    found = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = ? AND sql IS NOT NULL AND {condition}",  # noqa: S608
+        [kind],
+    ).fetchall()
+    for name, _ in found:
+        conn.execute(f'DROP {kind.upper()} "{name}"')  # a name from sqlite_master, not user text
+    return [sql for _, sql in found]

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from ftjobs.importing import Problems
     from ftjobs.models import FineTuningJob
     from ftjobs.store import ImportCounts
+    from ftjobs.store.rows import ListedJob
+
+    # What list's table, TSV and CSV read: a model (search, show) or a stored job's data.
+    Listable = FineTuningJob | ListedJob
 
 # Columns of the plain (piped) list output; scripts rely on their order.
 PLAIN_COLUMNS = ("id", "status", "model", "created_at", "finished_at", "fine_tuned_model")
@@ -301,24 +305,21 @@ def plain_cell(value: str | None) -> str:
     return (value or "").replace("\t", " ").replace("\n", " ")
 
 
-def field_text(job: FineTuningJob, name: str) -> str:
+def field_text(job: Listable, name: str) -> str:
     """One of LIST_FIELDS (or metadata.KEY) of a job as text: times in ISO-8601, lists
-    comma-separated, objects as compact JSON, nothing as the empty string."""
+    comma-separated, objects as compact JSON as the API has them (the keys a job has, as
+    `--json` shows it), nothing as the empty string."""
+    from ftjobs.store.rows import ListedJob
+
+    listed = job if isinstance(job, ListedJob) else ListedJob(job.to_api_dict())
     head, _, rest = name.partition(".")
-    value: Any = None
+    value: Any = getattr(listed, head)
     if rest:
-        part = getattr(job, head, None)
-        value = part.get(rest) if isinstance(part, dict) else getattr(part, rest, None)
+        value = value.get(rest) if isinstance(value, dict) else None
     elif head in ("created_at", "finished_at", "estimated_finish"):
-        return iso_time(getattr(job, head))
-    else:
-        value = getattr(job, head, None)
-        if hasattr(value, "model_dump"):
-            value = value.model_dump(mode="json")
-        elif isinstance(value, list):
-            value = [v.model_dump(mode="json") if hasattr(v, "model_dump") else v for v in value]
-            if all(isinstance(v, str) for v in value):
-                return ",".join(value)
+        return iso_time(value)
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ",".join(value)
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
@@ -327,7 +328,7 @@ def field_text(job: FineTuningJob, name: str) -> str:
 
 
 def write_plain_table(
-    jobs: Iterable[FineTuningJob], out: IO[str], fields: Sequence[str] = PLAIN_COLUMNS
+    jobs: Iterable[Listable], out: IO[str], fields: Sequence[str] = PLAIN_COLUMNS
 ) -> int:
     """Tab-separated rows without decoration, for `cut`, `awk` and `while read`."""
     count = 0
@@ -339,7 +340,7 @@ def write_plain_table(
 
 
 def write_delimited(
-    jobs: Iterable[FineTuningJob], out: IO[str], fields: Sequence[str], delimiter: str = ","
+    jobs: Iterable[Listable], out: IO[str], fields: Sequence[str], delimiter: str = ","
 ) -> int:
     """CSV (or TSV) with a header row of field names, quoted as the csv module does; rows end
     in a newline, as the other piped outputs do."""
@@ -372,7 +373,7 @@ _TIME_WIDTH = 16  # 2024-07-23 20:00
 _GAP = 2
 
 
-def print_table(jobs: Sequence[FineTuningJob], fields: Sequence[str] | None = None) -> int:
+def print_table(jobs: Sequence[Listable], fields: Sequence[str] | None = None) -> int:
     """A Rich table for people at a terminal, sized to it. Ids are never cut (they get copied
     into other commands); below 120 columns the finish time and the fine-tuned model give way
     (a dim line on stderr says so), and a long model name loses its middle, not its end, so
@@ -432,7 +433,7 @@ def print_table(jobs: Sequence[FineTuningJob], fields: Sequence[str] | None = No
     return len(jobs)
 
 
-def _print_fields_table(jobs: Sequence[FineTuningJob], fields: Sequence[str]) -> int:
+def _print_fields_table(jobs: Sequence[Listable], fields: Sequence[str]) -> int:
     """The table of the fields a person picked (--fields): each shown, long text cut in the
     middle to what the terminal leaves."""
     from rich.table import Table

@@ -32,7 +32,7 @@ from ftjobs.errors import BadInput
 NOTICE_COUNT_CAP = 1_000
 
 if TYPE_CHECKING:
-    from ftjobs.models import FineTuningJob
+    from ftjobs.store.rows import ListedJob
 
 DEFAULT_LIMIT = 20
 
@@ -142,7 +142,8 @@ def list_jobs(
                 store.list_json(query), "json" if as_json else "jsonl", sys.stdout
             )
         else:
-            shown = _write_listing(store.list_jobs(query), as_csv, as_tsv, columns)
+            # the jobs' data, no models: pydantic is not imported for a table either
+            shown = _write_listing(store.list_listed(query), as_csv, as_tsv, columns)
         if query.limit is not None and shown == query.limit:
             sys.stdout.flush()
             total = store.count(query, at_most=NOTICE_COUNT_CAP)
@@ -152,7 +153,7 @@ def list_jobs(
 
 
 def _write_listing(
-    jobs: Iterator["FineTuningJob"], as_csv: bool, as_tsv: bool, columns: tuple[str, ...] | None
+    jobs: Iterator["ListedJob"], as_csv: bool, as_tsv: bool, columns: tuple[str, ...] | None
 ) -> int:
     """Jobs as CSV or TSV with a header row, a table on a terminal, or plain tab-separated
     rows; returns how many were written."""

@@ -20,6 +20,7 @@ from ftjobs.store.rows import (
     LINK_INTEGRATION,
     SELECT_JOBS,
     WRITE_JOB,
+    ListedJob,
     job_data,
     job_from_row,
     rows_for,
@@ -49,6 +50,13 @@ class Jobs(StoreBase):
             # Plain tuples, not sqlite-utils' dicts: this loop is export's hot path.
             for row in self.conn.execute(SELECT_JOBS + tail, params):
                 yield job_from_row(row, self._integration, from_json)
+
+    def _select_listed(self, tail: str, params: Sequence[Any]) -> Iterator[ListedJob]:
+        """Stored jobs as ListedJob: their data as _select_json reads it, not yet text."""
+        codec = JsonCodec()
+        with sqlite_errors(self.path):
+            for row in self.conn.execute(SELECT_JOBS + tail, params):
+                yield ListedJob(job_data(row, self._integration, codec.loads))
 
     def _select_json(
         self, tail: str, params: Sequence[Any], *, indent: int | None = None

@@ -11,7 +11,7 @@ from ftjobs.constants import SortField
 from ftjobs.jsontext import json_text
 from ftjobs.store.base import sqlite_errors
 from ftjobs.store.jobs import Jobs
-from ftjobs.store.rows import SELECT_JOBS
+from ftjobs.store.rows import SELECT_JOBS, ListedJob
 
 if TYPE_CHECKING:
     from ftjobs.models import FineTuningJob
@@ -191,6 +191,10 @@ class Queries(Jobs):
     def list_json(self, query: JobFilter) -> Iterator[str]:
         """list_jobs, as the jobs' compact JSON text."""
         return self._listed(query, lambda tail, params: self._select_json(tail, params))
+
+    def list_listed(self, query: JobFilter) -> Iterator[ListedJob]:
+        """list_jobs, as the jobs' data (ListedJob): for tables and delimited text."""
+        return self._listed(query, self._select_listed)
 
 
 def where_clause(query: JobFilter) -> tuple[str, list[Any]]:

@@ -57,11 +57,11 @@ def test_importing_the_cli_leaves_the_heavy_modules_out() -> None:
 
 
 def test_json_reads_build_no_models_and_skip_sqlite_utils(cli: Any) -> None:
-    """list --json, --jsonl and show --json go from SQLite rows straight to JSON text, and list's
-    TSV and CSV from the rows' data: neither ftjobs.models (pydantic's models) nor sqlite_utils
-    is imported on that path, nor pydantic and pydantic-core where typer's conversion of option
-    values is replaced (ftjobs.cli.coercion; bench/startup.py has the start-up they cost). Only
-    the command run is imported."""
+    """list --json, --jsonl, show --json and search --json go from SQLite rows straight to JSON
+    text, and list's and search's plain output from the rows' data: neither ftjobs.models
+    (pydantic's models) nor sqlite_utils is imported on those paths, nor pydantic and
+    pydantic-core where typer's conversion of option values is replaced (ftjobs.cli.coercion;
+    bench/startup.py has the start-up they cost). Only the command run is imported."""
     job_id = cli.add()
     unwanted = ["ftjobs.models", "sqlite_utils", "ftjobs.cli.history", "ftjobs.cli.remote"]
     if coercion.hooked():
@@ -82,6 +82,8 @@ def test_json_reads_build_no_models_and_skip_sqlite_utils(cli: Any) -> None:
         ["show", job_id, "--json"],
         ["list"],
         ["list", "--csv", "--fields", "id,hyperparameters,error.code,metadata.team"],
+        ["search", job_id],
+        ["search", job_id, "--json"],
     ):
         result = subprocess.run(
             [sys.executable, "-c", code, "--db", str(cli.db), *args],

@@ -138,12 +138,12 @@ def search(
         raise BadInput("give a word to search for (letters or digits)")
     limit_or_all = None if all_jobs else within_limit(limit)
     with open_store(ctx) as store:
-        jobs = store.search(match, limit_or_all)
-        if as_json:
-            render.write_json_array(jobs, sys.stdout)
-        elif as_jsonl:
-            render.write_json_lines(jobs, sys.stdout)
-        elif sys.stdout.isatty():
+        if as_json or as_jsonl:  # straight from the rows, as list's: no models, no pydantic
+            texts = store.search_json(match, limit_or_all)
+            render.write_job_texts(texts, "json" if as_json else "jsonl", sys.stdout)
+            return
+        jobs = store.search_listed(match, limit_or_all)
+        if sys.stdout.isatty():
             shown = render.print_table(list(jobs))
             if limit_or_all is not None and shown == limit_or_all:
                 total = store.count_search(match)

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 from ftjobs.constants import FINAL_STATUSES
 from ftjobs.store.base import sqlite_errors
 from ftjobs.store.queries import JobFilter, Queries, where_clause
+from ftjobs.store.rows import ListedJob
 
 if TYPE_CHECKING:
-    from ftjobs.models import FineTuningJob
+    pass
 
 # -- info -------------------------------------------------------------------------------------
 
@@ -316,16 +317,22 @@ class Insights(Queries):
         with sqlite_errors(self.path):
             return job_stats(self.conn, self._exact_models(query))
 
-    def search(self, match: str, limit: int | None = None) -> Iterator[FineTuningJob]:
-        """Jobs whose text or event messages match (an FTS5 query, see
-        fts_query), best first."""
-        tail = SEARCH_TAIL
-        params: list[Any] = [match]
-        if limit is not None:
-            tail += "LIMIT ?"
-            params.append(limit)
-        return self._select(tail, params)
+    def search_json(self, match: str, limit: int | None = None) -> Iterator[str]:
+        """Jobs whose text or event messages match (an FTS5 query, see fts_query), best
+        first, as their compact JSON text (no models)."""
+        return self._select_json(*_search_tail(match, limit))
+
+    def search_listed(self, match: str, limit: int | None = None) -> Iterator[ListedJob]:
+        """search_json's jobs as their data (no models): for tables and tab-separated text."""
+        return self._select_listed(*_search_tail(match, limit))
 
     def count_search(self, match: str) -> int:
         with sqlite_errors(self.path):
             return int(self.conn.execute(COUNT_HITS, [match]).fetchone()[0])
+
+
+def _search_tail(match: str, limit: int | None) -> tuple[str, list[Any]]:
+    """What follows SELECT_JOBS for a search: the hits, best first, up to limit."""
+    if limit is None:
+        return SEARCH_TAIL, [match]
+    return SEARCH_TAIL + "LIMIT ?", [match, limit]

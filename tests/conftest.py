@@ -5,6 +5,7 @@ Helpers (Cli, error_line, dump, ...) live in helpers.py; test modules import the
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,11 @@ import typer.testing
 from helpers import Cli
 
 from ftjobs.cli import app
+
+# The tests' subprocesses run ftjobs as an installed copy runs, from compiled modules: where the
+# shell sets PYTHONDONTWRITEBYTECODE (this machine's does), every `python -m ftjobs` a test starts
+# would compile the whole package first (~0.3 s, over hundreds of runs).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 @pytest.fixture(autouse=True, scope="session")

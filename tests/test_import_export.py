@@ -320,11 +320,14 @@ def _peak_rss_mib(args: list[str]) -> float:
 
 
 def _write_array(path: Path, count: int) -> None:
-    """A JSON array of count jobs, written one job at a time."""
+    """A JSON array of count jobs (make_job's, each with its own id), written one at a time."""
+    template = json.dumps(make_job(0))
+    first_id = make_job(0)["id"]
     with path.open("w") as out:
         out.write("[")
         for number in range(count):
-            out.write(("," if number else "") + json.dumps(make_job(number)))
+            job_id = f"{first_id[: -len(str(number))]}{number}" if number else first_id
+            out.write(("," if number else "") + template.replace(first_id, job_id))
         out.write("]")
 
 

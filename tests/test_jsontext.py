@@ -32,7 +32,7 @@ values = st.recursive(
 )
 
 
-@settings(max_examples=250)
+@settings(max_examples=150)
 @given(values, st.sampled_from([None, 2]))
 @example(1e-05, None)
 @example({"learning_rate_multiplier": 1.5e-07, "note": "file-abc 1e-5"}, 2)
@@ -43,7 +43,7 @@ def test_the_standard_library_path_writes_pydantic_cores_text(
     assert _stdlib_dumps(value, indent) == to_json(value, indent=indent).decode()
 
 
-@settings(max_examples=250)
+@settings(max_examples=150)
 @given(values)
 def test_json_and_pydantic_core_agree_wherever_the_shortcut_is_taken(value: Any) -> None:
     """The property the shortcut rests on: when json's text has none of the forms that differ,

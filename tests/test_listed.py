@@ -17,7 +17,7 @@ from ftjobs.store import JobFilter, Store
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(job_strategy)
 def test_every_field_reads_the_same_from_the_data_as_from_the_model(

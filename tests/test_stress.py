@@ -181,8 +181,8 @@ def base_store(tmp_path: Path) -> Path:
 def test_kill_9_during_a_large_import_leaves_before_or_after(
     tmp_path: Path, base_store: Path
 ) -> None:
-    # 4,000 new jobs and 300 changed ones: about a second of writing.
-    batch = [make_job(n, status="cancelled") for n in range(4300)]
+    # 2,700 new jobs and 300 changed ones: over half a second of writing.
+    batch = [make_job(n, status="cancelled") for n in range(3000)]
     args = ["import", "-q", str(write_jsonl(tmp_path / "batch.jsonl", batch))]
     before, after, took = _before_and_after(tmp_path, base_store, args)
     # 12 kills: enough to land mid-import every run here, within the suite's two minutes.

@@ -20,13 +20,13 @@ pytestmark = pytest.mark.skipif(
 SAMPLES = [
     "5", " 7 ", "0", "-1", "2.5", "1e3", "abc", "", "true", "no", "created_at", "Created_At",
     "succeeded", "bogus", "jsonl", "skip", "2024-07-01", "1719792000", "k=v", "k=", "ftjob-x",
-    "-", "/tmp", "no/such/dir/file.db",
+    "-", "/tmp", "no/such/dir/file.db", "nan", "NaN", "inf", "-inf", "1_000",
 ]  # fmt: skip
 
 
 def _outcome(runtime: Any, value: Any, param: Any, ctx: Any) -> tuple[str, Any]:
     try:
-        return "value", runtime.coerce(value, param=param, ctx=ctx)
+        return "value", repr(runtime.coerce(value, param=param, ctx=ctx))  # (nan == nan)
     except (typer.BadParameter, typer.TyperException):
         return "error", None
 

@@ -144,13 +144,19 @@ def _number(kind: type[float], low: float | None, high: float | None) -> Convert
                 raise typer.BadParameter(
                     f"{value!r} is not a valid {noun}.", ctx=ctx, param=param
                 ) from None
-        if (low is not None and result < low) or (high is not None and result > high):
+        # NaN compares false with every bound, so it would pass one: a bounded number is not NaN.
+        outside = result != result if low is not None or high is not None else False
+        outside = outside or (low is not None and result < low)
+        outside = outside or (high is not None and result > high)
+        if outside:
             if high is None:
                 bounds = f"x>={low}"
             else:
                 bounds = f"x<={high}" if low is None else f"{low}<=x<={high}"
             raise typer.BadParameter(
-                f"{result} is not in the range {bounds}.", ctx=ctx, param=param
+                f"{str(value).strip()} is not in the range {bounds}.",
+                ctx=ctx,
+                param=param,
             )
         return result
 

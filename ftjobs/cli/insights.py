@@ -114,7 +114,7 @@ def search(
     ctx: typer.Context,
     words: Annotated[
         list[str],
-        typer.Argument(metavar="TEXT...", help="Words to find; every one must match."),
+        typer.Argument(metavar="TEXT", help="Words to find; every one must match."),
     ],
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many jobs.")] = 20,
     all_jobs: Annotated[bool, typer.Option("--all", help="Show every match (no limit).")] = False,

@@ -43,7 +43,7 @@ def import_jobs(
     files: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="FILE...", help="JSON / JSON Lines files, gzipped or not; - for stdin."
+            metavar="FILE", help="JSON / JSON Lines files, gzipped or not; - for stdin."
         ),
     ] = None,
     input_format: Annotated[

@@ -82,30 +82,9 @@ def write_enclosed(
     return count
 
 
-def write_json_array(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
-    """Jobs as one JSON array."""
-    return write_enclosed((job.to_json() for job in jobs), out)
-
-
-def write_list_envelope(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
-    """Jobs as the API's list response, {"object": "list", "data": [...], "has_more": false}."""
-    texts = (job.to_json() for job in jobs)
-    return write_enclosed(texts, out, '{"object":"list","data":[', '],"has_more":false}')
-
-
-def write_json_lines(jobs: Iterable[FineTuningJob], out: IO[str]) -> int:
-    """Jobs as JSON Lines, one compact object per line."""
-    count = 0
-    for job in jobs:
-        out.write(job.to_json())
-        out.write("\n")
-        count += 1
-    return count
-
-
 def write_job_texts(texts: Iterable[str], output_format: str, out: IO[str]) -> int:
-    """Jobs' compact JSON texts (Store.list_json: no models built) in an export format, the
-    same bytes write_jobs gives for the same jobs."""
+    """Compact JSON texts (jobs from Store.list_json, or stored events: no models built) in an
+    export format: "jsonl" (one a line), "json" (an array) or "list" (the API's envelope)."""
     if output_format == "json":
         return write_enclosed(texts, out)
     if output_format == "list":
@@ -116,12 +95,6 @@ def write_job_texts(texts: Iterable[str], output_format: str, out: IO[str]) -> i
         out.write("\n")
         count += 1
     return count
-
-
-def write_jobs(jobs: Iterable[FineTuningJob], output_format: str, out: IO[str]) -> int:
-    """Jobs in an export format: "jsonl", "json" (an array) or "list" (the API's envelope)."""
-    writers = {"jsonl": write_json_lines, "json": write_json_array, "list": write_list_envelope}
-    return writers[output_format](jobs, out)
 
 
 @contextmanager

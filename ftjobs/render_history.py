@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from ftjobs.history import CHECKPOINTS_SOURCE, EVENTS_SOURCE, FILE_SOURCE_PREFIX
-from ftjobs.render import console, iso_time, plain_cell, write_enclosed
+from ftjobs.render import console, iso_time, plain_cell, write_enclosed, write_job_texts
 from ftjobs.store.history_rows import HistorySummary, Metrics, StoredCheckpoint, StoredEvent
 
 LEVEL_STYLES = {"warn": "yellow", "warning": "yellow", "error": "bold red"}
@@ -46,14 +46,7 @@ def _minutes(timestamp: int | None) -> str:
 
 def write_texts(texts: Iterable[str], out: IO[str], *, lines: bool) -> int:
     """Stored JSON texts, verbatim: one per line (JSON Lines), or one JSON array."""
-    if not lines:
-        return write_enclosed(texts, out)
-    count = 0
-    for text in texts:
-        out.write(text)
-        out.write("\n")
-        count += 1
-    return count
+    return write_job_texts(texts, "jsonl" if lines else "json", out)
 
 
 def use_color() -> bool:

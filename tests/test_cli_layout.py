@@ -152,3 +152,16 @@ def test_help_reads_cleanly_at_80_columns() -> None:
         for line in options:
             assert not re.search(r"--[a-z-]+…", line), (name, line)
             assert not re.search(r"<(str|int|float|list\[|path)", line), (name, line)
+
+
+def test_list_stats_and_export_declare_the_same_filters() -> None:
+    """job_filter reads the filters from a command's parsed values by name: the three commands
+    that filter must name them alike (and offer all of them)."""
+    from ftjobs.cli.app import _build_command
+
+    filters = {
+        "status", "model", "since", "until", "fine_tuned_model", "training_file", "error_code",
+        "metadata", "finished_since", "finished_until",
+    }  # fmt: skip
+    for name in ("list", "stats", "export"):
+        assert filters <= {param.name for param in _build_command(name).params}, name

@@ -82,20 +82,7 @@ def stats(
     from ftjobs import render_insights
 
     with open_store(ctx) as store:
-        summary = store.stats(
-            job_filter(
-                status,
-                model,
-                since,
-                until,
-                fine_tuned_model=fine_tuned_model,
-                training_file=training_file,
-                error_code=error_code,
-                metadata=metadata,
-                finished_since=finished_since,
-                finished_until=finished_until,
-            )
-        )
+        summary = store.stats(job_filter(ctx.params))
     if as_json:
         render_insights.write_json_object(summary.as_dict(), sys.stdout)
     elif sys.stdout.isatty():

@@ -15,6 +15,8 @@ from ftjobs.cli.completion import job_ids as complete_job_ids
 from ftjobs.constants import MAX_TIMESTAMP, STATUS_NAMES, Status
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ftjobs.store import JobFilter
 
 
@@ -186,36 +188,25 @@ FinishedUntilFilter = Annotated[
 ]
 
 
-def job_filter(
-    status: list[Status] | None,
-    model: str | None,
-    since: int | None,
-    until: int | None,
-    *,
-    fine_tuned_model: str | None = None,
-    training_file: str | None = None,
-    error_code: str | None = None,
-    metadata: list[str] | None = None,
-    finished_since: int | None = None,
-    finished_until: int | None = None,
-    **order: Any,
-) -> JobFilter:
-    """The store's query for the filter options above; order: JobFilter's sort, descending,
+def job_filter(params: Mapping[str, Any], **order: Any) -> JobFilter:
+    """The store's query for the filter options above, read from a command's parsed values
+    (`ctx.params`: list, stats and export declare the same options under the same names, so
+    each filter is turned into the query once, here); order: JobFilter's sort, descending,
     limit."""
+
     from ftjobs.store import JobFilter
 
-    statuses = tuple(s.value for s in status or ())
     return JobFilter(
-        statuses=statuses,
-        model=model,
-        since=since,
-        until=until,
-        fine_tuned_model=fine_tuned_model,
-        training_file=training_file,
-        error_code=error_code,
-        metadata=tuple(parse_metadata(metadata or []).items()),
-        finished_since=finished_since,
-        finished_until=finished_until,
+        statuses=tuple(status.value for status in params.get("status") or ()),
+        model=params.get("model"),
+        since=params.get("since"),
+        until=params.get("until"),
+        fine_tuned_model=params.get("fine_tuned_model"),
+        training_file=params.get("training_file"),
+        error_code=params.get("error_code"),
+        metadata=tuple(parse_metadata(params.get("metadata") or []).items()),
+        finished_since=params.get("finished_since"),
+        finished_until=params.get("finished_until"),
         **order,
     )
 

@@ -122,16 +122,7 @@ def list_jobs(
         raise BadInput("--fields picks columns of the table, CSV and TSV; --json is the whole job")
     columns = parse_fields(fields) if fields is not None else None
     query = job_filter(
-        status,
-        model,
-        since,
-        until,
-        fine_tuned_model=fine_tuned_model,
-        training_file=training_file,
-        error_code=error_code,
-        metadata=metadata,
-        finished_since=finished_since,
-        finished_until=finished_until,
+        ctx.params,
         sort=sort,
         descending=not reverse,
         limit=None if all_jobs else limit or DEFAULT_LIMIT,

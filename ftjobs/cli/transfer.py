@@ -180,19 +180,7 @@ def export(
     if output is not None and str(output) == "-":
         output = None
     # The order recorded: a straight read of the file, and a stable round trip.
-    query = job_filter(
-        status,
-        model,
-        since,
-        until,
-        fine_tuned_model=fine_tuned_model,
-        training_file=training_file,
-        error_code=error_code,
-        metadata=metadata,
-        finished_since=finished_since,
-        finished_until=finished_until,
-        sort=None,
-    )
+    query = job_filter(ctx.params, sort=None)
     with open_store(ctx) as store, render.output_file(output) as out:
         count = render.write_job_texts(store.list_json(query), output_format.value, out)
     if output is not None:

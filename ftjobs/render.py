@@ -26,9 +26,6 @@ if TYPE_CHECKING:
     from ftjobs.store import ImportCounts
     from ftjobs.store.rows import ListedJob
 
-    # What list's table, TSV and CSV read: a model (search, show) or a stored job's data.
-    Listable = FineTuningJob | ListedJob
-
 # Columns of the plain (piped) list output; scripts rely on their order.
 PLAIN_COLUMNS = ("id", "status", "model", "created_at", "finished_at", "fine_tuned_model")
 
@@ -278,15 +275,12 @@ def plain_cell(value: str | None) -> str:
     return (value or "").replace("\t", " ").replace("\n", " ")
 
 
-def field_text(job: Listable, name: str) -> str:
+def field_text(job: ListedJob, name: str) -> str:
     """One of LIST_FIELDS (or metadata.KEY) of a job as text: times in ISO-8601, lists
     comma-separated, objects as compact JSON as the API has them (the keys a job has, as
     `--json` shows it), nothing as the empty string."""
-    from ftjobs.store.rows import ListedJob
-
-    listed = job if isinstance(job, ListedJob) else ListedJob(job.to_api_dict())
     head, _, rest = name.partition(".")
-    value: Any = getattr(listed, head)
+    value: Any = getattr(job, head)
     if rest:
         value = value.get(rest) if isinstance(value, dict) else None
     elif head in ("created_at", "finished_at", "estimated_finish"):
@@ -301,7 +295,7 @@ def field_text(job: Listable, name: str) -> str:
 
 
 def write_plain_table(
-    jobs: Iterable[Listable], out: IO[str], fields: Sequence[str] = PLAIN_COLUMNS
+    jobs: Iterable[ListedJob], out: IO[str], fields: Sequence[str] = PLAIN_COLUMNS
 ) -> int:
     """Tab-separated rows without decoration, for `cut`, `awk` and `while read`."""
     count = 0
@@ -313,7 +307,7 @@ def write_plain_table(
 
 
 def write_delimited(
-    jobs: Iterable[Listable], out: IO[str], fields: Sequence[str], delimiter: str = ","
+    jobs: Iterable[ListedJob], out: IO[str], fields: Sequence[str], delimiter: str = ","
 ) -> int:
     """CSV (or TSV) with a header row of field names, quoted as the csv module does; rows end
     in a newline, as the other piped outputs do."""
@@ -346,7 +340,7 @@ _TIME_WIDTH = 16  # 2024-07-23 20:00
 _GAP = 2
 
 
-def print_table(jobs: Sequence[Listable], fields: Sequence[str] | None = None) -> int:
+def print_table(jobs: Sequence[ListedJob], fields: Sequence[str] | None = None) -> int:
     """A Rich table for people at a terminal, sized to it. Ids are never cut (they get copied
     into other commands); below 120 columns the finish time and the fine-tuned model give way
     (a dim line on stderr says so), and a long model name loses its middle, not its end, so
@@ -406,7 +400,7 @@ def print_table(jobs: Sequence[Listable], fields: Sequence[str] | None = None) -
     return len(jobs)
 
 
-def _print_fields_table(jobs: Sequence[Listable], fields: Sequence[str]) -> int:
+def _print_fields_table(jobs: Sequence[ListedJob], fields: Sequence[str]) -> int:
     """The table of the fields a person picked (--fields): each shown, long text cut in the
     middle to what the terminal leaves."""
     from rich.table import Table

@@ -14,6 +14,7 @@ from ftjobs.constants import LIST_FIELDS
 from ftjobs.models import FineTuningJob
 from ftjobs.render import field_text
 from ftjobs.store import JobFilter, Store
+from ftjobs.store.rows import ListedJob
 
 
 @settings(
@@ -29,6 +30,8 @@ def test_every_field_reads_the_same_from_the_data_as_from_the_model(
         store.add(FineTuningJob.model_validate_json(json.dumps(job)))
         [model] = list(store.list_jobs(JobFilter()))
         [listed] = list(store.list_listed(JobFilter()))
+    assert listed.data == model.to_api_dict()
+    from_model = ListedJob(model.to_api_dict())
     keys = [f"metadata.{key}" for key in (job.get("metadata") or {})] + ["metadata.absent"]
     for name in (*LIST_FIELDS, *keys):
-        assert field_text(listed, name) == field_text(model, name), name
+        assert field_text(listed, name) == field_text(from_model, name), name

@@ -197,7 +197,9 @@ def job_filter(params: Mapping[str, Any], **order: Any) -> JobFilter:
     from ftjobs.store import JobFilter
 
     return JobFilter(
-        statuses=tuple(status.value for status in params.get("status") or ()),
+        # Status(...): typer 0.29 has made the values enums by now, typer 0.28 only does so on
+        # the way into the command function
+        statuses=tuple(Status(status).value for status in params.get("status") or ()),
         model=params.get("model"),
         since=params.get("since"),
         until=params.get("until"),

@@ -29,8 +29,10 @@ CREATE TABLE jobs (
     object               TEXT NOT NULL DEFAULT 'fine_tuning.job'
                          CHECK (object = 'fine_tuning.job'),
     model                TEXT NOT NULL,
-    created_at           INTEGER NOT NULL CHECK (created_at >= 0),
-    finished_at          INTEGER CHECK (finished_at >= 0),
+    -- Times as sent: the spec gives them no minimum, and an archive keeps a negative one (with a
+    -- warning) rather than lose the job. Ranges are checked on what a person types.
+    created_at           INTEGER NOT NULL,
+    finished_at          INTEGER,
     fine_tuned_model     TEXT,
     organization_id      TEXT,
     status               TEXT NOT NULL,
@@ -38,7 +40,7 @@ CREATE TABLE jobs (
     training_file        TEXT,
     trained_tokens       INTEGER,
     seed                 INTEGER,
-    estimated_finish     INTEGER CHECK (estimated_finish >= 0),
+    estimated_finish     INTEGER,
     -- 1 when the job's "integrations" is null (no rows in job_integrations either way)
     integrations_is_null INTEGER NOT NULL DEFAULT 0 CHECK (integrations_is_null IN (0, 1)),
     -- 1 when the job's "result_files" is null, as Azure sends it, rather than []
@@ -47,7 +49,11 @@ CREATE TABLE jobs (
     metadata_json        TEXT CHECK (metadata_json IS NULL OR json_valid(metadata_json)),
     extra_json           TEXT CHECK (extra_json IS NULL OR json_valid(extra_json)),
     -- comma-separated known keys that did not come in (NULL: all of them did)
-    absent_fields        TEXT
+    absent_fields        TEXT,
+    -- the object exactly as the provider sent it (sync, import), compact: key order, number
+    -- spellings, "error": {} kept; what show --json and export give. NULL for a job a person
+    -- wrote or changed (add, update, attach): its JSON is then built from the columns.
+    raw_json             TEXT
 );
 
 -- Newest first, and newest first within a status or a model: the list queries.
@@ -182,12 +188,14 @@ CREATE INDEX job_checkpoints_by_step ON job_checkpoints (job_key, step_number);
 
 -- What GET /files/{id}/content returned for a result file: the bytes as received, whether they
 -- were base64 (as the API has sent them since mid-2024) or plain, and the CSV they decode to.
+-- Content that is neither ('unreadable') is kept as sent all the same, with no CSV: metrics
+-- says it cannot read it, and sync does not ask for it again.
 -- Kept per file id; delete removes a file's content with the last job that lists it.
 CREATE TABLE result_file_contents (
     file_id  TEXT PRIMARY KEY,
-    encoding TEXT NOT NULL CHECK (encoding IN ('plain', 'base64')),
+    encoding TEXT NOT NULL CHECK (encoding IN ('plain', 'base64', 'unreadable')),
     raw      BLOB NOT NULL,
-    csv      TEXT NOT NULL
+    csv      TEXT CHECK ((csv IS NULL) = (encoding = 'unreadable'))
 );
 
 -- Per-step metrics, read once from a result file ("file:<id>"), the metrics events ("events")
@@ -212,12 +220,44 @@ CREATE TABLE job_metric_values (
     PRIMARY KEY (job_key, source, step, position)
 ) WITHOUT ROWID;
 
--- What `sync` remembers between runs: where an interrupted walk of the job list stopped
--- (name 'jobs_after'), and per job whether its history is complete and which fetches failed.
+-- What `sync` remembers between runs, per source (what one API key can see: an endpoint, an
+-- organization and a project). Sources are walked apart: one project's jobs never stop the walk
+-- of another's, and a job another source archived is not asked for with this source's key.
+-- sync_state holds nothing a source owns (names free for later use).
 CREATE TABLE sync_state (
     name  TEXT PRIMARY KEY,
     value TEXT
 );
+
+CREATE TABLE sync_sources (
+    source_key      INTEGER PRIMARY KEY,
+    -- what identifies the source, never a key: the endpoint, and for OpenAI org=... and
+    -- project=... as set, with a fingerprint of the key ("key=sha256:<16 hex>") when no project
+    -- is named (a project key sees its project only); an Azure resource is its endpoint
+    source          TEXT NOT NULL UNIQUE,
+    -- for people: where, which organization and project, the key's last four characters
+    label           TEXT NOT NULL,
+    -- the newest job the last finished walk down the list saw: {"id": ..., "created_at": ...}
+    mark_json       TEXT CHECK (mark_json IS NULL OR json_valid(mark_json)),
+    -- where an unfinished walk down the list stopped (the after= to go on from; '' before its
+    -- first page was done); NULL when no walk is unfinished
+    walk_after      TEXT,
+    first_synced_at INTEGER,
+    -- when a sync of this source last ran to its end, and how many jobs the source listed
+    last_synced_at  INTEGER,
+    jobs_seen       INTEGER NOT NULL DEFAULT 0
+);
+
+-- Which source listed (or answered) which job, so a sync revisits only its own jobs by id.
+CREATE TABLE job_sources (
+    source_key    INTEGER NOT NULL REFERENCES sync_sources (source_key) ON DELETE CASCADE,
+    job_key       INTEGER NOT NULL REFERENCES jobs (job_key) ON DELETE CASCADE,
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at  INTEGER NOT NULL,
+    PRIMARY KEY (source_key, job_key)
+) WITHOUT ROWID;
+
+CREATE INDEX job_sources_by_job ON job_sources (job_key);
 
 CREATE TABLE job_sync (
     job_key           INTEGER PRIMARY KEY REFERENCES jobs (job_key) ON DELETE CASCADE,
@@ -226,6 +266,30 @@ CREATE TABLE job_sync (
     history_synced_at INTEGER,
     -- JSON array of what could not be fetched last time ("events: 404 ..."), retried next time
     gaps_json         TEXT
+);
+
+-- GET /files/{id} for each job's training and validation file: the filename is the only link
+-- back to the user's own data set once the API is gone (the content of fine-tune files cannot
+-- be downloaded). Fetched once; found = 0 when the API said 404 (deleted), raw_json NULL then.
+CREATE TABLE file_objects (
+    file_id    TEXT PRIMARY KEY,
+    found      INTEGER NOT NULL CHECK (found IN (0, 1)),
+    filename   TEXT,
+    bytes      INTEGER,
+    purpose    TEXT,
+    created_at INTEGER,
+    raw_json   TEXT CHECK (raw_json IS NULL OR json_valid(raw_json)),
+    fetched_at INTEGER NOT NULL
+);
+
+-- GET /models/{id} for each fine-tuned model: whether it still answers (found = 0 after a 404:
+-- deleted), when it was last seen to exist and when it was last asked.
+CREATE TABLE model_states (
+    model_id     TEXT PRIMARY KEY,
+    found        INTEGER NOT NULL CHECK (found IN (0, 1)),
+    raw_json     TEXT CHECK (raw_json IS NULL OR json_valid(raw_json)),
+    last_seen_at INTEGER,
+    checked_at   INTEGER NOT NULL
 );
 
 -- ---------------------------------------------------------------------------------------------
@@ -309,4 +373,4 @@ BEGIN
     DELETE FROM jobs_fts WHERE rowid = -OLD.event_key;
 END;
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;

@@ -1,6 +1,7 @@
 """How an older database is brought up to date, one schema version at a time.
 
-MIGRATIONS[n] takes a database from schema version n - 1 to n: SQL scripts, run in order (a
+MIGRATIONS[n] takes a database from schema version n - 1 to n: SQL scripts (or, for a step SQL
+alone cannot say, a function of the connection), run in order (a
 script may hold several statements). Each is frozen once released:
 schema.sql always creates the newest version directly, and a test checks that a version 1
 database migrated step by step ends with the same tables, columns, keys and indexes. The store
@@ -9,6 +10,9 @@ and checks the foreign keys before it commits.
 """
 
 from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
 
 # Version 2: child tables point at jobs by a small ascending integer (job_key) instead of the
 # job's text id, so a large import appends to their B-trees instead of writing all over them;
@@ -350,8 +354,102 @@ _V4_STEPS = (
     " WHERE finished_at >= created_at",
 )
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {
+# Version 5: one archive of a whole organization (issue 14).
+# - jobs loses its CHECKs on created_at, finished_at and estimated_finish (the spec gives them no
+#   minimum; an archive keeps a negative one with a warning) by SQLite's documented procedure for
+#   removing CHECK constraints (https://sqlite.org/lang_altertable.html, "otheralter"): the
+#   table's SQL is edited in sqlite_schema, no row is copied (a million jobs stay put), and it
+#   gains raw_json, the job's text as the provider sent it.
+# - result_file_contents keeps content that is not a CSV ('unreadable', csv NULL): rebuilt.
+# - sync's mark and cursor move from sync_state to a row per source (sync_sources), with which
+#   source saw which job (job_sources). The old mark belonged to whichever key last synced, which
+#   cannot be told now: it is dropped, and each source's first sync walks its list whole once
+#   (list pages only: a job already archived whole is not fetched again).
+# - file_objects and model_states: what GET /files/{id} and GET /models/{id} said.
+_V5_JOB_CHECKS = (
+    " CHECK (created_at >= 0)",
+    " CHECK (finished_at >= 0)",
+    " CHECK (estimated_finish >= 0)",
+)
+
+
+def _v5_drop_job_checks(conn: sqlite3.Connection) -> None:
+    """Remove the jobs table's range CHECKs from its stored SQL (the rows need no change: a
+    CHECK removed admits all they hold)."""
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'jobs'")
+    [text] = sql.fetchone()
+    for check in _V5_JOB_CHECKS:
+        text = text.replace(check, "")
+    if "CHECK (created_at" in text or "CHECK (finished_at" in text:
+        raise sqlite3.DatabaseError("the jobs table's CHECKs are not worded as expected")
+    version = int(conn.execute("PRAGMA schema_version").fetchone()[0])
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'jobs'", [text]
+        )
+        conn.execute(f"PRAGMA schema_version = {version + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+    problems = conn.execute("PRAGMA quick_check").fetchall()
+    if problems != [("ok",)]:
+        raise sqlite3.DatabaseError(f"quick_check after editing jobs: {problems[:3]}")
+
+
+_V5_STEPS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
+    "ALTER TABLE jobs ADD COLUMN raw_json TEXT",
+    _v5_drop_job_checks,
+    """CREATE TABLE v5_result_file_contents (
+    file_id  TEXT PRIMARY KEY,
+    encoding TEXT NOT NULL CHECK (encoding IN ('plain', 'base64', 'unreadable')),
+    raw      BLOB NOT NULL,
+    csv      TEXT CHECK ((csv IS NULL) = (encoding = 'unreadable'))
+)""",
+    "INSERT INTO v5_result_file_contents (file_id, encoding, raw, csv)"
+    " SELECT file_id, encoding, raw, csv FROM result_file_contents",
+    "DROP TABLE result_file_contents",
+    "ALTER TABLE v5_result_file_contents RENAME TO result_file_contents",
+    "DELETE FROM sync_state WHERE name IN ('jobs_mark', 'jobs_after')",
+    """CREATE TABLE sync_sources (
+    source_key      INTEGER PRIMARY KEY,
+    source          TEXT NOT NULL UNIQUE,
+    label           TEXT NOT NULL,
+    mark_json       TEXT CHECK (mark_json IS NULL OR json_valid(mark_json)),
+    walk_after      TEXT,
+    first_synced_at INTEGER,
+    last_synced_at  INTEGER,
+    jobs_seen       INTEGER NOT NULL DEFAULT 0
+)""",
+    """CREATE TABLE job_sources (
+    source_key    INTEGER NOT NULL REFERENCES sync_sources (source_key) ON DELETE CASCADE,
+    job_key       INTEGER NOT NULL REFERENCES jobs (job_key) ON DELETE CASCADE,
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at  INTEGER NOT NULL,
+    PRIMARY KEY (source_key, job_key)
+) WITHOUT ROWID""",
+    "CREATE INDEX job_sources_by_job ON job_sources (job_key)",
+    """CREATE TABLE file_objects (
+    file_id    TEXT PRIMARY KEY,
+    found      INTEGER NOT NULL CHECK (found IN (0, 1)),
+    filename   TEXT,
+    bytes      INTEGER,
+    purpose    TEXT,
+    created_at INTEGER,
+    raw_json   TEXT CHECK (raw_json IS NULL OR json_valid(raw_json)),
+    fetched_at INTEGER NOT NULL
+)""",
+    """CREATE TABLE model_states (
+    model_id     TEXT PRIMARY KEY,
+    found        INTEGER NOT NULL CHECK (found IN (0, 1)),
+    raw_json     TEXT CHECK (raw_json IS NULL OR json_valid(raw_json)),
+    last_seen_at INTEGER,
+    checked_at   INTEGER NOT NULL
+)""",
+)
+
+MIGRATIONS: dict[int, tuple[str | Callable[[sqlite3.Connection], None], ...]] = {
     2: _V2_STEPS,
     3: _V3_STEPS,
     4: _V4_STEPS,
+    5: _V5_STEPS,
 }

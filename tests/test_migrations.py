@@ -152,13 +152,20 @@ def test_a_v2_database_is_upgraded_to_the_current_version_with_every_record_and_
     exported = [json.loads(line) for line in cli.ok("export").stdout.splitlines()]
     expected = json.loads((FIXTURES / "v2-jobs.json").read_text(encoding="utf-8"))
     assert exported == expected  # same jobs, same keys and values, same order
-    assert user_version(db) == SCHEMA_VERSION == 4
+    assert user_version(db) == SCHEMA_VERSION == 5
     with connect(db) as conn:
         assert conn.execute("SELECT job_key, id FROM jobs ORDER BY job_key").fetchall() == (
             keys_before
         )
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        # v5 took the range CHECKs off jobs' times in place (no copy): a negative one fits.
+        conn.execute(
+            "INSERT INTO jobs (id, model, created_at, finished_at, estimated_finish, status)"
+            " VALUES ('ftjob-negative', 'm', -1, -2, -3, 'failed')"
+        )
+        conn.execute("DELETE FROM jobs WHERE id = 'ftjob-negative'")
+        conn.commit()
     new = tmp_path / "new.db"
     Cli(new).create_store()
     assert schema_of(db) == schema_of(new)

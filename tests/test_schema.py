@@ -81,7 +81,6 @@ def insert_job(conn: sqlite3.Connection, job_id: str, **columns: object) -> None
     [
         {"object": "list"},
         {"object": "fine_tuning.job.checkpoint"},
-        {"created_at": -1},
         {"id": ""},
         {"metadata_json": "{not json"},
     ],
@@ -105,12 +104,20 @@ def test_job_check_constraints_accept_every_status(made_db: Path, status: str) -
 
 @pytest.mark.parametrize(
     ("column", "value"),
-    [("status", "pending"), ("status", "Running"), ("trained_tokens", -5)],
+    [
+        ("status", "pending"),
+        ("status", "Running"),
+        ("trained_tokens", -5),
+        ("created_at", -1),
+        ("finished_at", -86_400),
+        ("estimated_finish", -2),
+    ],
 )
 def test_the_archive_keeps_statuses_and_counts_a_provider_sent(
     made_db: Path, column: str, value: object
 ) -> None:
-    """Schema v3: no CHECK refuses what a provider returned (Azure sends status "pending")."""
+    """Schema v3: no CHECK refuses what a provider returned (Azure sends status "pending");
+    v5: nor a negative time (the spec's integers have no minimum)."""
     with connect(made_db) as conn:
         insert_job(conn, "ftjob-odd", **{column: value})
         assert conn.execute(f"SELECT {column} FROM jobs WHERE id = 'ftjob-odd'").fetchone() == (

@@ -55,7 +55,8 @@ def stored_events(db: Path, job_id: str) -> list[str]:
         return [
             row[0]
             for row in conn.execute(
-                "SELECT raw_json FROM job_events JOIN jobs USING (job_key) WHERE jobs.id = ?"
+                "SELECT job_events.raw_json FROM job_events JOIN jobs USING (job_key)"
+                " WHERE jobs.id = ?"
                 " ORDER BY job_events.created_at, seq",
                 [job_id],
             )
@@ -67,7 +68,8 @@ def stored_checkpoints(db: Path, job_id: str) -> list[str]:
         return sorted(
             row[0]
             for row in conn.execute(
-                "SELECT raw_json FROM job_checkpoints JOIN jobs USING (job_key) WHERE jobs.id = ?",
+                "SELECT job_checkpoints.raw_json FROM job_checkpoints JOIN jobs USING (job_key)"
+                " WHERE jobs.id = ?",
                 [job_id],
             )
         )

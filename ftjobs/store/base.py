@@ -130,6 +130,9 @@ class StoreBase:
                 try:
                     for target in range(version + 1, SCHEMA_VERSION + 1):
                         for script in MIGRATIONS[target]:
+                            if callable(script):  # a step SQL alone cannot say
+                                script(conn)
+                                continue
                             for statement in _schema_statements(script + ";"):
                                 conn.execute(statement)
                         conn.execute(f"PRAGMA user_version = {int(target)}")

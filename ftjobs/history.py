@@ -18,7 +18,8 @@ from ftjobs.errors import BadInput
 if TYPE_CHECKING:
     from ftjobs.models import JobCheckpoint, JobEvent
 
-Encoding = Literal["plain", "base64"]
+# "unreadable": neither CSV nor base64 of one, kept as the server sent it all the same.
+Encoding = Literal["plain", "base64", "unreadable"]
 
 # Where per-step metrics come from, in the order `metrics` prefers them.
 EVENTS_SOURCE = "events"
@@ -48,19 +49,24 @@ class CheckpointRecord:
 
 @dataclass(frozen=True)
 class ResultFile:
-    """A result file's content: the bytes as received, how they were encoded, the CSV."""
+    """A result file's content: the bytes as received, how they were encoded, the CSV (None
+    when they are neither a CSV nor base64 of one)."""
 
     file_id: str
     encoding: Encoding
     raw: bytes
-    csv: str
+    csv: str | None
 
 
 @dataclass
 class FetchedHistory:
-    """What sync fetched of a job's history: events newest first, as the API lists them."""
+    """What sync fetched of a job's history: events newest first, as the API lists them.
+    events_whole: the events are the API's whole list, those already stored included, so their
+    order settles the order of every stored one (after a gap, older events come after newer
+    ones already stored)."""
 
     events: list[EventRecord] = field(default_factory=list)
+    events_whole: bool = False
     checkpoints: list[CheckpointRecord] = field(default_factory=list)
     files: list[ResultFile] = field(default_factory=list)
 
@@ -93,7 +99,23 @@ def decode_result_file(file_id: str, raw: bytes) -> ResultFile:
     """Plain CSV, or the base64 of one that the API has returned since mid-2024 (the content
     endpoint's body, or a file saved from it). Plain text starts with its header (``step,...``
     for every method seen so far); base64 of a CSV starting ``step,`` begins ``c3RlcC``.
-    Anything else is refused: it is not a result file."""
+    Anything else is refused: it is not a result file (a person's file, given to attach)."""
+    content = result_file_as_sent(file_id, raw)
+    if content.csv is None:
+        raise BadInput(f"{file_id}: {UNREADABLE_RESULT_FILE}")
+    return content
+
+
+UNREADABLE_RESULT_FILE = (
+    "the content is neither a CSV result file (starting with its header, e.g."
+    " 'step,train_loss,...') nor base64 of one"
+)
+
+
+def result_file_as_sent(file_id: str, raw: bytes) -> ResultFile:
+    """What the API sent as a result file's content, decoded where it can be (see
+    decode_result_file); content that is neither kept as "unreadable", never refused: the
+    archive keeps what the server sent."""
     text = _utf8(raw)
     if text is not None and _looks_like_csv(text):
         return ResultFile(file_id, "plain", raw, text)
@@ -105,10 +127,7 @@ def decode_result_file(file_id: str, raw: bytes) -> ResultFile:
     decoded_text = _utf8(decoded) if decoded else None
     if decoded_text is not None and _looks_like_csv(decoded_text):
         return ResultFile(file_id, "base64", raw, decoded_text)
-    raise BadInput(
-        f"{file_id}: the content is neither a CSV result file (starting with its header, e.g."
-        " 'step,train_loss,...') nor base64 of one"
-    )
+    return ResultFile(file_id, "unreadable", raw, None)
 
 
 def _utf8(data: bytes | None) -> str | None:

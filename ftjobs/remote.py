@@ -28,6 +28,7 @@ Limits (the SDK's own default lets a silent server hold one request for 600 s):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -41,6 +42,7 @@ from typing import Any
 from ftjobs.errors import FtjobsError
 from ftjobs.jsonstream import compact_json
 
+OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 15.0
 DEFAULT_MAX_RETRIES = 2
@@ -110,11 +112,13 @@ class RawObject:
 @dataclass(frozen=True)
 class Page:
     """One page of a list endpoint. ``extra`` holds the envelope's other keys (``object``,
-    ``first_id``, ``last_id``, ...)."""
+    ``first_id``, ``last_id``, ...); ``refused`` says which items could not be taken at all (not
+    an object, no string id): judged item by item, they never cost the rest of the page."""
 
     items: list[RawObject]
     has_more: bool
     extra: dict[str, Any] = field(default_factory=dict)
+    refused: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,37 @@ class ApiConfig:
     @property
     def target(self) -> str:
         """Where requests go, for messages."""
-        return self.azure_endpoint or self.base_url or "https://api.openai.com/v1"
+        return self.azure_endpoint or self.base_url or OPENAI_BASE_URL
+
+    @property
+    def source(self) -> str:
+        """What identifies the jobs this configuration can see, so that sync walks each
+        source's list apart (see schema.sql, sync_sources). An Azure resource is its endpoint;
+        an OpenAI key sees its organization's project: the endpoint, org and project as set,
+        and, when no project is named, a fingerprint of the key (a project key sees its own
+        project only; the key itself is never kept)."""
+        if self.azure_endpoint is not None:
+            return f"azure {self.azure_endpoint.rstrip('/')}"
+        parts = [f"openai {self.target.rstrip('/')}"]
+        if self.organization:
+            parts.append(f"org={self.organization}")
+        if self.project:
+            parts.append(f"project={self.project}")
+        else:
+            digest = hashlib.sha256(self.api_key.encode("utf-8")).hexdigest()[:16]
+            parts.append(f"key=sha256:{digest}")
+        return " ".join(parts)
+
+    @property
+    def source_label(self) -> str:
+        """The source for people: where, which organization and project, which key."""
+        parts = [("Azure " if self.azure else "") + self.target.rstrip("/")]
+        if self.organization:
+            parts.append(f"organization {self.organization}")
+        if self.project:
+            parts.append(f"project {self.project}")
+        parts.append(self.key_hint)
+        return ", ".join(parts)
 
 
 def config_from_env(environ: Mapping[str, str]) -> ApiConfig:
@@ -272,24 +306,29 @@ def _raw_object(text: str, value: Any, what: str) -> RawObject:
     if not isinstance(value, dict):
         raise ValueError(f"{what} is not a JSON object")
     object_id = value.get("id")
-    if not isinstance(object_id, str):
+    if not isinstance(object_id, str) or not object_id:
         raise ValueError(f"{what} has no string 'id'")
     return RawObject(id=object_id, value=value, text=compact_json(text))
 
 
 def parse_list_body(body: bytes) -> Page:
-    """A list response body as a :class:`Page` (raises ``ValueError`` if malformed)."""
+    """A list response body as a :class:`Page` (raises ``ValueError`` if the page itself is
+    malformed). An item that is not an object or has no string id cannot be archived: it is
+    named in ``refused`` and the others are kept."""
     text = body.decode("utf-8")
     envelope, elements = split_list_body(text)
     has_more = envelope.pop("has_more", None)
     if not isinstance(has_more, bool):
         raise ValueError("'has_more' is missing or not true/false")
     values = envelope.pop("data")
-    items = [
-        _raw_object(raw, value, f"item {n}")
-        for n, (raw, value) in enumerate(zip(elements, values, strict=True))
-    ]
-    return Page(items=items, has_more=has_more, extra=envelope)
+    items: list[RawObject] = []
+    refused: list[str] = []
+    for n, (raw, value) in enumerate(zip(elements, values, strict=True)):
+        try:
+            items.append(_raw_object(raw, value, f"item {n + 1} of the page"))
+        except ValueError as error:
+            refused.append(f"{error}: {raw[:80]}")
+    return Page(items=items, has_more=has_more, extra=envelope, refused=refused)
 
 
 def parse_object_body(body: bytes) -> RawObject:
@@ -626,4 +665,4 @@ def _make_client(
         return openai.AzureOpenAI(
             azure_endpoint=config.azure_endpoint, api_version=config.api_version, **common
         )
-    return openai.OpenAI(base_url=config.base_url or "https://api.openai.com/v1", **common)
+    return openai.OpenAI(base_url=config.base_url or OPENAI_BASE_URL, **common)

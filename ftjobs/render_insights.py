@@ -69,8 +69,19 @@ def _info_rows(info: StoreInfo) -> list[tuple[str, str]]:
             f"{info.result_files:,} listed, {info.result_file_contents:,} with content stored",
         ),
         ("last sync", iso_time(info.last_sync_at) or "never"),
+        *(("source", _source_text(source)) for source in info.sources),
         *((f"table {name}", f"{rows:,} rows") for name, rows in (info.tables or {}).items()),
     ]
+
+
+def _source_text(source: dict[str, Any]) -> str:
+    """One synced source: what it is, its jobs, when it was last synced whole."""
+    jobs = source["jobs"]
+    last = iso_time(source["last_synced_at"])
+    state = f"last synced {last}" if last else "never synced to the end"
+    if source["walk_unfinished"]:
+        state += "; its first walk is unfinished (the next sync goes on)"
+    return f"{source['label']}: {jobs:,} job{'' if jobs == 1 else 's'}, {state}"
 
 
 def print_info(info: StoreInfo) -> None:
@@ -98,6 +109,11 @@ def write_info_plain(info: StoreInfo, out: IO[str]) -> None:
         ("result_files", info.result_files),
         ("result_file_contents", info.result_file_contents),
         ("last_sync_at", iso_time(info.last_sync_at)),
+        *(
+            (f"source.{n}.{key}", iso_time(value) if key.endswith("_at") else value)
+            for n, source in enumerate(info.sources, 1)
+            for key, value in source.items()
+        ),
         *((f"table.{name}", count) for name, count in (info.tables or {}).items()),
     ]
     _tsv(rows, out)

@@ -27,6 +27,11 @@ checkpoints), capped at ``page_cap`` items a page. JSON bodies are pretty-printe
 indent, as OpenAI's are, from the stored raw texts. An unknown ``after`` gets
 ``unknown_cursor_status`` (400 by default) with an OpenAI-shaped error body.
 
+Projects: ``add_job(text, project="proj_b")`` puts a job in a project, and
+``add_project_key(key, "proj_b")`` makes a key that sees that project's jobs only (its list, and
+404 for the others by id), as OpenAI's project keys do; ``env(key=...)`` points a client at the
+server with it. The default ``api_key`` sees every job (an organization-wide key).
+
 Auth: ``Authorization: Bearer <api_key>`` (OpenAI) or ``api-key: <api_key>`` (Azure); a wrong
 or missing key gets 401 with ``{"error": {"message", "type", "param", "code"}}``, the message
 echoing the presented key masked as OpenAI does (first 8 characters, stars, last 4).
@@ -83,6 +88,7 @@ class _Job:
     created_at: int
     text: str
     order: int
+    project: str | None = None
     events: list[str] = field(default_factory=list)
     checkpoints: list[str] = field(default_factory=list)
 
@@ -154,6 +160,8 @@ class FakeFineTuningApi:
         self.api_version = api_version
         self.unknown_cursor_status = unknown_cursor_status
         self.files: dict[str, bytes] = {}
+        # key -> the project it sees (None: every project)
+        self.keys: dict[str, str | None] = {api_key: None}
         self.requests: list[LoggedRequest] = []
         self.repeat_cursor = False
         self.hang = False
@@ -218,18 +226,25 @@ class FakeFineTuningApi:
         """What OPENAI_BASE_URL would be: http://127.0.0.1:PORT/v1."""
         return self.url + "/v1"
 
-    def env(self) -> dict[str, str]:
-        """Environment variables that point a client at this server with the right key."""
+    def env(self, key: str | None = None) -> dict[str, str]:
+        """Environment variables that point a client at this server with the right key (or
+        with key, one of add_project_key's)."""
+        key = key or self.api_key
         if self.azure:
             return {
                 "AZURE_OPENAI_ENDPOINT": self.url,
-                "AZURE_OPENAI_API_KEY": self.api_key,
+                "AZURE_OPENAI_API_KEY": key,
                 "OPENAI_API_VERSION": self.api_version,
             }
-        return {"OPENAI_API_KEY": self.api_key, "OPENAI_BASE_URL": self.base_url}
+        return {"OPENAI_API_KEY": key, "OPENAI_BASE_URL": self.base_url}
 
     # ---- state ----------------------------------------------------------------------------
-    def add_job(self, text: str) -> str:
+    def add_project_key(self, key: str, project: str) -> None:
+        """A key that sees only the jobs of project."""
+        with self._lock:
+            self.keys[key] = project
+
+    def add_job(self, text: str, *, project: str | None = None) -> str:
         value = json.loads(text)
         job_id = value["id"]
         with self._lock:
@@ -239,6 +254,7 @@ class FakeFineTuningApi:
                 created_at=int(value.get("created_at") or 0),
                 text=text,
                 order=len(self._jobs),
+                project=project if project is not None else (old.project if old else None),
                 events=old.events if old else [],
                 checkpoints=old.checkpoints if old else [],
             )
@@ -326,7 +342,8 @@ class FakeFineTuningApi:
         if self.azure:
             if query.get("api-version") != self.api_version:
                 return 404, {}, _error_body("Resource not found", "invalid_request_error", "404")
-            if headers.get("api-key") != self.api_key:
+            presented = headers.get("api-key", "")
+            if presented not in self.keys:
                 return (
                     401,
                     {},
@@ -339,7 +356,7 @@ class FakeFineTuningApi:
         else:
             auth = headers.get("authorization", "")
             presented = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
-            if presented != self.api_key:
+            if presented not in self.keys:
                 message = (
                     f"Incorrect API key provided: {_mask(presented)}. You can find your API key"
                     " at https://platform.openai.com/account/api-keys."
@@ -357,9 +374,12 @@ class FakeFineTuningApi:
             return 404, {}, _error_body("Not found", "invalid_request_error", None)
         parts = [unquote(p) for p in path[len(prefix) + 1 :].split("/")]
         with self._lock:
-            return self._route(parts, query)
+            return self._route(parts, query, self.keys[presented])
 
-    def _route(self, parts: list[str], query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    def _route(
+        self, parts: list[str], query: dict[str, str], project: str | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """The answer to a GET, as a key that sees project (None: every project) gets it."""
         not_found = (404, {}, _error_body("Not found", "invalid_request_error", None))
         if len(parts) == 3 and parts[0] == "files" and parts[2] == "content":
             content = self.files.get(parts[1])
@@ -372,10 +392,15 @@ class FakeFineTuningApi:
             return 200, {"content-type": "application/octet-stream"}, content
         if parts[:2] != ["fine_tuning", "jobs"]:
             return not_found
+        visible = {
+            job_id: job
+            for job_id, job in self._jobs.items()
+            if project is None or job.project == project
+        }
         if len(parts) == 2:
-            jobs = sorted(self._jobs.values(), key=lambda j: (-j.created_at, -j.order))
+            jobs = sorted(visible.values(), key=lambda j: (-j.created_at, -j.order))
             return self._page([j.text for j in jobs], [j.id for j in jobs], query, 20, False)
-        job = self._jobs.get(parts[2])
+        job = visible.get(parts[2])
         if job is None:
             message = f"Could not find fine-tune: {parts[2]}"
             return 404, {}, _error_body(message, "invalid_request_error", "fine_tune_not_found")
@@ -417,7 +442,7 @@ class FakeFineTuningApi:
 
 
 def _ids(texts: list[str]) -> list[str]:
-    return [str(json.loads(t)["id"]) for t in texts]
+    return [str(json.loads(t).get("id")) for t in texts]
 
 
 class _Handler(BaseHTTPRequestHandler):

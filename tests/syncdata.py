@@ -82,11 +82,17 @@ RESULT_CSV = (
 
 
 def fill(
-    fake: FakeFineTuningApi, numbers: range, *, events: int = 5, status: str = "succeeded"
+    fake: FakeFineTuningApi,
+    numbers: range,
+    *,
+    events: int = 5,
+    status: str = "succeeded",
+    project: str | None = None,
 ) -> None:
-    """Jobs with events (newest first), two checkpoints each, and base64 result files."""
+    """Jobs with events (newest first), two checkpoints each, and base64 result files (in
+    project, if given: see FakeFineTuningApi.add_project_key)."""
     for number in numbers:
-        job_id = fake.add_job(job_text(number, status))
+        job_id = fake.add_job(job_text(number, status), project=project)
         fake.add_events(
             job_id, [event_text(number, n, metrics=n % 3 != 0) for n in range(events, 0, -1)]
         )

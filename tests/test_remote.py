@@ -357,9 +357,6 @@ def test_silent_server_times_out(fake: FakeFineTuningApi) -> None:
         (b"<html>Bad gateway</html>", "expected"),
         (b'{"object": "list", "has_more": false}', "no 'data' array"),
         (b'{"object": "list", "data": {}, "has_more": false}', "no 'data' array"),
-        (b'{"object": "list", "data": [{"object": "x"}], "has_more": false}', "no string 'id'"),
-        (b'{"object": "list", "data": [{"id": 7}], "has_more": false}', "no string 'id'"),
-        (b'{"object": "list", "data": [[]], "has_more": false}', "not a JSON object"),
         (b'{"object": "list", "data": []}', "has_more"),
         (b'{"object": "list", "data": [], "has_more": false', "expected"),
         (b'\xff{"data": []}', "not UTF-8"),
@@ -372,6 +369,23 @@ def test_malformed_page(fake: FakeFineTuningApi, body: bytes, reason: str) -> No
     assert caught.value.path == "/fine_tuning/jobs"
     assert "GET /fine_tuning/jobs" in str(caught.value)
     assert reason in str(caught.value)
+
+
+def test_an_item_that_cannot_be_archived_is_refused_alone(fake: FakeFineTuningApi) -> None:
+    """Not an object, no string id: that item is named in refused, the page's others kept."""
+    fake.malformed(
+        b'{"object": "list", "data": [{"object": "x"}, {"id": "ftjob-ok", "created_at": 1},'
+        b' {"id": 7}, [], {"id": ""}], "has_more": false}'
+    )
+    with make_api(fake) as api:
+        page = api.list_jobs()
+    assert [item.id for item in page.items] == ["ftjob-ok"]
+    assert [reason.split(":")[0] for reason in page.refused] == [
+        "item 1 of the page has no string 'id'",
+        "item 3 of the page has no string 'id'",
+        "item 4 of the page is not a JSON object",
+        "item 5 of the page has no string 'id'",
+    ]
 
 
 def test_unknown_cursor_is_an_api_error(fake: FakeFineTuningApi) -> None:

@@ -212,14 +212,15 @@ def test_full_walks_everything_again_and_adds_nothing_twice(
     before = dump(cli.db)
     start = len(fake.requests)
     result = sync_ok(cli, fake, "--full")
-    assert "0 new, 0 updated, 4 unchanged; added 0 events, 0 checkpoints and 4 result files" in (
+    # The same content fetched again is no "added" result file (it said 4 before issue 14).
+    assert "0 new, 0 updated, 4 unchanged; added 0 events, 0 checkpoints and 0 result files" in (
         result.stderr
     )
     assert requests_since(fake, start).count("/v1/fine_tuning/jobs") == 2  # every page
     # every page of every job's events: 5 events at 3 a page
     assert sum("/events" in p for p in requests_since(fake, start)) == 8
-    assert [line for line in dump(cli.db) if "sync" not in line] == [
-        line for line in before if "sync" not in line
+    assert [line for line in dump(cli.db) if "sync" not in line and "sources" not in line] == [
+        line for line in before if "sync" not in line and "sources" not in line
     ]
 
 
@@ -374,14 +375,26 @@ def test_azure_openai(cli: Cli) -> None:
         assert all(r.headers.get("api-key") == fake.api_key for r in fake.requests)
 
 
-def test_a_result_file_that_is_not_a_csv_is_a_gap(cli: Cli, fake: FakeFineTuningApi) -> None:
+def test_a_result_file_that_is_not_a_csv_is_kept_as_sent_and_not_asked_again(
+    cli: Cli, fake: FakeFineTuningApi
+) -> None:
+    """Issue 14: content that is neither CSV nor base64 of one was not kept, and asked for on
+    every sync; the archive keeps the bytes as sent, warns once, and metrics says why not."""
     fill(fake, range(1, 2))
-    fake.files["file-result-1"] = base64.b64encode(b"\x00\x01binary")
-    result = sync(cli, fake)
-    assert result.exit_code == 1
-    assert any(
-        "file-result-1" in line for line in result.stderr.splitlines() if line.startswith("Gap:")
-    )
+    fake.files["file-result-1"] = content = base64.b64encode(b"\x00\x01binary")
+    result = sync_ok(cli, fake)
+    [warning] = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert "file-result-1" in warning and "kept as sent" in warning
+    with connect(cli.db) as conn:
+        assert conn.execute(
+            "SELECT encoding, raw, csv FROM result_file_contents WHERE file_id = 'file-result-1'"
+        ).fetchone() == ("unreadable", content, None)
+    start = len(fake.requests)
+    sync_ok(cli, fake)
+    assert not any("/files/" in path for path in requests_since(fake, start))
+    job_id = next(iter(fake._jobs))
+    said = cli("metrics", job_id, "--file", "file-result-1", "--csv")
+    assert said.stdout == "" and "neither a CSV nor base64" in said.stderr
 
 
 def test_a_sync_stopped_before_its_first_page_was_done_starts_again_from_the_top(

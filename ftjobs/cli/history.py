@@ -174,7 +174,7 @@ def metrics(
     if as_json:
         render_history.write_metrics_json(found, sys.stdout)
     elif as_csv or not sys.stdout.isatty():
-        if stored is not None:
+        if stored is not None and stored.csv is not None:
             sys.stdout.flush()
             sys.stdout.buffer.write(stored.csv.encode("utf-8"))
             sys.stdout.buffer.flush()
@@ -183,7 +183,14 @@ def metrics(
     elif found is not None:
         _chart(found)
     if found is None:
-        if file_id is not None:
+        if stored is not None and stored.csv is None:
+            typer.echo(
+                f"Result file {file_id} of {job_id} is archived as the API sent it"
+                f" ({len(stored.raw):,} bytes), but it is neither a CSV nor base64 of one:"
+                " metrics cannot read it.",
+                err=True,
+            )
+        elif file_id is not None:
             typer.echo(f"No per-step metrics for {job_id} in result file {file_id}.", err=True)
         else:
             typer.echo(render_history.no_metrics_note(job_id), err=True)

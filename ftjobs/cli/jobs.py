@@ -325,7 +325,7 @@ def _attach_content(
     decoded = decode_result_file(file_id, raw)
     with open_store(ctx) as store:
         job = store.attach_content(job_id, decoded)
-    rows = max(len(decoded.csv.splitlines()) - 1, 0)
+    rows = max(len((decoded.csv or "").splitlines()) - 1, 0)
     encoding = "base64-encoded CSV" if decoded.encoding == "base64" else "CSV"
     return job, f"stored {file_id} ({encoding}, {rows:,} row(s)); "
 

@@ -31,7 +31,7 @@ from ftjobs.store.bulk import IMPORT_CACHE_KIB, BulkImport, ImportCounts, OnConf
 from ftjobs.store.history import History
 from ftjobs.store.insights import Insights
 from ftjobs.store.queries import NULLABLE_SORT_FIELDS, SORT_COLUMNS, JobFilter
-from ftjobs.store.sync import SYNC_CURSOR, Sync, SyncedJob
+from ftjobs.store.sync import Mark, SourceState, SourceSummary, Sync, SyncedJob
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
@@ -39,10 +39,12 @@ __all__ = [
     "NULLABLE_SORT_FIELDS",
     "SCHEMA_VERSION",
     "SORT_COLUMNS",
-    "SYNC_CURSOR",
     "ImportCounts",
     "JobFilter",
+    "Mark",
     "OnConflict",
+    "SourceState",
+    "SourceSummary",
     "Store",
     "SyncedJob",
     "schema_sql",

@@ -31,6 +31,11 @@ _INSERT_EVENT = (
     "INSERT INTO job_events (job_key, id, created_at, seq, level, type, message, raw_json)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_key, id) DO NOTHING"
 )
+# For a whole list: an event already stored takes its place in this list's order.
+_RESEQUENCE_EVENT = (
+    "INSERT INTO job_events (job_key, id, created_at, seq, level, type, message, raw_json)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_key, id) DO UPDATE SET seq = excluded.seq"
+)
 _INSERT_CHECKPOINT = (
     "INSERT INTO job_checkpoints (job_key, id, created_at, step_number,"
     " fine_tuned_model_checkpoint, raw_json) VALUES (?, ?, ?, ?, ?, ?)"
@@ -85,10 +90,16 @@ class HistoryWriter:
     runs: dict[int, EventRun] = field(default_factory=dict)
 
     def add_events(
-        self, job_key: int, records: Sequence[EventRecord], *, newest_first: bool | None = None
+        self,
+        job_key: int,
+        records: Sequence[EventRecord],
+        *,
+        newest_first: bool | None = None,
+        whole: bool = False,
     ) -> None:
         """Add events in the order given; newest_first says what that order is (as the API
-        lists them), None: find out from their times (see finish)."""
+        lists them), None: find out from their times (see finish). whole: the records are the
+        job's whole list, and the ones already stored take their place in its order."""
         run = self.runs.get(job_key)
         if run is None:
             first = self.conn.execute(
@@ -116,8 +127,14 @@ class HistoryWriter:
                 if run.metrics is None:
                     run.metrics = _stored_metric_columns(self.conn, job_key, EVENTS_SOURCE)
                 run.metrics.add(*found)
-        # rowcount, not total_changes: the search index's trigger writes rows of its own.
-        added = self.conn.executemany(_INSERT_EVENT, rows).rowcount
+        if whole:
+            count = "SELECT count(*) FROM job_events WHERE job_key = ?"
+            before = self.conn.execute(count, [job_key]).fetchone()[0]
+            self.conn.executemany(_RESEQUENCE_EVENT, rows)
+            added = self.conn.execute(count, [job_key]).fetchone()[0] - before
+        else:
+            # rowcount, not total_changes: the search index's trigger writes rows of its own.
+            added = self.conn.executemany(_INSERT_EVENT, rows).rowcount
         self.counts.events_added += added
         self.counts.events_known += len(rows) - added
 
@@ -170,7 +187,12 @@ class HistoryWriter:
 
     def add_result_file(self, job_key: int, content: ResultFile) -> None:
         """Store a result file's content (replacing what was stored for that id) and the
-        steps read from it, under the job."""
+        steps read from it, under the job. The same bytes again change and count nothing."""
+        stored = self.conn.execute(
+            "SELECT raw FROM result_file_contents WHERE file_id = ?", [content.file_id]
+        ).fetchone()
+        if stored is not None and bytes(stored[0]) == content.raw:
+            return
         self.conn.execute(
             "INSERT INTO result_file_contents (file_id, encoding, raw, csv) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (file_id) DO UPDATE SET encoding = excluded.encoding,"
@@ -184,7 +206,8 @@ class HistoryWriter:
         self.conn.execute(
             "DELETE FROM job_metric_columns WHERE job_key = ? AND source = ?", [job_key, source]
         )
-        write_metrics(self.conn, job_key, source, metrics_from_csv(content.csv))
+        if content.csv is not None:
+            write_metrics(self.conn, job_key, source, metrics_from_csv(content.csv))
         self.counts.files_added += 1
 
 
@@ -388,22 +411,6 @@ def summary(conn: sqlite3.Connection, job_key: int) -> HistorySummary:
 
 
 # -- what sync remembers ----------------------------------------------------------------------
-
-
-def sync_value(conn: sqlite3.Connection, name: str) -> str | None:
-    row = conn.execute("SELECT value FROM sync_state WHERE name = ?", [name]).fetchone()
-    return None if row is None else row[0]
-
-
-def set_sync_value(conn: sqlite3.Connection, name: str, value: str | None) -> None:
-    if value is None:
-        conn.execute("DELETE FROM sync_state WHERE name = ?", [name])
-    else:
-        conn.execute(
-            "INSERT INTO sync_state (name, value) VALUES (?, ?)"
-            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            [name, value],
-        )
 
 
 def mark_history(

@@ -19,6 +19,7 @@ from ftjobs.constants import FINAL_STATUSES
 from ftjobs.store.base import sqlite_errors
 from ftjobs.store.queries import JobFilter, Queries, where_clause
 from ftjobs.store.rows import ListedJob
+from ftjobs.store.sync import source_summaries
 
 if TYPE_CHECKING:
     pass
@@ -40,6 +41,8 @@ class StoreInfo:
     result_files: int  # ids listed by jobs
     result_file_contents: int  # contents stored
     last_sync_at: int | None  # when sync last fetched a job's history
+    # each source synced into the store (label, jobs, first/last synced, walk unfinished)
+    sources: list[dict[str, Any]] = field(default_factory=list)
     # with `info --tables`: every table in the file, and its rows
     tables: dict[str, int] | None = None
 
@@ -79,6 +82,7 @@ def store_info(conn: sqlite3.Connection, path: Path) -> StoreInfo:
         result_files=_count(conn, "job_result_files"),
         result_file_contents=_count(conn, "result_file_contents"),
         last_sync_at=last_sync,
+        sources=[summary.__dict__ for summary in source_summaries(conn)],
     )
 
 

@@ -135,5 +135,21 @@ def write_sync_report(
         f" {report.updated:,} updated, {report.unchanged:,} unchanged;"
         f" added {', '.join(added[:-1])} and {added[-1]}"
         f" ({requests:,} request{'' if requests == 1 else 's'}, {seconds:.1f} s)"
-        f"{f'; {len(report.gaps):,} gap(s), asked again next sync' if report.gaps else ''}\n"
+        f"{_tail(report)}\n"
     )
+
+
+def _tail(report: SyncReport) -> str:
+    """What the summary adds when not all went well: warnings, gaps, refusals."""
+    parts = []
+    if report.warnings:
+        parts.append(f"{_count(report.warnings, 'warning')} (kept as sent)")
+    if report.gaps:
+        parts.append(f"{_count(len(report.gaps), 'gap')}, asked again next sync")
+    if report.refused:
+        parts.append(f"{_count(len(report.refused), 'record')} refused (not archived)")
+    return "".join(f"; {part}" for part in parts)
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -176,3 +176,52 @@ def test_a_v2_database_is_upgraded_to_the_current_version_with_every_record_and_
     path.write_text(json.dumps(azure))
     cli.ok("import", path)
     assert cli.show("ftjob-azure") == azure
+
+
+def test_a_v4_store_that_synced_upgrades_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """v4 -> v5 (issue 14): result file contents and job_sync stay; the single mark and cursor,
+    whichever key left them, are dropped (each source walks its list once); negative times fit;
+    jobs keep their keys and export as before (raw_json NULL: built from the columns)."""
+    db = v2_database(tmp_path / "old.db")
+    with monkeypatch.context() as patch:
+        patch.setattr(store_module, "SCHEMA_VERSION", 4)
+        Store.open(db).close()
+    assert user_version(db) == 4
+    with connect(db) as conn:
+        key = conn.execute("SELECT min(job_key) FROM jobs").fetchone()[0]
+        conn.execute(
+            "INSERT INTO sync_state (name, value) VALUES ('jobs_mark', '{\"id\":\"x\"}'),"
+            " ('jobs_after', 'ftjob-x'), ('other', 'kept')"
+        )
+        conn.execute(
+            "INSERT INTO result_file_contents VALUES ('file-r', 'base64', x'633374', 'step\n')"
+        )
+        conn.execute("INSERT INTO job_sync VALUES (?, 1, 1700000000, NULL)", [key])
+        conn.commit()
+    Store.open(db).close()
+    assert user_version(db) == SCHEMA_VERSION == 5
+    with connect(db) as conn:
+        assert conn.execute("SELECT name, value FROM sync_state").fetchall() == [("other", "kept")]
+        assert conn.execute("SELECT * FROM result_file_contents").fetchall() == [
+            ("file-r", "base64", b"c3t", "step\n")
+        ]
+        assert conn.execute("SELECT job_key, history_complete FROM job_sync").fetchall() == [
+            (key, 1)
+        ]
+        assert conn.execute("SELECT count(*) FROM jobs WHERE raw_json IS NULL").fetchone() == (
+            conn.execute("SELECT count(*) FROM jobs").fetchone()
+        )
+        conn.execute("BEGIN")
+        conn.execute("UPDATE jobs SET created_at = -1, finished_at = -2 WHERE job_key = ?", [key])
+        conn.execute(
+            "INSERT INTO result_file_contents VALUES ('file-u', 'unreadable', x'00', NULL)"
+        )
+        conn.execute("ROLLBACK")
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    exported = [json.loads(line) for line in Cli(db).ok("export").stdout.splitlines()]
+    assert exported == json.loads((FIXTURES / "v2-jobs.json").read_text(encoding="utf-8"))
+    new = tmp_path / "new.db"
+    Cli(new).create_store()
+    assert schema_of(db) == schema_of(new)

@@ -86,9 +86,9 @@ def sync(
                 report = syncer.run()
         except KeyboardInterrupt:
             kept = syncer.report.new + syncer.report.updated if syncer else 0
+            jobs = "1 job synced so far is" if kept == 1 else f"{kept:,} jobs synced so far are"
             typer.echo(
-                f"Interrupted: the {kept:,} job(s) synced so far are kept;"
-                " run ftjobs sync again to go on from there",
+                f"Interrupted: {jobs} kept; run ftjobs sync again to go on from there",
                 err=True,
             )
             raise typer.Exit(130) from None

@@ -19,17 +19,19 @@ from terminal import ESCAPE, run_in_terminal
 from test_sync import OPENAI_ENV, assert_archive_equals_server
 
 
-def child_env(fake: FakeFineTuningApi) -> dict[str, str]:
+def child_env(fake: FakeFineTuningApi, key: str | None = None) -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if k not in OPENAI_ENV and not k.startswith("FTJOBS")
     }
-    return {**env, **fake.env()}
+    return {**env, **fake.env(key)}
 
 
-def sync_process(db: Path, fake: FakeFineTuningApi, *args: str) -> subprocess.Popen[bytes]:
+def sync_process(
+    db: Path, fake: FakeFineTuningApi, *args: str, key: str | None = None
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "ftjobs", "--db", str(db), "sync", *args],
-        env=child_env(fake),
+        env=child_env(fake, key),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -73,6 +75,41 @@ def test_kill_9_at_any_moment_then_a_sync_completes_the_archive(tmp_path: Path) 
         assert_archive_equals_server(Cli(db), fake)
 
 
+def test_two_sources_killed_alternately_then_each_completes(tmp_path: Path) -> None:
+    """Issue 14: two project keys into one store, each sync killed mid-walk in turn; then each
+    source's next sync completes its part and every job of both is archived."""
+    rng = random.Random(11)
+    db = tmp_path / "jobs.db"
+    keys = {
+        "proj_a": "sk-proj-AAAAaaaaAAAAaaaaAAAAkeyA",
+        "proj_b": "sk-proj-BBBBbbbbBBBBbbbbBBBBkeyB",
+    }
+    with FakeFineTuningApi(page_cap=3) as fake:
+        for project, key in keys.items():
+            fake.add_project_key(key, project)
+        fill(fake, range(1, 25, 2), events=4, project="proj_a")
+        fill(fake, range(2, 25, 2), events=4, project="proj_b")
+        fake.delay = 0.004
+        started = time.monotonic()
+        whole = sync_process(tmp_path / "timing.db", fake, key=keys["proj_a"])
+        assert whole.wait(timeout=120) == 0
+        run_time = time.monotonic() - started
+        for key in [*keys.values(), *keys.values()]:
+            process = sync_process(db, fake, key=key)
+            time.sleep(rng.uniform(run_time * 0.5, run_time * 0.95))
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=30)
+            if db.exists():
+                healthy(db)
+        fake.delay = 0
+        for key in keys.values():
+            final = sync_process(db, fake, key=key)
+            _, err = final.communicate(timeout=120)
+            assert final.returncode == 0, err.decode()
+        healthy(db)
+        assert_archive_equals_server(Cli(db), fake)
+
+
 def test_ctrl_c_is_one_line_and_keeps_what_was_synced(tmp_path: Path) -> None:
     db = tmp_path / "jobs.db"
     with FakeFineTuningApi(page_cap=2) as fake:
@@ -88,7 +125,8 @@ def test_ctrl_c_is_one_line_and_keeps_what_was_synced(tmp_path: Path) -> None:
         _, err = process.communicate(timeout=30)
         assert process.returncode == 130, err.decode()
         lines = err.decode().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("Interrupted: the "), lines
+        assert len(lines) == 1 and lines[0].startswith("Interrupted: "), lines
+        assert "synced so far" in lines[0] and "job(s)" not in lines[0]
         assert "Traceback" not in err.decode()
         healthy(db)
         fake.delay = 0

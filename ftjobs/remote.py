@@ -488,11 +488,38 @@ class FineTuningApi:
         files = self._client.files.with_raw_response
         return self._call(f"/files/{file_id}/content", lambda: files.content(file_id))
 
+    def retrieve_file(self, file_id: str) -> RawObject:
+        """A file object (filename, bytes, purpose, created_at), not its content: the filename
+        is what links a job back to the user's own data set."""
+        files = self._client.files.with_raw_response
+        return self._object(f"/files/{file_id}", lambda: files.retrieve(file_id))
+
+    def retrieve_model(self, model_id: str) -> RawObject:
+        """A model object; a 404 (NotFoundError) means the fine-tuned model was deleted."""
+        models = self._client.models.with_raw_response
+        return self._object(f"/models/{model_id}", lambda: models.retrieve(model_id))
+
     # ---- machinery
     def _page(self, path: str, send: Callable[[], Any]) -> Page:
         body = self._call(path, send)
         try:
             return parse_list_body(body)
+        except ValueError as err:
+            raise self._malformed(path, err) from None
+
+    def _object(self, path: str, send: Callable[[], Any]) -> RawObject:
+        """One object, as retrieve_job reads it. The SDK refuses some ids before sending (empty,
+        or a path segment such as '..') with a ValueError: an ApiError here, not a traceback."""
+
+        def checked() -> Any:
+            try:
+                return send()
+            except ValueError as err:
+                raise ApiError(f"GET {path}: {err}", path=path) from None
+
+        body = self._call(path, checked)
+        try:
+            return parse_object_body(body)
         except ValueError as err:
             raise self._malformed(path, err) from None
 

@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -496,8 +496,13 @@ def job_fields(job: FineTuningJob) -> list[tuple[str, str]]:
     return rows
 
 
-def print_job(job: FineTuningJob, more: Sequence[tuple[str, str]] = ()) -> None:
-    """One job, readable: a Rich grid on a terminal; `more` rows (label, text) follow it."""
+def print_job(
+    job: FineTuningJob,
+    more: Sequence[tuple[str, str]] = (),
+    notes: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+) -> None:
+    """One job, readable: a Rich grid on a terminal; `more` rows (label, text) follow it, and
+    `notes` lines (text, style) go under the line of their label (a file's name under its id)."""
     from rich.table import Table
     from rich.text import Text
 
@@ -510,6 +515,8 @@ def print_job(job: FineTuningJob, more: Sequence[tuple[str, str]] = ()) -> None:
         style = STATUS_STYLES.get(text, "") if label == "status" else ""
         style = "red" if label == "error" else style
         grid.add_row(label, Text(text, style=style))
+        for note, note_style in (notes or {}).get(label, ()):
+            grid.add_row("", Text(note, style=note_style))
     for label, text in more:
         grid.add_row(label, Text(text))
     renderable: RenderableType = grid

@@ -18,6 +18,9 @@ State (set it from the test; safe to change between requests):
 - ``add_events(job_id, texts)`` / ``add_checkpoints(job_id, texts)``: raw texts, newest first,
   added below those there; ``add_newer_events(job_id, texts)`` puts them on top.
 - ``files[file_id] = bytes``: what ``GET /files/{id}/content`` returns, byte for byte.
+- ``files_meta[file_id] = text``: the file object ``GET /files/{id}`` returns (raw JSON text);
+  ``models[model_id] = text``: the model object ``GET /models/{id}`` returns. An id not there
+  gets 404 with an OpenAI-shaped body (a deleted file or model).
 
 Endpoints (under ``/v1`` or, with ``azure=True``, under ``/openai`` with ``?api-version=``):
 ``GET /fine_tuning/jobs``, ``/fine_tuning/jobs/{id}``, ``/fine_tuning/jobs/{id}/events``,
@@ -26,6 +29,7 @@ Endpoints (under ``/v1`` or, with ``azure=True``, under ``/openai`` with ``?api-
 checkpoints), capped at ``page_cap`` items a page. JSON bodies are pretty-printed with a 2-space
 indent, as OpenAI's are, from the stored raw texts. An unknown ``after`` gets
 ``unknown_cursor_status`` (400 by default) with an OpenAI-shaped error body.
+Single objects: ``GET /files/{id}`` (from ``files_meta``) and ``/models/{id}`` (from ``models``).
 
 Projects: ``add_job(text, project="proj_b")`` puts a job in a project, and
 ``add_project_key(key, "proj_b")`` makes a key that sees that project's jobs only (its list, and
@@ -162,6 +166,8 @@ class FakeFineTuningApi:
         self.files: dict[str, bytes] = {}
         # key -> the project it sees (None: every project)
         self.keys: dict[str, str | None] = {api_key: None}
+        self.files_meta: dict[str, str] = {}
+        self.models: dict[str, str] = {}
         self.requests: list[LoggedRequest] = []
         self.repeat_cursor = False
         self.hang = False
@@ -390,6 +396,8 @@ class FakeFineTuningApi:
                     _error_body(f"No such File object: {parts[1]}", "invalid_request_error", None),
                 )
             return 200, {"content-type": "application/octet-stream"}, content
+        if len(parts) == 2 and parts[0] in ("files", "models"):
+            return self._object(parts[0], parts[1])
         if parts[:2] != ["fine_tuning", "jobs"]:
             return not_found
         visible = {
@@ -411,6 +419,19 @@ class FakeFineTuningApi:
         if len(parts) == 4 and parts[3] == "checkpoints":
             return self._page(job.checkpoints, _ids(job.checkpoints), query, 10, True)
         return not_found
+
+    def _object(self, kind: str, object_id: str) -> tuple[int, dict[str, str], bytes]:
+        """GET /files/{id} or /models/{id}: the stored text, or 404 as OpenAI words it."""
+        text = (self.files_meta if kind == "files" else self.models).get(object_id)
+        if text is not None:
+            return 200, {"content-type": "application/json"}, reindent(text).encode() + b"\n"
+        if kind == "files":
+            message = f"No such File object: {object_id}"
+            body = _error_body(message, "invalid_request_error", None, "id")
+        else:
+            message = f"The model '{object_id}' does not exist"
+            body = _error_body(message, "invalid_request_error", "model_not_found", "model")
+        return 404, {}, body
 
     def _page(
         self,

@@ -162,7 +162,8 @@ def add(
 def show(ctx: typer.Context, job_id: JobIdArgument, as_json: JsonFlag = False) -> None:
     """Show one job in full.
 
-    On a terminal, a few lines on its history follow (events, checkpoints, metrics).
+    On a terminal, a few lines on its history follow (events, checkpoints, metrics), and what
+    sync archived of its files (name, size) and whether its fine-tuned model still exists.
     """
     if as_json:  # straight from the rows: no models, no pydantic
         with open_store(ctx) as store:
@@ -173,12 +174,17 @@ def show(ctx: typer.Context, job_id: JobIdArgument, as_json: JsonFlag = False) -
     with open_store(ctx) as store:
         job = store.get(job_id)
         history = store.history_summary(job_id) if on_terminal else None
-    if history is None:
+        resources = store.job_resources(job_id) if on_terminal else None
+    if history is None or resources is None:
         _print_job(job, as_json)
         return
-    from ftjobs import render, render_history
+    from ftjobs import render, render_history, render_resources
 
-    render.print_job(job, render_history.history_rows(history, job.result_files or []))
+    render.print_job(
+        job,
+        render_history.history_rows(history, job.result_files or []),
+        render_resources.job_notes(job, resources),
+    )
 
 
 @app.command(

@@ -107,7 +107,8 @@ def list_jobs(
 
     A table on a terminal; tab-separated columns when piped (id, status, model, created_at,
     finished_at, fine_tuned_model, or --fields); CSV or TSV with a header row with --csv or
-    --tsv; the API's job objects with --json or --jsonl. When a limit hides jobs, stderr says so.
+    --tsv; the API's job objects with --json or --jsonl. When a limit hides jobs, stderr says so;
+    with --fine-tuned-model, stderr says whether sync last found that model or found it deleted.
     """
     from ftjobs import render
 
@@ -141,6 +142,11 @@ def list_jobs(
             if total > shown:
                 of = f"more than {NOTICE_COUNT_CAP:,}" if total > NOTICE_COUNT_CAP else f"{total:,}"
                 typer.echo(f"Showing {shown:,} of {of} jobs; --all shows every one.", err=True)
+        model_state = store.model_state(fine_tuned_model) if fine_tuned_model else None
+    if model_state is not None:
+        from ftjobs import render_resources
+
+        typer.echo(render_resources.model_line(model_state), err=True)
 
 
 def _write_listing(

@@ -14,6 +14,7 @@ One room per concern, each a part of :class:`Store`:
 - `bulk.py`: `import` of many jobs, events and checkpoints;
 - `history.py` over `history_rows.py`: events, checkpoints, metrics, result files;
 - `sync.py`: what `sync` remembers, and its save of one job with its history;
+- `resources.py`: the file objects and fine-tuned model states sync archives beside the jobs;
 - `insights.py`: `info`, `stats` and `search`.
 
 Not imported on every command's path: pydantic and the models (ftjobs.models, about 100 ms
@@ -31,6 +32,7 @@ from ftjobs.store.bulk import IMPORT_CACHE_KIB, BulkImport, ImportCounts, OnConf
 from ftjobs.store.history import History
 from ftjobs.store.insights import Insights
 from ftjobs.store.queries import NULLABLE_SORT_FIELDS, SORT_COLUMNS, JobFilter
+from ftjobs.store.resources import FileObject, JobResources, ModelState, Resources
 from ftjobs.store.sync import Mark, SourceState, SourceSummary, Sync, SyncedJob
 
 __all__ = [
@@ -39,9 +41,12 @@ __all__ = [
     "NULLABLE_SORT_FIELDS",
     "SCHEMA_VERSION",
     "SORT_COLUMNS",
+    "FileObject",
     "ImportCounts",
     "JobFilter",
+    "JobResources",
     "Mark",
+    "ModelState",
     "OnConflict",
     "SourceState",
     "SourceSummary",
@@ -51,5 +56,5 @@ __all__ = [
 ]
 
 
-class Store(BulkImport, Sync, History, Insights):
+class Store(BulkImport, Sync, History, Insights, Resources):
     """An open ftjobs database."""

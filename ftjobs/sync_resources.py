@@ -1,0 +1,137 @@
+"""The last step of `ftjobs sync`: what the API says about the files and models the synced jobs
+name, archived before self-serve fine-tuning ends (2027-01-06).
+
+- A job's training and validation **file objects** (GET /files/{id}): the filename is the only
+  link back to the user's own data set (the content of fine-tune files cannot be downloaded,
+  and is not asked for). A file object does not change, so each is fetched once; a 404 (the
+  file was deleted) is stored too and not asked again.
+- Whether each **fine-tuned model** still exists (GET /models/{id}; a 404 means deleted), with
+  when it was last seen. Models are deleted at any time, so one is asked again once its last
+  check is older than ``model_check_age``.
+
+Kept apart from ftjobs.sync, which calls :func:`archive_files_and_models` at the end of a run;
+this module imports neither it nor pydantic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from ftjobs.remote import ApiError, NotFoundError, PermissionDenied
+
+if TYPE_CHECKING:
+    from ftjobs.remote import FineTuningApi
+    from ftjobs.store import Store
+
+MODEL_CHECK_AGE = 86_400  # seconds: a model is asked about at most once a day
+JOBS_PER_QUERY = 500  # job ids per store query (an organization's first sync sees them all)
+
+
+class Progress(Protocol):
+    """What this step tells the sync's observer (ftjobs.sync.SyncObserver has it)."""
+
+    def fetching(self, what: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ResourceGap:
+    """Something the API refused (HTTP 403): stored nowhere, so the next sync asks again. The
+    fields are ftjobs.sync.Gap's: ``Gap(gap.job_id, gap.what, gap.reason)`` makes one."""
+
+    job_id: str
+    what: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.what}: {self.reason}"
+
+
+@dataclass
+class ResourceReport:
+    """What one call did: files and models found or found deleted (404), and the refusals."""
+
+    files_found: int = 0
+    files_deleted: int = 0
+    models_found: int = 0
+    models_deleted: int = 0
+    gaps: list[ResourceGap] = field(default_factory=list)
+
+
+def archive_files_and_models(
+    store: Store,
+    api: FineTuningApi,
+    observer: Progress,
+    job_ids: Sequence[str],
+    *,
+    now: int,
+    model_check_age: int = MODEL_CHECK_AGE,
+    full: bool = False,
+) -> ResourceReport:
+    """Fetch and store the file objects and model states of these (stored) jobs.
+
+    For each job of ``job_ids`` (ids not in the store are skipped):
+
+    - its training and validation files with no stored file object are fetched (with ``full``,
+      all of them, once each per call); a 404 is stored as deleted (``found`` 0), and a 404 for
+      a file archived earlier keeps its filename;
+    - its fine-tuned model is checked when it never was, or its last check is older than
+      ``model_check_age`` seconds before ``now`` (with ``full``, always): found, it is seen
+      ``now``; a 404 marks it deleted and keeps when it was last seen.
+
+    Each answer is saved in its own transaction as it comes, so an interrupted call keeps what
+    it fetched. A 403 is stored nowhere and returned in ``gaps`` (the caller lists it, and the
+    next call asks again). Every other error (401, 429 or 5xx after the retries, timeouts, a
+    malformed answer) propagates as an ApiError, as it does for the rest of sync. ``now`` is
+    Unix seconds (the sync's clock); ``observer.fetching`` hears of each request.
+    """
+    report = ResourceReport()
+    asked_files: set[str] = set()
+    asked_models: set[str] = set()
+    checked_before = None if full else now - model_check_age
+    unique = list(dict.fromkeys(job_ids))
+    for start in range(0, len(unique), JOBS_PER_QUERY):
+        batch = unique[start : start + JOBS_PER_QUERY]
+        for item in store.job_files(batch, unarchived_only=not full):
+            if item.file_id in asked_files:
+                continue
+            asked_files.add(item.file_id)
+            what = f"{item.role} file {item.file_id}"
+            observer.fetching(f"{what} of {item.job_id}")
+            try:
+                text: str | None = api.retrieve_file(item.file_id).text
+            except NotFoundError:
+                text = None
+            except PermissionDenied as error:
+                report.gaps.append(_gap(item.job_id, what, error))
+                continue
+            store.save_file_object(item.file_id, text, now=now)
+            if text is None:
+                report.files_deleted += 1
+            else:
+                report.files_found += 1
+        for job_model in store.models_due(batch, checked_before=checked_before):
+            if job_model.model_id in asked_models:
+                continue
+            asked_models.add(job_model.model_id)
+            what = f"fine-tuned model {job_model.model_id}"
+            observer.fetching(what)
+            try:
+                text = api.retrieve_model(job_model.model_id).text
+            except NotFoundError:
+                text = None
+            except PermissionDenied as error:
+                report.gaps.append(_gap(job_model.job_id, what, error))
+                continue
+            store.save_model_state(job_model.model_id, text, now=now)
+            if text is None:
+                report.models_deleted += 1
+            else:
+                report.models_found += 1
+    return report
+
+
+def _gap(job_id: str, what: str, error: ApiError) -> ResourceGap:
+    reason = f"HTTP {error.status}" + (f" {error.code}" if error.code else "")
+    return ResourceGap(job_id, what, f"{reason} (asked again next sync)")

@@ -140,8 +140,18 @@ def write_sync_report(
 
 
 def _tail(report: SyncReport) -> str:
-    """What the summary adds when not all went well: warnings, gaps, refusals."""
+    """What the summary adds: files and models looked up, then what did not go well
+    (warnings, gaps, refusals)."""
     parts = []
+    found = report.resources
+    files = found.files_found + found.files_deleted
+    models = found.models_found + found.models_deleted
+    if files:
+        deleted = f" ({found.files_deleted:,} deleted)" if found.files_deleted else ""
+        parts.append(f"{_count(files, 'file object')} archived{deleted}")
+    if models:
+        deleted = f" ({found.models_deleted:,} deleted)" if found.models_deleted else ""
+        parts.append(f"{_count(models, 'model')} checked{deleted}")
     if report.warnings:
         parts.append(f"{_count(report.warnings, 'warning')} (kept as sent)")
     if report.gaps:

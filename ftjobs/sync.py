@@ -48,6 +48,7 @@ from ftjobs.models import (
 from ftjobs.remote import ApiError, FineTuningApi, NotFoundError, Page, PermissionDenied, RawObject
 from ftjobs.store import Mark, Store
 from ftjobs.store.history_rows import HistoryCounts
+from ftjobs.sync_resources import ResourceReport, archive_files_and_models
 
 ModelT = TypeVar("ModelT", JobEvent, JobCheckpoint)
 
@@ -112,6 +113,7 @@ class SyncReport:
     gaps: list[Gap] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # records the archive cannot hold
     warnings: int = 0  # records kept as sent, with a warning
+    resources: ResourceReport = field(default_factory=ResourceReport)  # files and models
 
     @property
     def jobs(self) -> int:
@@ -173,6 +175,7 @@ class Syncer:
                 raw = self._retrieve(job_id)
                 if raw is not None:
                     self._sync_jobs([raw])
+            self._files_and_models(list(self.seen))
             return self.report
         mark = None if self.options.full or source is None else source.mark
         if mark is None:
@@ -182,8 +185,21 @@ class Syncer:
             if source is not None and source.walk_after is not None:
                 self._walk_down(after=source.walk_after or None, resumed=True)
         self._revisit()
+        self._files_and_models(self.store.source_job_ids(self.source_key))
         self.store.source_synced(self.source_key, now=self.now())
         return self.report
+
+    def _files_and_models(self, job_ids: list[str]) -> None:
+        """The jobs' training and validation file objects not archived yet, and whether their
+        fine-tuned models still exist (each asked at most once a day; every one with --full)."""
+        if not self.options.history or not job_ids:
+            return
+        found = archive_files_and_models(
+            self.store, self.api, self.observer, job_ids, now=self.now(), full=self.options.full
+        )
+        self.report.resources = found
+        for gap in found.gaps:
+            self._add_gap(Gap(gap.job_id, gap.what, gap.reason))
 
     # -- walking the job list ----------------------------------------------------------------
 

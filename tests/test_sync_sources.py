@@ -12,6 +12,7 @@ import pytest
 from fake_api import FakeFineTuningApi
 from helpers import Cli, connect, dump, error_line
 from syncdata import checkpoint_text, event_text, fill, job_text
+from terminal import run_in_terminal
 from test_sync import OPENAI_ENV, assert_archive_equals_server, requests_since, stored_events
 from typer.testing import Result
 
@@ -313,3 +314,34 @@ def test_job_text_is_what_the_server_sent(cli: Cli, fake: FakeFineTuningApi) -> 
         [text] = conn.execute("SELECT raw_json FROM jobs").fetchone()
     assert json.loads(text) == json.loads(job_text(1))
     assert list(json.loads(text)) == list(json.loads(job_text(1)))  # key order as sent
+
+
+# -- what the user needs after the shutdown: file objects, model states ---------------------
+
+
+def test_sync_archives_file_objects_and_whether_models_still_exist(
+    cli: Cli, fake: FakeFineTuningApi
+) -> None:
+    fill(fake, range(1, 3), events=1)
+    fake.files_meta["file-train"] = json.dumps(
+        {"object": "file", "id": "file-train", "bytes": 48_213, "created_at": 1721760000,
+         "filename": "support-train.jsonl", "purpose": "fine-tune", "status": "processed"}
+    )  # fmt: skip
+    model = f"ft:gpt-4o-mini-2024-07-18:org::{1:08d}"
+    fake.models[model] = json.dumps({"id": model, "object": "model", "created": 1721764950})
+    result = ok(sync_with(cli, fake, fake.api_key))
+    assert "1 file object archived" in result.stderr
+    assert "2 models checked (1 deleted)" in result.stderr
+    screen = run_in_terminal(cli.db, "show", f"ftjob-{1:024d}", columns=80)
+    assert "support-train.jsonl" in screen.text and "exists (checked" in screen.text
+    assert "Traceback" not in screen.text
+    # Within a day nothing is asked again; --full asks, and sees the model deleted.
+    del fake.models[model]
+    start = len(fake.requests)
+    ok(sync_with(cli, fake, fake.api_key))
+    assert not any("/models/" in path or "/files/file-train" in path
+                   for path in requests_since(fake, start))  # fmt: skip
+    result = ok(sync_with(cli, fake, fake.api_key, "--full"))
+    assert "2 models checked (2 deleted)" in result.stderr
+    listed = cli("list", "--fine-tuned-model", model)
+    assert "deleted" in listed.stderr

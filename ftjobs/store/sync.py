@@ -163,6 +163,18 @@ class Sync(Jobs):
                 )
             ]
 
+    def source_job_ids(self, source_key: int) -> list[str]:
+        """Every job the source listed, newest first."""
+        with sqlite_errors(self.path):
+            return [
+                row[0]
+                for row in self.conn.execute(
+                    "SELECT jobs.id FROM job_sources JOIN jobs USING (job_key)"
+                    " WHERE job_sources.source_key = ? ORDER BY jobs.created_at DESC, jobs.id DESC",
+                    [source_key],
+                )
+            ]
+
     def known_history(self, job_id: str) -> tuple[set[str], set[str]]:
         """Ids of the job's stored events and checkpoints (empty for a job not stored)."""
         from ftjobs.store import history_rows

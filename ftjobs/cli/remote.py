@@ -51,14 +51,17 @@ def sync(
         ),
     ] = 900.0,
 ) -> None:
-    """Archive your fine-tuning history from the API: jobs, events, checkpoints, result files.
+    """Archive your fine-tuning history from the API: jobs, events, checkpoints, result files,
+    file objects and whether fine-tuned models still exist.
 
     Reads OPENAI_API_KEY (and OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID) as OpenAI's
-    tools do. The first sync fetches everything; later ones fetch what is new or changed, and the
-    history of jobs that are still running. Each job is saved with its history as it goes: an
-    interrupted sync keeps what it finished, and the next one goes on from there. Nothing
-    archived is ever deleted. Parts the API refuses for one job (a deleted result file) are
-    listed as gaps at the end (exit 1) and asked for again next time.
+    tools do. Each project's key, each endpoint and Azure are archived apart into one store: run
+    sync once with each. The first sync of each fetches everything; later ones fetch what is new
+    or changed, and the history of jobs that are still running. Each job is saved with its
+    history as it goes: an interrupted sync keeps what it finished, and the next one goes on
+    from there. Nothing archived is ever deleted. Odd values are kept as sent with a warning;
+    parts the API refuses for one job (a deleted result file) are listed as gaps at the end
+    (exit 1) and asked for again next time.
     """
     from ftjobs import render_sync
     from ftjobs.remote import FineTuningApi, config_from_env

@@ -272,10 +272,12 @@ class JobReader:
             kind = value.get("object")
             if kind == EVENT_OBJECT:
                 event = JobEvent.model_validate(value, context=KNOWN_FINITE)
-                yield EventRecord(event, compact_json(text or _reencoded(value)))
+                yield EventRecord(event, compact_json(text or _reencoded(value)), source, location)
             elif kind == CHECKPOINT_OBJECT:
                 checkpoint = JobCheckpoint.model_validate(value, context=KNOWN_FINITE)
-                yield CheckpointRecord(checkpoint, compact_json(text or _reencoded(value)))
+                yield CheckpointRecord(
+                    checkpoint, compact_json(text or _reencoded(value)), source, location
+                )
             else:
                 yield FineTuningJob.model_validate(value, context=KNOWN_FINITE)
         except ValidationError as error:

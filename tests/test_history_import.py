@@ -179,3 +179,50 @@ def test_update_keeps_the_history(job_cli: Cli) -> None:
     job_cli.ok("update", JOB, "--status", "running")
     job_cli.ok("attach", JOB, "file-x")
     assert len(stored_events(job_cli.db)) == 2
+
+
+# -- history of a job not in the store ------------------------------------------------------
+
+
+def checkpoint(checkpoint_id: str, step: int, job: str = JOB) -> dict[str, Any]:
+    data = json.loads((HISTORY / "spec_checkpoint_object.json").read_text())
+    return {
+        **data,
+        "id": checkpoint_id,
+        "fine_tuning_job_id": job,
+        "step_number": step,
+        "metrics": {**data["metrics"], "step": step},
+    }
+
+
+@pytest.mark.parametrize("layout", ["jsonl", "json"])
+def test_the_checkpoint_whose_job_is_missing_is_the_one_named(
+    job_cli: Cli, tmp_path: Path, layout: str
+) -> None:
+    checkpoints = [
+        checkpoint("ftckpt_ours", 10),
+        checkpoint("ftckpt_stray", 20, job="ftjob-missing"),
+    ]
+    path = tmp_path / f"checkpoints.{layout}"
+    if layout == "jsonl":
+        path.write_text("".join(json.dumps(c) + "\n" for c in checkpoints))
+        where = f"{path}:2"
+    else:
+        path.write_text(json.dumps(checkpoints, indent=2))
+        where = f"{path}:[1]"
+    before = dump(job_cli.db)
+    line = error_line(job_cli.fails(1, "import", path))
+    assert line.startswith(f"Error: {where}: checkpoint ftckpt_stray:"), line
+    assert "'ftjob-missing'" in line and "ftckpt_ours" not in line
+    assert dump(job_cli.db) == before
+
+
+def test_events_for_a_missing_job_name_the_job_and_where_they_start(
+    job_cli: Cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n" + json.dumps(event(1, 5)) + "\n")
+    before = dump(job_cli.db)
+    line = error_line(job_cli.fails(1, "import", "--job", "ftjob-nope", path))
+    assert line.startswith(f"Error: {path}:2: events: no job with id 'ftjob-nope'"), line
+    assert dump(job_cli.db) == before

@@ -104,12 +104,14 @@ class BulkImport(Jobs):
                             raise BadInput(
                                 "events do not name their job: pass --job JOB_ID to import them"
                             )
-                        history.add_events(self._history_owner(conn, events_job, "events"), batch)
+                        owner = self._history_owner(conn, events_job, _named(batch[0], "events"))
+                        history.add_events(owner, batch)
                     else:
                         for job_id, records_of_job in _by_job(batch):
-                            key = self._history_owner(
-                                conn, job_id, f"checkpoint {batch[0].checkpoint.id}"
-                            )
+                            # The job's first checkpoint in the batch: the one that named it.
+                            first = records_of_job[0]
+                            what = _named(first, f"checkpoint {first.checkpoint.id}")
+                            key = self._history_owner(conn, job_id, what)
                             history.add_checkpoints(key, records_of_job)
                 history.finish()
                 if not keep():
@@ -242,6 +244,12 @@ def _batches(records: Iterable[ImportRecord], size: int) -> Iterator[tuple[type,
             ids.add(job_id)
     if batch:
         yield kind or FineTuningJob, batch
+
+
+def _named(record: EventRecord | CheckpointRecord, what: str) -> str:
+    """What a message is about, after where it is (file:line: checkpoint ID), so that a
+    refused import points at the record that needs a job, as a bad record's error does."""
+    return f"{record.where}: {what}" if record.where else what
 
 
 def _by_job(records: list[CheckpointRecord]) -> Iterator[tuple[str, list[CheckpointRecord]]]:

@@ -60,6 +60,19 @@ class CheckpointRecord:
         return located(self.source, self.location)
 
 
+@dataclass(frozen=True)
+class Repeated:
+    """An event or checkpoint not stored because a record with its id came earlier in the same
+    command (the first is kept); same says whether the two texts are the same."""
+
+    kind: Literal["event", "checkpoint"]
+    record_id: str
+    job_id: str
+    source: str
+    location: str
+    same: bool
+
+
 def located(source: str, location: str) -> str:
     """file:line (or file:[3], a document's fourth record), as import's messages name a record;
     empty for records that came from no file (sync)."""

@@ -122,6 +122,7 @@ def import_jobs(
                     on_conflict=on_conflict.value,
                     keep=lambda: not dry_run and (skip_invalid or not reader.problems),
                     events_job=events_job,
+                    on_repeat=reader.note_repeat,
                 )
             except JobExists as error:
                 raise FtjobsError(f"{error} (--on-conflict fail); nothing was imported") from None

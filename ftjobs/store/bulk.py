@@ -15,7 +15,7 @@ from ftjobs.store.jobs import Jobs
 # ftjobs.history and ftjobs.store.history_rows are imported when an import runs (see
 # store/history.py): every command opens a Store, and only import needs them here.
 if TYPE_CHECKING:
-    from ftjobs.history import CheckpointRecord, EventRecord
+    from ftjobs.history import CheckpointRecord, EventRecord, Repeated
     from ftjobs.models import FineTuningJob
     from ftjobs.store.history_rows import HistoryCounts
 
@@ -67,6 +67,7 @@ class BulkImport(Jobs):
         on_conflict: OnConflict = "update",
         keep: Callable[[], bool] = lambda: True,
         events_job: str | None = None,
+        on_repeat: Callable[[Repeated], None] | None = None,
     ) -> ImportCounts:
         """Upsert many jobs, and add events and checkpoints to jobs' histories, in one
         transaction, written in batches.
@@ -75,7 +76,9 @@ class BulkImport(Jobs):
         as unchanged when it is the same), left alone ("skip"), or ends the import with
         JobExists ("fail"). Events belong to events_job (they do not name their job);
         checkpoints to the job they name; either must be stored, or come earlier in the same
-        import. An event or checkpoint already stored is kept once. Once every record is
+        import. An event or checkpoint already stored is kept once: one stored before is
+        counted as known; one whose id came earlier in this import is counted as repeated, not
+        stored, and on_repeat is told (the importer warns). Once every record is
         written, keep() decides: False rolls everything back (a dry run, or an all-or-nothing
         import that met a bad record).
         """
@@ -95,7 +98,7 @@ class BulkImport(Jobs):
                 cache_kib = BULK_LOAD_CACHE_KIB if rebuild else IMPORT_CACHE_KIB
                 conn.execute(f"PRAGMA cache_size = -{cache_kib}")
                 fingerprints: dict[tuple[Any, ...], str] = {}
-                history = HistoryWriter(conn, counts.history)
+                history = HistoryWriter(conn, counts.history, on_repeat=on_repeat)
                 for kind, batch in _batches(records, IMPORT_BATCH_SIZE):
                     if kind is FineTuningJob:
                         self._import_batch(conn, batch, on_conflict, counts, fingerprints)

@@ -33,18 +33,51 @@ def file_source(file_id: str) -> str:
 
 @dataclass(frozen=True)
 class EventRecord:
-    """An event to archive: the validated object and its text as it came in (compacted)."""
+    """An event to archive: the validated object and its text as it came in (compacted), and
+    where it came from (a file and its line or place in it), so that messages can point at it."""
 
     event: JobEvent
     text: str
+    source: str = ""
+    location: str = ""
+
+    @property
+    def where(self) -> str:
+        return located(self.source, self.location)
 
 
 @dataclass(frozen=True)
 class CheckpointRecord:
-    """A checkpoint to archive: the validated object and its text as it came in (compacted)."""
+    """A checkpoint to archive: the validated object and its text as it came in (compacted),
+    and where it came from, as for EventRecord."""
 
     checkpoint: JobCheckpoint
     text: str
+    source: str = ""
+    location: str = ""
+
+    @property
+    def where(self) -> str:
+        return located(self.source, self.location)
+
+
+@dataclass(frozen=True)
+class Repeated:
+    """An event or checkpoint not stored because a record with its id came earlier in the same
+    command (the first is kept); same says whether the two texts are the same."""
+
+    kind: Literal["event", "checkpoint"]
+    record_id: str
+    job_id: str
+    source: str
+    location: str
+    same: bool
+
+
+def located(source: str, location: str) -> str:
+    """file:line (or file:[3], a document's fourth record), as import's messages name a record;
+    empty for records that came from no file (sync)."""
+    return f"{source}:{location}" if location else source
 
 
 @dataclass(frozen=True)

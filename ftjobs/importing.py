@@ -25,7 +25,7 @@ from typing import IO, Any, Literal
 
 from pydantic import ValidationError
 
-from ftjobs.history import CheckpointRecord, EventRecord
+from ftjobs.history import CheckpointRecord, EventRecord, Repeated
 from ftjobs.jsonstream import JsonRecords, compact_json, reject_constant
 from ftjobs.models import (
     KNOWN_FINITE,
@@ -272,10 +272,12 @@ class JobReader:
             kind = value.get("object")
             if kind == EVENT_OBJECT:
                 event = JobEvent.model_validate(value, context=KNOWN_FINITE)
-                yield EventRecord(event, compact_json(text or _reencoded(value)))
+                yield EventRecord(event, compact_json(text or _reencoded(value)), source, location)
             elif kind == CHECKPOINT_OBJECT:
                 checkpoint = JobCheckpoint.model_validate(value, context=KNOWN_FINITE)
-                yield CheckpointRecord(checkpoint, compact_json(text or _reencoded(value)))
+                yield CheckpointRecord(
+                    checkpoint, compact_json(text or _reencoded(value)), source, location
+                )
             else:
                 yield FineTuningJob.model_validate(value, context=KNOWN_FINITE)
         except ValidationError as error:
@@ -284,6 +286,23 @@ class JobReader:
             )
 
     # -- bookkeeping ---------------------------------------------------------------------------
+
+    def note_repeat(self, repeat: Repeated) -> None:
+        """Warn of an event or checkpoint the store left out because its id came earlier in
+        this import: the store keeps the first, and the user should know which one went."""
+        if repeat.same:
+            outcome = "it is stored once"
+        else:
+            outcome = "with different content; the first is kept, this one is not stored"
+        self.warnings.add(
+            Problem(
+                repeat.source,
+                repeat.location,
+                repeat.job_id,
+                f"{repeat.kind} {repeat.record_id} came earlier in this import"
+                f"{';' if repeat.same else ''} {outcome}",
+            )
+        )
 
     def _note_page(self, source: str, has_more: bool) -> None:
         """Keep track of whether a source's last page of a list said more pages follow."""

@@ -228,8 +228,8 @@ def write_import_report(
         )
     history = counts.history
     records = counts.total + sum(
-        (history.events_added, history.events_known, history.checkpoints_added,
-         history.checkpoints_known)
+        (history.events_added, history.events_known, history.events_repeated,
+         history.checkpoints_added, history.checkpoints_known, history.checkpoints_repeated)
     )  # fmt: skip
     rate = records / seconds if seconds > 0 else 0.0
     timing = f" ({seconds:.2f} s, {rate:,.0f} records/s)\n"
@@ -248,13 +248,21 @@ def write_import_report(
             f" {counts.inserted:,} inserted, {counts.updated:,} updated,"
             f" {counts.unchanged:,} unchanged, {counts.skipped:,} skipped"
         )
-    for noun, added, known in (
-        ("event", history.events_added, history.events_known),
-        ("checkpoint", history.checkpoints_added, history.checkpoints_known),
+    for noun, added, known, repeated in (
+        ("event", history.events_added, history.events_known, history.events_repeated),
+        (
+            "checkpoint",
+            history.checkpoints_added,
+            history.checkpoints_known,
+            history.checkpoints_repeated,
+        ),
     ):
-        if added or known:
+        if added or known or repeated:
+            # Repeated: an id that came earlier in this input (each one is a warning above).
+            again = f", {repeated:,} repeated in the input" if repeated else ""
             parts.append(
-                f"{_of(added, added + known, noun)}: {added:,} added, {known:,} already stored"
+                f"{_of(added, added + known + repeated, noun)}: {added:,} added,"
+                f" {known:,} already stored{again}"
             )
     verb = "Would import" if dry_run else "Imported"
     err.write(f"{verb} {'; '.join(parts)}{invalid}{timing}")

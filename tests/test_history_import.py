@@ -95,6 +95,7 @@ def test_the_same_event_twice_is_stored_once(job_cli: Cli) -> None:
     job_cli.ok("import", "--job", JOB, path)
     result = job_cli.ok("import", "--job", JOB, path, path)
     assert "0 of 4 events: 0 added, 4 already stored" in result.stderr
+    assert "Warning:" not in result.stderr  # stored before this import: known, not repeated
     assert len(stored_events(job_cli.db)) == 2
 
 
@@ -179,3 +180,142 @@ def test_update_keeps_the_history(job_cli: Cli) -> None:
     job_cli.ok("update", JOB, "--status", "running")
     job_cli.ok("attach", JOB, "file-x")
     assert len(stored_events(job_cli.db)) == 2
+
+
+# -- history of a job not in the store ------------------------------------------------------
+
+
+def checkpoint(checkpoint_id: str, step: int, job: str = JOB) -> dict[str, Any]:
+    data = json.loads((HISTORY / "spec_checkpoint_object.json").read_text())
+    return {
+        **data,
+        "id": checkpoint_id,
+        "fine_tuning_job_id": job,
+        "step_number": step,
+        "metrics": {**data["metrics"], "step": step},
+    }
+
+
+@pytest.mark.parametrize("layout", ["jsonl", "json"])
+def test_the_checkpoint_whose_job_is_missing_is_the_one_named(
+    job_cli: Cli, tmp_path: Path, layout: str
+) -> None:
+    checkpoints = [
+        checkpoint("ftckpt_ours", 10),
+        checkpoint("ftckpt_stray", 20, job="ftjob-missing"),
+    ]
+    path = tmp_path / f"checkpoints.{layout}"
+    if layout == "jsonl":
+        path.write_text("".join(json.dumps(c) + "\n" for c in checkpoints))
+        where = f"{path}:2"
+    else:
+        path.write_text(json.dumps(checkpoints, indent=2))
+        where = f"{path}:[1]"
+    before = dump(job_cli.db)
+    line = error_line(job_cli.fails(1, "import", path))
+    assert line.startswith(f"Error: {where}: checkpoint ftckpt_stray:"), line
+    assert "'ftjob-missing'" in line and "ftckpt_ours" not in line
+    assert dump(job_cli.db) == before
+
+
+def test_events_for_a_missing_job_name_the_job_and_where_they_start(
+    job_cli: Cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n" + json.dumps(event(1, 5)) + "\n")
+    before = dump(job_cli.db)
+    line = error_line(job_cli.fails(1, "import", "--job", "ftjob-nope", path))
+    assert line.startswith(f"Error: {path}:2: events: no job with id 'ftjob-nope'"), line
+    assert dump(job_cli.db) == before
+
+
+# -- the same id twice in one import ---------------------------------------------------------
+
+STEP100 = HISTORY / "guide_event_metrics_step100_train_only.json"
+STEP300 = HISTORY / "guide_event_metrics_step300_with_full_valid.json"  # the same event id
+
+
+def warnings(result: Any) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+
+
+def metric_steps(cli: Cli, job: str = JOB) -> list[Any]:
+    return [row["step"] for row in cli.json("metrics", job, "--json")]
+
+
+def event_steps(cli: Cli, job: str = JOB) -> list[Any]:
+    """The steps of the job's stored metrics events, as `events` gives them."""
+    lines = cli.ok("events", job, "--type", "metrics", "--jsonl").stdout.splitlines()
+    return sorted(json.loads(line)["data"]["step"] for line in lines)
+
+
+def test_an_event_id_twice_in_one_import_is_named_and_metrics_agree_with_events(
+    job_cli: Cli,
+) -> None:
+    """The guide's two metrics examples share an id: the first is kept, the second is named
+    with its file and place, and `metrics` shows only the step `events` shows."""
+    result = job_cli.ok("import", "--job", JOB, STEP100, STEP300)
+    assert warnings(result) == [
+        f"Warning: {STEP300}:1: {JOB}: event ftevent-abc-123 came earlier in this import"
+        " with different content; the first is kept, this one is not stored"
+    ]
+    assert "1 of 2 events: 1 added, 0 already stored, 1 repeated in the input" in result.stderr
+    assert event_steps(job_cli) == [100]
+    assert metric_steps(job_cli) == [100]
+
+
+def test_an_event_stored_by_an_earlier_import_is_known_not_a_warning(job_cli: Cli) -> None:
+    job_cli.ok("import", "--job", JOB, STEP100)
+    result = job_cli.ok("import", "--job", JOB, STEP300)
+    assert warnings(result) == []
+    assert "0 of 1 event: 0 added, 1 already stored" in result.stderr
+    # The stored event is the one `metrics` reads, not the newcomer that was not stored.
+    assert event_steps(job_cli) == metric_steps(job_cli) == [100]
+
+
+def test_repeats_are_found_across_batches_and_an_identical_one_is_said_so(
+    job_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ftjobs.store.bulk.IMPORT_BATCH_SIZE", 2)  # lines 1-2, 3-4, 5-6, 7-8
+    records = [event(n, 1_700_000_000 + n) for n in range(1, 6)]
+    records.append({**records[0], "data": {"step": 99, "train_loss": 9.0}})  # line 6: differs
+    records.append(records[1])  # line 7: the same as line 2, two batches back
+    records.append({**records[1], "level": "warn"})  # line 8: line 2's id again, in 7's batch
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in records))
+    result = job_cli.ok("import", "--job", JOB, path)
+    assert warnings(result) == [
+        f"Warning: {path}:6: {JOB}: event ftevent-{1:024d} came earlier in this import"
+        " with different content; the first is kept, this one is not stored",
+        f"Warning: {path}:7: {JOB}: event ftevent-{2:024d} came earlier in this import;"
+        " it is stored once",
+        f"Warning: {path}:8: {JOB}: event ftevent-{2:024d} came earlier in this import"
+        " with different content; the first is kept, this one is not stored",
+    ]
+    assert "5 of 8 events: 5 added, 0 already stored, 3 repeated in the input" in result.stderr
+    assert [row[0] for row in stored_events(job_cli.db)] == [e["id"] for e in records[:5]]
+    assert event_steps(job_cli) == metric_steps(job_cli) == [1, 2, 3, 4, 5]
+
+
+def test_a_checkpoint_id_twice_in_one_import_is_named_and_metrics_agree(
+    job_cli: Cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "checkpoints.json"
+    checkpoints = [checkpoint("ftckpt_a", 10), checkpoint("ftckpt_b", 20)]
+    checkpoints.append(checkpoint("ftckpt_a", 30))
+    path.write_text(json.dumps(checkpoints, indent=2))
+    result = job_cli.ok("import", path)
+    assert warnings(result) == [
+        f"Warning: {path}:[2]: {JOB}: checkpoint ftckpt_a came earlier in this import"
+        " with different content; the first is kept, this one is not stored"
+    ]
+    assert "2 of 3 checkpoints: 2 added, 0 already stored, 1 repeated" in result.stderr
+    stored = [c["step_number"] for c in job_cli.json("checkpoints", JOB, "--json")]
+    assert stored == metric_steps(job_cli) == [10, 20]
+    # A later import of the same id is known, not a warning, and changes no metric.
+    again = tmp_path / "again.json"
+    again.write_text(json.dumps(checkpoint("ftckpt_b", 40)))
+    result = job_cli.ok("import", again)
+    assert warnings(result) == []
+    assert "0 of 1 checkpoint: 0 added, 1 already stored" in result.stderr
+    assert metric_steps(job_cli) == [10, 20]

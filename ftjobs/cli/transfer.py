@@ -81,7 +81,8 @@ def import_jobs(
     Takes one object, a JSON array, the API's list response, or JSON Lines (a line may be a list
     response), gzipped or not, detected from the content; each record is a job, an event or a
     checkpoint by its "object". Jobs already stored are updated to the incoming record; an event
-    or checkpoint already stored is kept once. Events need --job; checkpoints name their job,
+    or checkpoint already stored is kept once, and one whose id came earlier in the input is
+    left out with a warning (the first is kept). Events need --job; checkpoints name their job,
     which must be stored (or come earlier in the input). Events are taken in the API's order
     (newest first) unless the input runs forward in time. All or nothing: if any record is
     invalid, nothing is written (see --skip-invalid). Problems and a summary go to stderr.
@@ -122,6 +123,7 @@ def import_jobs(
                     on_conflict=on_conflict.value,
                     keep=lambda: not dry_run and (skip_invalid or not reader.problems),
                     events_job=events_job,
+                    on_repeat=reader.note_repeat,
                 )
             except JobExists as error:
                 raise FtjobsError(f"{error} (--on-conflict fail); nothing was imported") from None

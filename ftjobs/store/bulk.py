@@ -15,7 +15,7 @@ from ftjobs.store.jobs import Jobs
 # ftjobs.history and ftjobs.store.history_rows are imported when an import runs (see
 # store/history.py): every command opens a Store, and only import needs them here.
 if TYPE_CHECKING:
-    from ftjobs.history import CheckpointRecord, EventRecord
+    from ftjobs.history import CheckpointRecord, EventRecord, Repeated
     from ftjobs.models import FineTuningJob
     from ftjobs.store.history_rows import HistoryCounts
 
@@ -67,6 +67,7 @@ class BulkImport(Jobs):
         on_conflict: OnConflict = "update",
         keep: Callable[[], bool] = lambda: True,
         events_job: str | None = None,
+        on_repeat: Callable[[Repeated], None] | None = None,
     ) -> ImportCounts:
         """Upsert many jobs, and add events and checkpoints to jobs' histories, in one
         transaction, written in batches.
@@ -75,7 +76,9 @@ class BulkImport(Jobs):
         as unchanged when it is the same), left alone ("skip"), or ends the import with
         JobExists ("fail"). Events belong to events_job (they do not name their job);
         checkpoints to the job they name; either must be stored, or come earlier in the same
-        import. An event or checkpoint already stored is kept once. Once every record is
+        import. An event or checkpoint already stored is kept once: one stored before is
+        counted as known; one whose id came earlier in this import is counted as repeated, not
+        stored, and on_repeat is told (the importer warns). Once every record is
         written, keep() decides: False rolls everything back (a dry run, or an all-or-nothing
         import that met a bad record).
         """
@@ -95,7 +98,7 @@ class BulkImport(Jobs):
                 cache_kib = BULK_LOAD_CACHE_KIB if rebuild else IMPORT_CACHE_KIB
                 conn.execute(f"PRAGMA cache_size = -{cache_kib}")
                 fingerprints: dict[tuple[Any, ...], str] = {}
-                history = HistoryWriter(conn, counts.history)
+                history = HistoryWriter(conn, counts.history, on_repeat=on_repeat)
                 for kind, batch in _batches(records, IMPORT_BATCH_SIZE):
                     if kind is FineTuningJob:
                         self._import_batch(conn, batch, on_conflict, counts, fingerprints)
@@ -104,12 +107,14 @@ class BulkImport(Jobs):
                             raise BadInput(
                                 "events do not name their job: pass --job JOB_ID to import them"
                             )
-                        history.add_events(self._history_owner(conn, events_job, "events"), batch)
+                        owner = self._history_owner(conn, events_job, _named(batch[0], "events"))
+                        history.add_events(owner, batch)
                     else:
                         for job_id, records_of_job in _by_job(batch):
-                            key = self._history_owner(
-                                conn, job_id, f"checkpoint {batch[0].checkpoint.id}"
-                            )
+                            # The job's first checkpoint in the batch: the one that named it.
+                            first = records_of_job[0]
+                            what = _named(first, f"checkpoint {first.checkpoint.id}")
+                            key = self._history_owner(conn, job_id, what)
                             history.add_checkpoints(key, records_of_job)
                 history.finish()
                 if not keep():
@@ -242,6 +247,12 @@ def _batches(records: Iterable[ImportRecord], size: int) -> Iterator[tuple[type,
             ids.add(job_id)
     if batch:
         yield kind or FineTuningJob, batch
+
+
+def _named(record: EventRecord | CheckpointRecord, what: str) -> str:
+    """What a message is about, after where it is (file:line: checkpoint ID), so that a
+    refused import points at the record that needs a job, as a bad record's error does."""
+    return f"{record.where}: {what}" if record.where else what
 
 
 def _by_job(records: list[CheckpointRecord]) -> Iterator[tuple[str, list[CheckpointRecord]]]:

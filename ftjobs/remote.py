@@ -32,6 +32,7 @@ import hashlib
 import json
 import math
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from typing import Any
 
 from ftjobs.errors import FtjobsError
 from ftjobs.jsonstream import compact_json
+from ftjobs.ratelimit import Throttle
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -416,9 +418,13 @@ class FineTuningApi:
         on_request: OnRequest | None = None,
         on_wait: OnWait | None = None,
         sleep: Callable[[float], None] = interruptible_sleep,
+        concurrency: int = 1,
     ) -> None:
         self.config = config
         self.requests = 0
+        self._lock = threading.Lock()  # requests and waited, from every thread
+        # At most `concurrency` requests in flight, fewer after a 429 (see ftjobs.ratelimit).
+        self.throttle = Throttle(concurrency)
         self.waited = 0.0
         self.max_wait = max_wait
         self.read_timeout = read_timeout
@@ -428,16 +434,27 @@ class FineTuningApi:
         self.on_wait = on_wait
         self._sleep = sleep
         self._client: Any = _make_client(
-            config, connect_timeout, read_timeout, max_retries, self._count_request
+            config,
+            connect_timeout,
+            read_timeout,
+            max_retries,
+            self._count_request,
+            self._observe_response,
+            pool_size=concurrency,
         )
 
     def _count_request(self, request: Any) -> None:
-        self.requests += 1
+        with self._lock:
+            self.requests += 1
         if self.on_request is not None:
             self.on_request(str(request.method), str(request.url.path))
 
+    def _observe_response(self, response: Any) -> None:
+        self.throttle.observe(int(response.status_code), response.headers)
+
     # ---- lifecycle
     def close(self) -> None:
+        self.throttle.close()
         self._client.close()
 
     def __enter__(self) -> FineTuningApi:
@@ -538,7 +555,8 @@ class FineTuningApi:
 
         while True:
             try:
-                response = send()
+                with self.throttle.slot():
+                    response = send()
                 return bytes(response.content)
             except openai.APIStatusError as err:
                 status = int(err.response.status_code)
@@ -572,7 +590,11 @@ class FineTuningApi:
                 raise ApiError(f"GET {path}: {detail}", path=path) from None
 
     def _wait(self, path: str, status: int, seconds: float) -> None:
-        if self.waited + seconds > self.max_wait:
+        with self._lock:
+            total = self.waited + seconds
+            if total <= self.max_wait:
+                self.waited = total
+        if total > self.max_wait:
             when = datetime.now(timezone.utc) + timedelta(seconds=seconds)
             raise RateLimited(
                 f"the API asks to wait {seconds:.0f} s before GET {path} (HTTP {status}), more "
@@ -585,7 +607,6 @@ class FineTuningApi:
         if self.on_wait is not None:
             self.on_wait(seconds, f"{reason}: the API asks to wait before GET {path}")
         self._sleep(seconds)
-        self.waited += seconds
 
     def _status_error(self, path: str, status: int, body: str) -> ApiError:
         key = self.config.api_key
@@ -670,13 +691,24 @@ def _make_client(
     connect_timeout: float,
     read_timeout: float,
     max_retries: int,
-    hook: Callable[[Any], None],
+    on_request: Callable[[Any], None],
+    on_response: Callable[[Any], None],
+    *,
+    pool_size: int = 1,
 ) -> Any:
     import httpx2
     import openai
 
     timeout = httpx2.Timeout(read_timeout, connect=connect_timeout)
-    http_client = openai.DefaultHttpxClient(timeout=timeout, event_hooks={"request": [hook]})
+    # A kept-alive connection for each request that may be in flight at once.
+    limits = httpx2.Limits(
+        max_connections=max(pool_size, 1), max_keepalive_connections=max(pool_size, 1)
+    )
+    http_client = openai.DefaultHttpxClient(
+        timeout=timeout,
+        limits=limits,
+        event_hooks={"request": [on_request], "response": [on_response]},
+    )
     # Every value explicit, so the SDK reads nothing more from the environment (but for
     # organization and project left None, where it would read the same OPENAI_ORG_ID and
     # OPENAI_PROJECT_ID that config_from_env reads).

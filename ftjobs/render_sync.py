@@ -4,12 +4,14 @@ and one summary line on stderr (stdout stays empty)."""
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ftjobs.ratelimit import Throttle
     from ftjobs.sync import SyncReport
 
 
@@ -20,9 +22,16 @@ class LineObserver:
         self.err = err
         self.requests = 0
         self.jobs = 0
+        self.known = 0  # jobs listed so far
+        self.throttle: Throttle | None = None  # the API's, once there is one: its waits
+        self.started = time.monotonic()
+        self._lock = threading.Lock()  # requests are counted on the sync's worker threads
 
     def fetching(self, what: str) -> None:
         pass
+
+    def listed(self, jobs: int) -> None:
+        self.known += jobs
 
     def job_done(self, job_id: str, outcome: str) -> None:
         self.jobs += 1
@@ -32,7 +41,8 @@ class LineObserver:
         self.err.flush()
 
     def request(self, method: str, path: str) -> None:
-        self.requests += 1
+        with self._lock:
+            self.requests += 1
 
     def waiting(self, seconds: float, reason: str) -> None:
         self.err.write(f"Waiting {seconds:.0f} s: {reason}\n")
@@ -52,10 +62,16 @@ class ProgressObserver(LineObserver):
         self.what = "connecting"
 
     def _show(self) -> None:
-        self.progress.update(
-            self.task,
-            detail=f"{self.jobs:,} jobs · {self.requests:,} requests · {self.what}",
-        )
+        elapsed = max(time.monotonic() - self.started, 0.001)
+        parts = [
+            f"{self.jobs:,}/{self.known:,} jobs" if self.known else f"{self.jobs:,} jobs",
+            f"{self.requests:,} requests ({self.requests / elapsed:.0f}/s)",
+        ]
+        throttle = self.throttle
+        if throttle is not None and throttle.rate_limited:
+            parts.append(f"{throttle.rate_limited:,} rate-limited, {throttle.limit} at once")
+        parts.append(self.what)
+        self.progress.update(self.task, detail=" · ".join(parts))
 
     def fetching(self, what: str) -> None:
         self.what = what
@@ -63,6 +79,10 @@ class ProgressObserver(LineObserver):
 
     def job_done(self, job_id: str, outcome: str) -> None:
         super().job_done(job_id, outcome)
+        self._show()
+
+    def listed(self, jobs: int) -> None:
+        super().listed(jobs)
         self._show()
 
     def request(self, method: str, path: str) -> None:
@@ -101,11 +121,17 @@ def sync_display(*, terminal: bool) -> Iterator[LineObserver]:
         return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Column
 
     with Progress(
         SpinnerColumn(),
         TextColumn("[bold]Syncing[/]"),
-        TextColumn("{task.fields[detail]}"),
+        # One line whatever the width: the detail is cut short rather than wrapped.
+        TextColumn(
+            "{task.fields[detail]}",
+            markup=False,
+            table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1),
+        ),
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,

@@ -1,5 +1,6 @@
 """`ftjobs sync`: archive what the fine-tuning API holds (jobs, events, checkpoints, result
-files) in the store, incrementally, resumably and without losing anything already archived.
+files, file objects, model states) in the store, incrementally, resumably and without losing
+anything already archived.
 
 What one key can see is a source (an endpoint, an organization and a project; see
 :attr:`ftjobs.remote.ApiConfig.source`), and every source is walked apart: a team syncing several
@@ -13,56 +14,64 @@ job is saved with the history fetched for it in one transaction, so an interrupt
 every job it finished; where an unfinished walk stopped is remembered and the next sync goes on
 from there.
 
-What the server sends is judged item by item: an event or checkpoint the models find odd is
-kept as sent with a warning naming job, item and field; only an item that cannot be stored at
-all (not an object, no id) is refused, and never the list around it.
-
-Talking to the API is :mod:`ftjobs.remote`'s; storing is the store's; this module decides what
-to fetch. Nothing here prints: progress and warnings go to an observer.
+Histories are fetched on up to ``concurrency`` worker threads (ftjobs.sync_fetch, which never
+touches the store) while this thread walks the list and is the store's one writer. What the
+workers return is saved in the order the jobs were listed, and the walk's cursor and the mark
+move only once every job they cover is saved: a sync killed at any moment is gone on from a
+place whose jobs are all archived. Nothing here prints: progress and warnings go to an observer.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypeVar
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Literal, Protocol, TypeVar
 
-from pydantic import ValidationError
-
-from ftjobs.errors import FtjobsError
-from ftjobs.history import (
-    UNREADABLE_RESULT_FILE,
-    CheckpointRecord,
-    EventRecord,
-    FetchedHistory,
-    result_file_as_sent,
+from ftjobs.models import FineTuningJob as Job
+from ftjobs.remote import (
+    ApiError,
+    FineTuningApi,
+    NotFoundError,
+    Page,
+    PermissionDenied,
+    RawObject,
 )
-from ftjobs.models import (
-    FineTuningJob,
-    JobCheckpoint,
-    JobEvent,
-    describe_validation_error,
-    range_problems,
-)
-from ftjobs.remote import ApiError, FineTuningApi, NotFoundError, Page, PermissionDenied, RawObject
-from ftjobs.store import Mark, Store
+from ftjobs.store import Mark, Store, SyncedJob
 from ftjobs.store.history_rows import HistoryCounts
+from ftjobs.sync_fetch import (
+    FetchedJobHistory,
+    Gap,
+    HistoryFetcher,
+    HistoryTask,
+    ListedPage,
+    Notes,
+    RepeatedPage,
+    api_gap,
+    pages,
+    read_job,
+)
 from ftjobs.sync_resources import ResourceReport, archive_files_and_models
 
-ModelT = TypeVar("ModelT", JobEvent, JobCheckpoint)
+__all__ = ["Gap", "RepeatedPage", "SyncObserver", "SyncOptions", "SyncReport", "Syncer"]
 
 JOBS_PAGE = 100
 HISTORY_PAGE = 100
+CONCURRENCY = 8
 TOP = ""  # the cursor of a walk down the list that has not finished its first page
-
-HistoryKind = Literal["events", "checkpoints"]
+T = TypeVar("T")
 
 
 class SyncObserver(Protocol):
-    """Told what a sync is doing, for a progress display or log lines."""
+    """Told what a sync is doing, for a progress display or log lines. fetching may be
+    called from worker threads; the others only from the thread that runs the sync."""
 
     def fetching(self, what: str) -> None: ...
+
+    def listed(self, jobs: int) -> None: ...
 
     def job_done(self, job_id: str, outcome: str) -> None: ...
 
@@ -70,38 +79,13 @@ class SyncObserver(Protocol):
 
 
 @dataclass(frozen=True)
-class ListedPage:
-    """A page as a walk takes it: its items not listed before in this walk, what it refused,
-    and the cursor of the page after it (None after the last)."""
-
-    items: list[RawObject]
-    refused: list[str]
-    next_after: str | None
-
-
-class RepeatedPage(FtjobsError):
-    """The server sent a page again: the same cursor asked twice, or a page already seen."""
-
-
-@dataclass(frozen=True)
 class SyncOptions:
     full: bool = False  # walk every page and fetch every job's whole history again
     job_ids: tuple[str, ...] = ()  # only these jobs
     history: bool = True  # events, checkpoints and result files too
+    concurrency: int = CONCURRENCY  # histories fetched at once (1: one request at a time)
     jobs_page: int = JOBS_PAGE
     history_page: int = HISTORY_PAGE
-
-
-@dataclass(frozen=True)
-class Gap:
-    """Something of a job's history the API would not give; the next sync asks again."""
-
-    job_id: str
-    what: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.job_id}: {self.what}: {self.reason}"
 
 
 @dataclass
@@ -121,6 +105,29 @@ class SyncReport:
 
     def count(self, outcome: Literal["new", "updated", "unchanged"]) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+@dataclass(frozen=True)
+class _Queued:
+    """Work waiting for this thread: a save (of what future fetched, if any), or a move of the
+    walk's cursor or mark, which may only follow the saves queued before it."""
+
+    action: Callable[[], None]
+    future: Future[object] | None = None
+    moves_place: bool = False
+
+
+@dataclass
+class Revisited:
+    """A stored job fetched again by id (on a worker thread), and what to save of it."""
+
+    job_id: str
+    raw: RawObject | None = None
+    job: Job | None = None
+    history: FetchedJobHistory | None = None
+    gaps: list[Gap] = field(default_factory=list)
+    notes: Notes = field(default_factory=Notes)
+    unchanged: bool = False
 
 
 def covers(mark: Mark, job: RawObject) -> bool:
@@ -150,7 +157,15 @@ class Syncer:
         self.clock = clock
         self.report = SyncReport()
         self.seen: set[str] = set()  # jobs this run has handled: each is handled once
+        self.fetcher = HistoryFetcher(
+            api, page_size=options.history_page, full=options.full, fetching=observer.fetching
+        )
         self._source_key: int | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        # What waits to be done on this thread, in order: saves of fetched jobs, and the
+        # cursor and mark moves that must come after them.
+        self._queue: deque[_Queued] = deque()
+        self._max_queued = 4 * max(options.concurrency, 1)
 
     @property
     def source_key(self) -> int:
@@ -166,17 +181,37 @@ class Syncer:
         return int(self.clock())
 
     def run(self) -> SyncReport:
+        if self.options.concurrency > 1:
+            self._pool = ThreadPoolExecutor(
+                self.options.concurrency, thread_name_prefix="ftjobs-sync"
+            )
+        try:
+            self._run()
+        except BaseException as error:
+            # What was fetched is saved (on Ctrl-C only what has already come); the walk's
+            # place stays where its saved jobs end. Then no new request starts, and the ones
+            # in flight end with the client.
+            self._salvage(wait=not isinstance(error, KeyboardInterrupt))
+            self.api.throttle.close()
+            raise
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+        return self.report
+
+    def _run(self) -> None:
         source = self.store.source_state(self.api.config.source)
         if source is not None:
             self._source_key = source.key
         if self.options.job_ids:
             for job_id in dict.fromkeys(self.options.job_ids):
                 self.observer.fetching(f"job {job_id}")
-                raw = self._retrieve(job_id)
+                raw = self._retrieve(job_id, self.report.gaps)
                 if raw is not None:
                     self._sync_jobs([raw])
+            self._drain()
             self._files_and_models(list(self.seen))
-            return self.report
+            return
         mark = None if self.options.full or source is None else source.mark
         if mark is None:
             self._walk_down(after=None)
@@ -185,21 +220,55 @@ class Syncer:
             if source is not None and source.walk_after is not None:
                 self._walk_down(after=source.walk_after or None, resumed=True)
         self._revisit()
+        self._drain()
         self._files_and_models(self.store.source_job_ids(self.source_key))
         self.store.source_synced(self.source_key, now=self.now())
-        return self.report
 
-    def _files_and_models(self, job_ids: list[str]) -> None:
-        """The jobs' training and validation file objects not archived yet, and whether their
-        fine-tuned models still exist (each asked at most once a day; every one with --full)."""
-        if not self.options.history or not job_ids:
+    # -- the work queue --------------------------------------------------------------------------
+
+    def _after_saves(self, action: Callable[[], None], *, moves_place: bool = False) -> None:
+        """Do action on this thread once everything handed out before it is saved."""
+        self._enqueue(_Queued(action, moves_place=moves_place))
+
+    def _hand_out(self, fetch: Callable[[], T], then: Callable[[T], None]) -> None:
+        """fetch on a worker thread (here with --concurrency 1), then(result) on this one, in
+        the order handed out."""
+        if self._pool is None:
+            then(fetch())
             return
-        found = archive_files_and_models(
-            self.store, self.api, self.observer, job_ids, now=self.now(), full=self.options.full
-        )
-        self.report.resources = found
-        for gap in found.gaps:
-            self._add_gap(Gap(gap.job_id, gap.what, gap.reason))
+        future: Future[T] = self._pool.submit(fetch)
+        self._enqueue(_Queued(lambda: then(future.result()), future))  # type: ignore[arg-type]
+
+    def _enqueue(self, item: _Queued) -> None:
+        if self._pool is None:
+            item.action()
+            return
+        self._queue.append(item)
+        self._drain(keep=self._max_queued)
+
+    def _drain(self, keep: int = 0) -> None:
+        while len(self._queue) > keep:
+            self._queue.popleft().action()
+
+    def _salvage(self, *, wait: bool) -> None:
+        """After a failure: save what the workers fetched (with wait, what they are still
+        fetching too), moving the walk's cursor and mark as far as the saved jobs reach, and
+        no further."""
+        queued, self._queue = self._queue, deque()
+        whole = True  # every save so far was made: a place move is still true
+        for item in queued:
+            if item.moves_place:
+                if whole:
+                    item.action()
+                continue
+            if item.future is not None and not wait and not item.future.done():
+                item.future.cancel()
+                whole = False
+                continue
+            try:
+                item.action()
+            except Exception:
+                whole = False  # (the failure that stopped the sync is the one raised)
 
     # -- walking the job list ----------------------------------------------------------------
 
@@ -207,7 +276,8 @@ class Syncer:
         """From the top of the list down to the page that reaches the mark: the jobs created
         since the last walk (the older ones on that page come free: a finished, archived one
         costs nothing, an unfinished one is looked at without asking for it by id). The mark
-        moves up only once the walk got there, so an interrupted one is redone."""
+        moves up only once the walk got there and its jobs are saved, so an interrupted one is
+        redone."""
         newest: RawObject | None = None
         for page in self._job_pages(after=None):
             newest = newest or (page.items[0] if page.items else None)
@@ -215,11 +285,12 @@ class Syncer:
             if any(covers(mark, item) for item in page.items):
                 break
         if newest is not None:
-            self._set_mark(newest)
+            self._after_saves(partial(self._set_mark, newest), moves_place=True)
 
     def _walk_down(self, after: str | None, *, resumed: bool = False) -> None:
-        """Down the whole list (from after, where an earlier walk stopped), remembering after
-        each page where it got to, so that the next sync can go on from there."""
+        """Down the whole list (from after, where an earlier walk stopped), remembering, once
+        each page's jobs are saved, where it got to, so that the next sync can go on from
+        there."""
         if not resumed:
             self.observer.fetching("the job list")
             first = self.api.list_jobs(after=None, limit=self.options.jobs_page)
@@ -229,14 +300,17 @@ class Syncer:
             if first.items:
                 # Jobs newer than this are the next sync's to find, from the top down to it.
                 self._set_mark(first.items[0])
-            pages = self._job_pages(after=None, first=first)
+            listed = self._job_pages(after=None, first=first)
         else:
             self.observer.fetching("the job list, from where the last sync stopped")
-            pages = self._job_pages(after=after, resumed=after is not None)
-        for page in pages:
+            listed = self._job_pages(after=after, resumed=after is not None)
+        key = self.source_key
+        for page in listed:
             self._sync_jobs(page.items)
-            self.store.set_walk_after(self.source_key, page.next_after)
-        self.store.set_walk_after(self.source_key, None)
+            self._after_saves(
+                partial(self.store.set_walk_after, key, page.next_after), moves_place=True
+            )
+        self._after_saves(partial(self.store.set_walk_after, key, None), moves_place=True)
 
     def _job_pages(
         self, after: str | None, *, first: Page | None = None, resumed: bool = False
@@ -244,7 +318,7 @@ class Syncer:
         """The pages of the job list from after, each job once (a job a later page lists
         again is skipped); a cursor asked twice or a page sent twice is a loop, an error
         (the walk cannot go on), what was saved before it stays."""
-        pages = _pages(
+        listed = pages(
             lambda cursor: self.api.list_jobs(after=cursor, limit=self.options.jobs_page),
             after=after,
             first=first,
@@ -254,9 +328,10 @@ class Syncer:
             ),
         )
         try:
-            for page in pages:
+            for page in listed:
                 for refused in page.refused:
                     self._refuse(f"the job list (after {after}): {refused}; not archived")
+                self.observer.listed(len(page.items))
                 yield page
         except ApiError as error:
             if resumed and error.status in (400, 404):
@@ -270,27 +345,124 @@ class Syncer:
                 return
             raise
 
+    # -- jobs ------------------------------------------------------------------------------------
+
+    def _sync_jobs(self, items: list[RawObject]) -> None:
+        """Listed jobs: the unchanged ones noted at once, the others saved (after their
+        history is fetched, if they want one)."""
+        fresh = [raw for raw in items if raw.id not in self.seen]
+        self.seen.update(raw.id for raw in fresh if raw.id is not None)
+        notes = Notes()
+        jobs = [(raw, job) for raw in fresh if (job := read_job(raw, notes)) is not None]
+        self._say(notes)
+        stored = self.store.sync_states([job.id for _, job in jobs])
+        unchanged: list[str] = []
+        for raw, job in jobs:
+            before = stored.get(job.id)
+            wants_history = self._wants_history(job, before)
+            if not wants_history and _same(job, raw, before):
+                unchanged.append(job.id)
+                self.report.count("unchanged")
+                self.observer.job_done(job.id, "unchanged")
+                continue
+            if wants_history:
+                task = self._task(job, before)
+                self._hand_out(partial(self.fetcher.fetch, task), partial(self._save, job, raw))
+            else:
+                self._after_saves(partial(self._save, job, raw, None))
+        if unchanged:
+            key = self.source_key
+            self._after_saves(lambda: self.store.note_seen(key, unchanged, now=self.now()))
+
+    def _wants_history(self, job: Job, before: SyncedJob | None) -> bool:
+        if not self.options.history:
+            return False
+        same_job = before is not None and before.job.to_json() == job.to_json()
+        complete = before is not None and before.history_complete
+        return self.options.full or not same_job or not job.is_final or not complete
+
+    def _task(self, job: Job, before: SyncedJob | None) -> HistoryTask:
+        """What the store has of the job's history, read here (the writer's thread)."""
+        known_events, known_checkpoints = self.store.known_history(job.id)
+        return HistoryTask(
+            job,
+            complete=before is not None and before.history_complete,
+            known_events=frozenset(known_events),
+            known_checkpoints=frozenset(known_checkpoints),
+            stored_files=frozenset(self.store.stored_files(list(job.result_files or ()))),
+        )
+
+    def _save(self, job: Job, raw: RawObject, fetched: FetchedJobHistory | None) -> None:
+        gaps = fetched.gaps if fetched is not None else []
+        if fetched is not None:
+            self._say(fetched.notes)
+            self.report.gaps.extend(gaps)
+        outcome, counts = self.store.save_synced(
+            job,
+            fetched.history if fetched is not None else None,
+            text=raw.text,
+            source_key=self.source_key,
+            complete=not gaps,
+            gaps=[str(gap) for gap in gaps],
+            now=self.now(),
+        )
+        self.report.count(outcome)
+        self.report.history += counts
+        self.observer.job_done(job.id, outcome)
+
+    # -- jobs fetched by id ----------------------------------------------------------------------
+
     def _revisit(self) -> None:
         """The source's stored jobs that are not finished, or whose history is not wholly
-        archived, and that the walk did not list: fetched by id."""
-        for job_id in self.store.jobs_to_revisit(self.source_key):
-            if job_id in self.seen:
-                continue
-            self.observer.fetching(f"job {job_id}")
-            try:
-                raw = self._retrieve(job_id)
-            except (NotFoundError, PermissionDenied) as error:
-                self._gap(job_id, "job", error)
-                continue
-            if raw is not None:
-                self._sync_jobs([raw])
+        archived, and that the walk did not list: fetched by id (on the workers)."""
+        job_ids = [i for i in self.store.jobs_to_revisit(self.source_key) if i not in self.seen]
+        self.seen.update(job_ids)
+        states = self.store.sync_states(job_ids)
+        for job_id in job_ids:
+            before = states.get(job_id)
+            task = self._task(before.job, before) if before is not None else None
+            self._hand_out(partial(self._fetch_again, job_id, before, task), self._save_again)
 
-    def _retrieve(self, job_id: str) -> RawObject | None:
+    def _fetch_again(
+        self, job_id: str, before: SyncedJob | None, task: HistoryTask | None
+    ) -> Revisited:
+        """On a worker: the job by id, and its history if it wants one."""
+        self.observer.fetching(f"job {job_id}")
+        found = Revisited(job_id)
+        try:
+            found.raw = self._retrieve(job_id, found.gaps)
+        except (NotFoundError, PermissionDenied) as error:
+            found.gaps.append(api_gap(job_id, "job", error))
+        if found.raw is None:
+            return found
+        found.job = read_job(found.raw, found.notes)
+        if found.job is None:
+            return found
+        if not self._wants_history(found.job, before):
+            found.unchanged = _same(found.job, found.raw, before)
+            return found
+        if task is not None:  # (read for the stored job; the job as sent now is fetched)
+            found.history = self.fetcher.fetch(replace(task, job=found.job))
+        return found
+
+    def _save_again(self, found: Revisited) -> None:
+        self._say(found.notes)
+        self.report.gaps.extend(found.gaps)
+        if found.job is None or found.raw is None:
+            return
+        if found.unchanged:
+            self.report.count("unchanged")
+            self.observer.job_done(found.job_id, "unchanged")
+            self.store.note_seen(self.source_key, [found.job_id], now=self.now())
+            return
+        self._save(found.job, found.raw, found.history)
+
+    def _retrieve(self, job_id: str, gaps: list[Gap]) -> RawObject | None:
         """GET /fine_tuning/jobs/{id}, checked: an answer about another job is a gap, and
         neither job is stored from it."""
         raw = self.api.retrieve_job(job_id)
         if raw.id != job_id:
-            self._add_gap(
+            gaps.append(
                 Gap(
                     job_id,
                     "job",
@@ -301,154 +473,31 @@ class Syncer:
             return None
         return raw
 
-    # -- one job -------------------------------------------------------------------------------
+    # -- files and models ------------------------------------------------------------------------
 
-    def _sync_jobs(self, items: list[RawObject]) -> None:
-        fresh = [raw for raw in items if raw.id not in self.seen]
-        self.seen.update(raw.id for raw in fresh if raw.id is not None)
-        jobs = [(raw, job) for raw in fresh if (job := self._job(raw)) is not None]
-        stored = self.store.sync_states([job.id for _, job in jobs])
-        unchanged: list[str] = []
-        for raw, job in jobs:
-            before = stored.get(job.id)
-            same_job = before is not None and before.job.to_json() == job.to_json()
-            complete = before is not None and before.history_complete
-            wants_history = self.options.history and (
-                self.options.full or not same_job or not job.is_final or not complete
-            )
-            if not wants_history and before is not None and same_job and before.text == raw.text:
-                unchanged.append(job.id)
-                self.report.count("unchanged")
-                self.observer.job_done(job.id, "unchanged")
-                continue
-            history, gaps = self._history(job, complete) if wants_history else (None, [])
-            outcome, counts = self.store.save_synced(
-                job, history, text=raw.text, source_key=self.source_key, complete=not gaps,
-                gaps=[str(gap) for gap in gaps], now=self.now(),
-            )  # fmt: skip
-            self.report.count(outcome)
-            self.report.history += counts
-            self.observer.job_done(job.id, outcome)
-        if unchanged:
-            self.store.note_seen(self.source_key, unchanged, now=self.now())
-
-    def _job(self, raw: RawObject) -> FineTuningJob | None:
-        """The job as sent; one the archive cannot hold (a type error) is reported, not saved."""
-        try:
-            job = FineTuningJob.model_validate_json(raw.text)
-        except ValidationError as error:
-            self._refuse(f"job {raw.id}: {describe_validation_error(error, limit=3)}; not archived")
-            return None
-        for problem in range_problems(job):
-            self._warn(f"job {job.id}: {problem} (kept as sent)")
-        return job
-
-    def _history(self, job: FineTuningJob, complete: bool) -> tuple[FetchedHistory, list[Gap]]:
-        """What the API has of the job's history that the store has not: events and
-        checkpoints down to the first one already stored when the stored history is whole
-        (all of them with --full, or after a gap), and result files whose content is not
-        stored. A part the API refuses (404, 403) or sends in a loop is a gap: what was fetched
-        of it is kept, and the next sync walks that part whole again."""
-        known_events, known_checkpoints = self.store.known_history(job.id)
-        stop_at_known = complete and not self.options.full
-        history = FetchedHistory(events_whole=not complete)
-        gaps: list[Gap] = []
-        history.events = [
-            EventRecord(event, text)
-            for event, text in self._part(
-                job.id, "events", JobEvent, known_events, stop_at_known, gaps
-            )
-        ]
-        history.checkpoints = [
-            CheckpointRecord(checkpoint, text)
-            for checkpoint, text in self._part(
-                job.id, "checkpoints", JobCheckpoint, known_checkpoints, stop_at_known, gaps
-            )
-        ]
-        files = list(job.result_files or ())
-        stored = set() if self.options.full else self.store.stored_files(files)
-        for file_id in files:
-            if file_id in stored:
-                continue
-            self.observer.fetching(f"result file {file_id} of {job.id}")
-            try:
-                raw = self.api.file_content(file_id)
-            except (NotFoundError, PermissionDenied) as error:
-                gaps.append(self._gap(job.id, f"result file {file_id}", error))
-                continue
-            content = result_file_as_sent(file_id, raw)
-            if content.csv is None:
-                self._warn(
-                    f"job {job.id}: result file {file_id}: {UNREADABLE_RESULT_FILE}; kept as"
-                    " sent (metrics cannot read it)"
-                )
-            history.files.append(content)
-        return history, gaps
-
-    def _part(
-        self,
-        job_id: str,
-        kind: HistoryKind,
-        model: type[ModelT],
-        known: set[str],
-        stop_at_known: bool,
-        gaps: list[Gap],
-    ) -> list[tuple[ModelT, str]]:
-        """A job's new events or checkpoints, each judged alone: kept as sent, with a warning
-        for what the model finds odd. A refusal (404, 403) or a loop ends the part as a gap,
-        keeping what came before it."""
-        fetch = self.api.list_events if kind == "events" else self.api.list_checkpoints
-        kept: list[tuple[ModelT, str]] = []
-        pages = _pages(
-            lambda after: fetch(job_id, after=after, limit=self.options.history_page),
-            after=None,
-            what=f"{kind} of {job_id}",
-            fetching=lambda _: self.observer.fetching(f"{kind} of {job_id}"),
+    def _files_and_models(self, job_ids: list[str]) -> None:
+        """The jobs' training and validation file objects not archived yet, and whether their
+        fine-tuned models still exist (each asked at most once a day; every one with --full)."""
+        if not self.options.history or not job_ids:
+            return
+        found = archive_files_and_models(
+            self.store, self.api, self.observer, job_ids, now=self.now(), full=self.options.full
         )
-        try:
-            for page in pages:
-                for refused in page.refused:
-                    self._refuse(f"job {job_id}: {kind}: {refused}; not archived")
-                for item in page.items:
-                    if stop_at_known and item.id in known:
-                        return kept
-                    kept.append((self._item(job_id, kind, model, item), item.text))
-        except (NotFoundError, PermissionDenied) as error:
-            gaps.append(self._gap(job_id, kind, error))
-        except RepeatedPage as error:
-            gaps.append(self._add_gap(Gap(job_id, kind, f"{error} (asked again next sync)")))
-        return kept
-
-    def _item(self, job_id: str, kind: HistoryKind, model: type[ModelT], item: RawObject) -> ModelT:
-        """The item as the model reads it, or, where the model refuses a field, as close as
-        the columns can hold (the text is kept as sent either way), with a warning."""
-        try:
-            return model.model_validate_json(item.text)
-        except ValidationError as error:
-            what = "event" if kind == "events" else "checkpoint"
-            self._warn(
-                f"job {job_id}: {what} {item.id}: {describe_validation_error(error, limit=3)}"
-                " (kept as sent)"
-            )
-            return model.model_construct(**_loose_fields(model, item.value))
+        self.report.resources = found
+        self.report.gaps.extend(Gap(gap.job_id, gap.what, gap.reason) for gap in found.gaps)
 
     # -- what is said ----------------------------------------------------------------------
 
-    def _warn(self, text: str) -> None:
-        self.report.warnings += 1
-        self.observer.warning(text)
+    def _say(self, notes: Notes) -> None:
+        for text in notes.warnings:
+            self.report.warnings += 1
+            self.observer.warning(text)
+        for text in notes.refused:
+            self._refuse(text)
 
     def _refuse(self, text: str) -> None:
         self.report.refused.append(text)
         self.observer.warning(text)
-
-    def _gap(self, job_id: str, what: str, error: ApiError) -> Gap:
-        reason = f"HTTP {error.status}" + (f" {error.code}" if error.code else "")
-        return self._add_gap(Gap(job_id, what, f"{reason} (asked again next sync)"))
-
-    def _add_gap(self, gap: Gap) -> Gap:
-        self.report.gaps.append(gap)
-        return gap
 
     # -- the mark ----------------------------------------------------------------------------
 
@@ -459,80 +508,9 @@ class Syncer:
         self.store.set_mark(self.source_key, Mark(newest.id, created_at))
 
 
-def _pages(
-    fetch: Callable[[str | None], Page],
-    *,
-    after: str | None,
-    what: str,
-    fetching: Callable[[str | None], None],
-    first: Page | None = None,
-) -> Iterator[ListedPage]:
-    """A list endpoint's pages from after, each item once: an id a later page lists again is
-    left out of it (servers do that when items are added while one pages). What really loops
-    is an error: the same cursor asked for twice, or a page identical to one already seen."""
-    asked: set[str | None] = set()
-    seen_pages: set[tuple[str | None, ...]] = set()
-    listed: set[str | None] = set()
-    page = first
-    while True:
-        if page is None:
-            if after in asked:
-                raise RepeatedPage(
-                    f"the API was asked for the {what} after {after} twice: its cursor does not"
-                    " move on; stopping rather than loop. What was synced so far is kept"
-                )
-            fetching(after)
-            page = fetch(after)
-        asked.add(after)
-        ids = tuple(item.id for item in page.items)
-        if ids and ids in seen_pages:
-            raise RepeatedPage(
-                f"the API sent a page of {what} it had sent before (after {after}): its cursor"
-                " does not move on; stopping rather than loop. What was synced so far is kept"
-            )
-        seen_pages.add(ids)
-        fresh = [item for item in page.items if item.id not in listed]
-        listed.update(ids)
-        next_after = ids[-1] if page.has_more and ids else None
-        yield ListedPage(fresh, page.refused, next_after)
-        if next_after is None:
-            return
-        after = next_after
-        page = None
-
-
-def _loose_fields(
-    model: type[JobEvent] | type[JobCheckpoint], value: dict[str, Any]
-) -> dict[str, Any]:
-    """What of an item the store's columns can hold when the model refuses one of its fields:
-    text where text belongs, whole numbers where they do (0 for a time that is none), the rest
-    None. The item's text is archived as sent beside them."""
-
-    def text(name: str) -> str | None:
-        found = value.get(name)
-        return found if isinstance(found, str) else None
-
-    def integer(name: str) -> int | None:
-        found = value.get(name)
-        return found if type(found) is int and -(2**63) <= found < 2**63 else None
-
-    fields: dict[str, Any] = {
-        "object": value.get("object"),
-        "id": value.get("id"),
-        "created_at": integer("created_at") or 0,
-    }
-    if model is JobEvent:
-        fields.update(level=text("level"), message=text("message"), type=text("type"))
-        fields["data"] = value.get("data")
-    else:
-        metrics = value.get("metrics")
-        fields.update(
-            fine_tuning_job_id=text("fine_tuning_job_id"),
-            fine_tuned_model_checkpoint=text("fine_tuned_model_checkpoint"),
-            step_number=integer("step_number"),
-            metrics=metrics if isinstance(metrics, dict) else None,
-        )
-    return fields
+def _same(job: Job, raw: RawObject, before: SyncedJob | None) -> bool:
+    """Whether the stored job is this one, as sent (its text too)."""
+    return before is not None and before.text == raw.text and before.job.to_json() == job.to_json()
 
 
 def sync(

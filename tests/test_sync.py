@@ -220,7 +220,7 @@ def test_full_walks_everything_again_and_adds_nothing_twice(
     # every page of every job's events: 5 events at 3 a page
     assert sum("/events" in p for p in requests_since(fake, start)) == 8
     # (Sync's own bookkeeping and the model checks --full makes again carry the time.)
-    moving = ("sync", "sources", "model_states")
+    moving = ("sync", "sources", "model_states", "file_objects")
     assert [line for line in dump(cli.db) if not any(word in line for word in moving)] == [
         line for line in before if not any(word in line for word in moving)
     ]

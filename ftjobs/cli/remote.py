@@ -36,6 +36,15 @@ def sync(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display and no summary.")
     ] = False,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            metavar="N",
+            help="Requests in flight at once (fewer while the API rate-limits); 1: one at a time.",
+        ),
+    ] = 8,
     timeout: Annotated[
         float,
         typer.Option(
@@ -68,7 +77,9 @@ def sync(
     from ftjobs.sync import Syncer, SyncOptions
 
     config = config_from_env(os.environ)
-    options = SyncOptions(full=full, job_ids=tuple(job_ids or ()), history=not no_history)
+    options = SyncOptions(
+        full=full, job_ids=tuple(job_ids or ()), history=not no_history, concurrency=concurrency
+    )
     started = time.monotonic()
     terminal = sys.stderr.isatty() and not quiet
     with (
@@ -84,7 +95,9 @@ def sync(
                 on_request=observer.request,
                 on_wait=observer.waiting,
                 sleep=observer.sleep,
+                concurrency=concurrency,
             ) as api:
+                observer.throttle = api.throttle
                 syncer = Syncer(store, api, options, observer)
                 report = syncer.run()
         except KeyboardInterrupt:

@@ -33,6 +33,7 @@ from ftjobs.models import (
     JobCheckpoint,
     JobEvent,
     describe_validation_error,
+    item_range_problems,
     range_problems,
 )
 
@@ -93,7 +94,8 @@ class JobReader:
     """Validated jobs from a list of inputs ("-" is stdin), problems collected in .problems.
 
     With stop_at_problem (all-or-nothing imports), no job is handed out after the first
-    problem, but the rest is still read so that every problem is counted.
+    problem, but the rest is still read so that every problem is counted. events_job is the
+    job the events belong to (import --job), named in warnings about them.
     """
 
     def __init__(
@@ -103,9 +105,11 @@ class JobReader:
         input_format: InputFormat | None = None,
         stop_at_problem: bool = False,
         on_progress: Callable[[int], None] | None = None,
+        events_job: str | None = None,
     ) -> None:
         self.paths = list(paths)
         self.input_format = input_format
+        self.events_job = events_job
         self.stop_at_problem = stop_at_problem
         self.on_progress = on_progress
         self.problems = Problems()
@@ -121,11 +125,6 @@ class JobReader:
         for path in self.paths:
             source = "<stdin>" if path == "-" else path
             for record in self._records_from(path, source):
-                if isinstance(record, FineTuningJob):
-                    for problem in range_problems(record):
-                        self.warnings.add(
-                            Problem(source, "", record.id, f"{problem} (kept as sent)")
-                        )
                 if not (self.stop_at_problem and self.problems):
                     yield record
 
@@ -188,10 +187,12 @@ class JobReader:
             # cannot hold them skips the model's check for them.
             finite = b"NaN" not in line and b"Infinity" not in line
             try:
-                yield validate_json(line, context=KNOWN_FINITE if finite else None)
+                job = validate_json(line, context=KNOWN_FINITE if finite else None)
             except ValidationError as error:
                 # Not a plain job: maybe a list envelope, or a job with something wrong.
                 yield from self._from_odd_line(line, source, str(line_number), error)
+                continue
+            yield self._job(job, source, str(line_number))
 
     def _from_history_line(self, line: bytes, source: str, location: str) -> Iterator[Record]:
         """A line holding events or checkpoints: one object, or a list or envelope of them,
@@ -272,16 +273,40 @@ class JobReader:
             kind = value.get("object")
             if kind == EVENT_OBJECT:
                 event = JobEvent.model_validate(value, context=KNOWN_FINITE)
+                self._warn(source, location, self.events_job, f"event {event.id}", event)
                 yield EventRecord(event, compact_json(text or _reencoded(value)))
             elif kind == CHECKPOINT_OBJECT:
                 checkpoint = JobCheckpoint.model_validate(value, context=KNOWN_FINITE)
+                job_id = checkpoint.fine_tuning_job_id
+                self._warn(source, location, job_id, f"checkpoint {checkpoint.id}", checkpoint)
                 yield CheckpointRecord(checkpoint, compact_json(text or _reencoded(value)))
             else:
-                yield FineTuningJob.model_validate(value, context=KNOWN_FINITE)
+                job = FineTuningJob.model_validate(value, context=KNOWN_FINITE)
+                yield self._job(job, source, location)
         except ValidationError as error:
             self._problem(
                 source, location, _job_id(value), describe_validation_error(error, limit=3)
             )
+
+    def _job(self, job: FineTuningJob, source: str, location: str) -> FineTuningJob:
+        """A job as read, its values outside the documented ranges named as warnings."""
+        for problem in range_problems(job):
+            self.warnings.add(Problem(source, location, job.id, f"{problem} (kept as sent)"))
+        return job
+
+    def _warn(
+        self,
+        source: str,
+        location: str,
+        job_id: str | None,
+        item: str,
+        record: JobEvent | JobCheckpoint,
+    ) -> None:
+        """An event's or checkpoint's values outside the documented ranges, as warnings naming
+        the job, the item and the field."""
+        for problem in item_range_problems(record):
+            message = f"{item}: {problem} (kept as sent)"
+            self.warnings.add(Problem(source, location, job_id, message))
 
     # -- bookkeeping ---------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from ftjobs.constants import FINAL_STATUSES, JOB_STATUSES, MAX_TIMESTAMP
 from ftjobs.jsontext import json_text
 
 INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
 
 
 def _strict_int(low: int, high: int, what: str) -> Callable[[Any], int]:
@@ -56,14 +57,14 @@ def _strict_int(low: int, high: int, what: str) -> Callable[[Any], int]:
     return check
 
 
+# Times: any 64-bit integer is the right type (the spec gives them no minimum, and an archive
+# keeps a provider's -5 rather than lose the job); outside 0..MAX_TIMESTAMP is a range problem
+# (range_problems, item_range_problems): refused from a person, a warning on import.
 Timestamp = Annotated[
-    int,
-    PlainValidator(
-        _strict_int(0, MAX_TIMESTAMP, f"a Unix time in seconds from 0 to {MAX_TIMESTAMP}")
-    ),
+    int, PlainValidator(_strict_int(INT64_MIN, INT64_MAX, "a Unix time in seconds (an integer)"))
 ]
 # Counts and seeds: any 64-bit integer is the right type; a negative one is a range problem.
-Int64 = Annotated[int, PlainValidator(_strict_int(-INT64_MAX - 1, INT64_MAX, "a 64-bit integer"))]
+Int64 = Annotated[int, PlainValidator(_strict_int(INT64_MIN, INT64_MAX, "a 64-bit integer"))]
 
 
 def _auto_or_int(value: Any) -> str | int:
@@ -71,7 +72,7 @@ def _auto_or_int(value: Any) -> str | int:
     provider's -1 is archived as sent (see range_problems), a person's is refused."""
     if value == "auto" and type(value) is str:
         return "auto"
-    if type(value) is int and -INT64_MAX - 1 <= value <= INT64_MAX:
+    if type(value) is int and INT64_MIN <= value <= INT64_MAX:
         return value
     raise PydanticCustomError(
         "auto_or_int",
@@ -85,7 +86,7 @@ def _auto_or_number(value: Any) -> str | int | float:
         return "auto"
     if type(value) is float and math.isfinite(value):
         return value
-    if type(value) is int and -INT64_MAX - 1 <= value <= INT64_MAX:
+    if type(value) is int and INT64_MIN <= value <= INT64_MAX:
         return value
     raise PydanticCustomError(
         "auto_or_number",
@@ -126,7 +127,27 @@ def range_problems(job: FineTuningJob) -> list[str]:
         value = getattr(job, name)
         if value is not None and value < 0:
             problems.append(f"{name}: must be 0 or more, got {value}")
+    for name in JOB_TIMES:
+        problems.extend(_time_problems(name, getattr(job, name)))
     return problems
+
+
+# A job's times, in the order range_problems names them.
+JOB_TIMES = ("created_at", "finished_at", "estimated_finish")
+
+
+def item_range_problems(item: JobEvent | JobCheckpoint) -> list[str]:
+    """range_problems for an event or a checkpoint (its created_at), as "field: rule, got
+    value" lines; the caller names the item (events do not name their job)."""
+    return _time_problems("created_at", item.created_at)
+
+
+def _time_problems(name: str, value: int | None) -> list[str]:
+    """A time outside what a date can show from 1970 on (the documented Unix seconds): a
+    negative one from a provider is kept, a person's is refused."""
+    if value is None or 0 <= value <= MAX_TIMESTAMP:
+        return []
+    return [f"{name}: must be a Unix time from 0 to {MAX_TIMESTAMP}, got {value}"]
 
 
 def _non_finite_path(value: Any, path: str = "") -> str | None:

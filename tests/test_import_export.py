@@ -393,7 +393,8 @@ def test_a_bulk_load_into_an_empty_store_ends_with_every_index(cli: Cli, tmp_pat
     fresh = _indexes(cli.db)
     jobs = [make_job(n) for n in range(50)]
     broken = tmp_path / "broken.jsonl"
-    write_jsonl(broken, [*jobs, make_job(99, created_at=-1)])
+    # a type error (a string): a negative time is kept, with a warning
+    write_jsonl(broken, [*jobs, make_job(99, created_at="-1")])
     cli.fails(1, "import", broken)
     assert _indexes(cli.db) == fresh  # the failed import's drop was rolled back
     cli.ok("import", write_jsonl(tmp_path / "good.jsonl", jobs))
@@ -429,7 +430,8 @@ def test_a_bulk_load_fills_the_search_index_once_with_the_same_rows(
     ]  # fmt: skip
     # The same id twice: the second record replaces the first, and drops its error.
     jobs.append(make_job(4, status="cancelled", error=None, user_provided_suffix="walrus"))
-    broken = write_jsonl(tmp_path / "broken.jsonl", [*jobs, make_job(99, created_at=-1)])
+    # a type error (a string): a negative time is kept, with a warning
+    broken = write_jsonl(tmp_path / "broken.jsonl", [*jobs, make_job(99, created_at="-1")])
     cli.fails(1, "import", broken)
     assert _search_triggers(cli.db) == fresh  # the failed import's drop was rolled back
     cli.ok("import", write_jsonl(tmp_path / "good.jsonl", jobs))

@@ -318,7 +318,9 @@ def test_sparse_object_is_listed_plainly(cli: Cli) -> None:
         ({"created_at": True}, "created_at"),
         ({"created_at": "123"}, "created_at"),
         ({"created_at": 1.5}, "created_at"),
-        ({"created_at": -1}, "created_at"),
+        # Past 64 bits is a type error (SQLite's integers); -1 is a range problem (below).
+        ({"created_at": 2**63}, "created_at"),
+        ({"finished_at": -(2**63) - 1}, "finished_at"),
         ({"status": 3}, "status"),
         ({"object": "list"}, "object"),
         ({"hyperparameters": {"n_epochs": "3"}}, "hyperparameters.n_epochs"),
@@ -347,6 +349,11 @@ def test_model_refuses_wrong_values_naming_the_field(change: dict[str, Any], fie
         ({"hyperparameters": {"learning_rate_multiplier": 0}},
          "hyperparameters.learning_rate_multiplier"),
         ({"trained_tokens": -5}, "trained_tokens"),
+        # Times: the spec gives no minimum; a date can show 0 to 9999-12-31 (MAX_TIMESTAMP).
+        ({"created_at": -1}, "created_at: must be a Unix time from 0 to 253402300799, got -1"),
+        ({"finished_at": -5}, "finished_at: must be a Unix time from 0 to 253402300799, got -5"),
+        ({"estimated_finish": 2**63 - 1}, "estimated_finish: must be a Unix time"),
+        ({"created_at": -(2**63)}, "created_at: must be a Unix time"),
     ],
 )  # fmt: skip
 def test_model_keeps_values_out_of_range_and_names_them(

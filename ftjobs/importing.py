@@ -6,8 +6,10 @@ envelope (a paginated dump saved page by page); any of these gzip-compressed. No
 memory but the record at hand: JSON Lines go line by line, arrays and envelopes record by record
 (ftjobs.jsonstream).
 
-Every record is validated by the same model the rest of the tool uses. Problems are collected on
-the side, each pointing at its source, line or record index, and job id.
+Every record is validated by the same model the rest of the tool uses, and kept with its text as
+it stands in the input, compacted (a job's raw_json, an event's or checkpoint's): what the
+archive gives back. Problems are collected on the side, each pointing at its source, line or
+record index, and job id.
 """
 
 from __future__ import annotations
@@ -32,12 +34,13 @@ from ftjobs.models import (
     FineTuningJob,
     JobCheckpoint,
     JobEvent,
+    JobRecord,
     describe_validation_error,
     item_range_problems,
     range_problems,
 )
 
-Record = FineTuningJob | EventRecord | CheckpointRecord
+Record = JobRecord | EventRecord | CheckpointRecord
 EVENT_OBJECT = "fine_tuning.job.event"
 CHECKPOINT_OBJECT = "fine_tuning.job.checkpoint"
 # Lines naming one of these are history records (or odd jobs): parsed, then sent by "object".
@@ -192,7 +195,8 @@ class JobReader:
                 # Not a plain job: maybe a list envelope, or a job with something wrong.
                 yield from self._from_odd_line(line, source, str(line_number), error)
                 continue
-            yield self._job(job, source, str(line_number))
+            # (pydantic's parser refuses text that is not UTF-8: this decodes)
+            yield self._job(job, source, str(line_number), line.decode("utf-8"))
 
     def _from_history_line(self, line: bytes, source: str, location: str) -> Iterator[Record]:
         """A line holding events or checkpoints: one object, or a list or envelope of them,
@@ -218,11 +222,14 @@ class JobReader:
         value = self._parse_line(line, source, location)
         if value is None:
             return
-        if _is_envelope(value):
+        if (_is_envelope(value) and isinstance(value["data"], list)) or isinstance(value, list):
+            # Read again, record by record, for each one's text as it stands in the line
+            # (JsonRecords names them data[3], or [3] in an array).
+            prefix = f"{location}:" if isinstance(value, dict) else location
+            yield from self._from_document(io.BytesIO(line), source, prefix=prefix)
+        elif _is_envelope(value):
             self._note_page(source, value.get("has_more") is True)
             yield from self._from_values(value["data"], source, f"{location}:data")
-        elif isinstance(value, list):
-            yield from self._from_values(value, source, location)
         else:
             self._problem(
                 source, location, _job_id(value), describe_validation_error(error, limit=3)
@@ -263,8 +270,8 @@ class JobReader:
         self, value: Any, source: str, location: str, text: str | None = None
     ) -> Iterator[Record]:
         """A job, event or checkpoint, by its "object"; text is the record as it came in,
-        which events and checkpoints are archived as (a whole document's records re-encoded
-        when it is not known)."""
+        which it is archived as (when it is not known, which only an envelope that came whole
+        leaves: events and checkpoints re-encoded, a job's JSON built from its columns)."""
         if not isinstance(value, dict):
             self._problem(source, location, None, f"expected a job object, got {_kind(value)}")
             return
@@ -282,17 +289,18 @@ class JobReader:
                 yield CheckpointRecord(checkpoint, compact_json(text or _reencoded(value)))
             else:
                 job = FineTuningJob.model_validate(value, context=KNOWN_FINITE)
-                yield self._job(job, source, location)
+                yield self._job(job, source, location, text)
         except ValidationError as error:
             self._problem(
                 source, location, _job_id(value), describe_validation_error(error, limit=3)
             )
 
-    def _job(self, job: FineTuningJob, source: str, location: str) -> FineTuningJob:
-        """A job as read, its values outside the documented ranges named as warnings."""
+    def _job(self, job: FineTuningJob, source: str, location: str, text: str | None) -> JobRecord:
+        """A job as read, with its text compacted (the archive keeps it as sent); its values
+        outside the documented ranges named as warnings."""
         for problem in range_problems(job):
             self.warnings.add(Problem(source, location, job.id, f"{problem} (kept as sent)"))
-        return job
+        return JobRecord(job, None if text is None else compact_json(text))
 
     def _warn(
         self,

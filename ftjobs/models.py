@@ -16,6 +16,7 @@ import functools
 import json
 import math
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -349,6 +350,16 @@ class FineTuningJob(ApiObject):
     def to_json(self, *, indent: int | None = None) -> str:
         """The API object as JSON text (UTF-8, not ASCII-escaped)."""
         return self.model_dump_json(exclude_unset=True, indent=indent)
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    """A job to archive: the validated model, and its text as the provider sent it, compact
+    (ftjobs.jsonstream.compact_json), which show --json and export give back as it is. None:
+    no text (a model built in code); the job's JSON is then built from its columns."""
+
+    job: FineTuningJob
+    text: str | None = None
 
 
 def describe_validation_error(error: ValidationError, *, limit: int = 1) -> str:

@@ -1,5 +1,11 @@
 """The JSON contract: what comes in comes out again, keys, values and JSON types; what the model
-accepts and refuses; and that jobs match OpenAI's published FineTuningJob schema."""
+accepts and refuses; and that jobs match OpenAI's published FineTuningJob schema.
+
+The round trips here go through the model and `Store.add`, which keeps no text (raw_json NULL):
+they hold the promise for a job whose JSON is built from its columns (a person's: add, update,
+attach), every key and JSON type, keys in the model's order, the "no error" forms as null. A
+job imported or synced is kept as the text it came as, a stronger promise (byte for byte):
+tests/test_job_text.py and test_import_export.py."""
 
 from __future__ import annotations
 
@@ -47,7 +53,8 @@ def store_job(db: Path, data: dict[str, Any]) -> None:
 
 
 def round_trip(cli: Cli, data: dict[str, Any]) -> dict[str, Any]:
-    """Load data through the model into the store, and read it back with `show --json`."""
+    """Load data through the model into the store (no text: the columns' JSON), and read it
+    back with `show --json`."""
     store_job(cli.db, copy.deepcopy(data))
     return cli.show(data["id"])
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from ftjobs.constants import FINAL_STATUSES
+from ftjobs.jsonstream import compact_json
 from ftjobs.jsontext import json_text
 from ftjobs.store.base import sqlite_errors
 from ftjobs.store.jobs import Jobs
@@ -114,27 +115,32 @@ class Sync(Jobs):
         complete: bool,
         gaps: Sequence[str] = (),
         now: int,
+        text: str | None = None,
     ) -> tuple[Literal["new", "updated", "unchanged"], HistoryCounts]:
         """Write one synced job and what was fetched of its history in one transaction, so an
         interrupted sync keeps every job it finished, whole. complete says the history is all
-        there (else the next sync fetches it again); gaps name what could not be fetched."""
+        there (else the next sync fetches it again); gaps name what could not be fetched. text
+        is the job as the server sent it, kept (compacted) as its raw_json: a job whose text
+        changed, if only in key order, is updated."""
+        from ftjobs.models import JobRecord
         from ftjobs.store import history_rows
         from ftjobs.store.history_rows import HistoryCounts, HistoryWriter
 
+        text = None if text is None else compact_json(text)
         counts = HistoryCounts()
         with self._transaction() as conn:
             row = conn.execute("SELECT job_key FROM jobs WHERE id = ?", [job.id]).fetchone()
             outcome: Literal["new", "updated", "unchanged"]
             if row is None:
                 [(key, _)] = keyed = self._new_keys(conn, [job])
-                self._write(conn, keyed, {})
+                self._write(conn, keyed, {}, texts=[text])
                 outcome = "new"
             else:
                 key = int(row[0])
-                if self.get(job.id).to_json() == job.to_json():
+                if self._unchanged(conn, [JobRecord(job, text)], json_text([job.id])):
                     outcome = "unchanged"
                 else:
-                    self._write(conn, [(key, job)], {}, replacing=True)
+                    self._write(conn, [(key, job)], {}, replacing=True, texts=[text])
                     outcome = "updated"
             if history is not None:
                 writer = HistoryWriter(conn, counts)

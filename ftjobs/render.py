@@ -74,12 +74,6 @@ def short_time(timestamp: int | None) -> str:
     return text.replace("T", " ")[:16] if text.endswith("Z") else text
 
 
-def write_json(job: FineTuningJob, out: IO[str]) -> None:
-    """One job as an indented JSON object."""
-    out.write(job.to_json(indent=2))
-    out.write("\n")
-
-
 def write_enclosed(
     texts: Iterable[str], out: IO[str], opening: str = "[", closing: str = "]"
 ) -> int:

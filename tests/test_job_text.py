@@ -265,3 +265,22 @@ def test_a_store_upgraded_to_v5_shows_its_jobs_as_before(tmp_path: Path) -> None
     turned = json.dumps(dict(reversed(first.items())), indent=2)  # keys in another order
     assert "1 updated" in cli.ok("import", write(tmp_path / "one.json", turned)).stderr
     assert cli.ok("show", first["id"], "--json").stdout == turned + "\n"
+
+
+def test_json_after_update_attach_and_add_is_what_show_json_gives(cli: Cli, tmp_path: Path) -> None:
+    """--json of a write prints the job as show --json would: a change that changed nothing
+    (the metadata it had, a file it lists) leaves the provider's text, and prints it."""
+    cli.ok("import", write(tmp_path / "job.json", PRETTY))
+    as_sent = reindent_json(COMPACT) + "\n"
+    assert cli.ok("update", JOB_ID, "--metadata", "team=search", "--json").stdout == as_sent
+    assert cli.ok("attach", JOB_ID, "file-r1", "--json").stdout == as_sent
+    csv = write(tmp_path / "r.csv", "step,train_loss\n1,0.5\n")
+    assert cli.ok("attach", JOB_ID, "file-r1", "--content", csv, "--json").stdout == as_sent
+    assert stored_text(cli.db) == COMPACT
+    changed = cli.ok("update", JOB_ID, "--metadata", "team=ranking", "--json").stdout
+    assert changed == cli.ok("show", JOB_ID, "--json").stdout
+    assert (
+        changed == columns_json({**json.loads(COMPACT), "metadata": {"team": "ranking"}}, 2) + "\n"
+    )
+    added = cli.ok("add", "--model", "m", "--training-file", "f", "--json").stdout
+    assert added == cli.ok("show", json.loads(added)["id"], "--json").stdout

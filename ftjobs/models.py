@@ -62,7 +62,8 @@ def _strict_int(low: int, high: int, what: str) -> Callable[[Any], int]:
 # keeps a provider's -5 rather than lose the job); outside 0..MAX_TIMESTAMP is a range problem
 # (range_problems, item_range_problems): refused from a person, a warning on import.
 Timestamp = Annotated[
-    int, PlainValidator(_strict_int(INT64_MIN, INT64_MAX, "a Unix time in seconds (an integer)"))
+    int,
+    PlainValidator(_strict_int(INT64_MIN, INT64_MAX, "a Unix time in seconds (a 64-bit integer)")),
 ]
 # Counts and seeds: any 64-bit integer is the right type; a negative one is a range problem.
 Int64 = Annotated[int, PlainValidator(_strict_int(INT64_MIN, INT64_MAX, "a 64-bit integer"))]
@@ -144,8 +145,8 @@ def item_range_problems(item: JobEvent | JobCheckpoint) -> list[str]:
 
 
 def _time_problems(name: str, value: int | None) -> list[str]:
-    """A time outside what a date can show from 1970 on (the documented Unix seconds): a
-    negative one from a provider is kept, a person's is refused."""
+    """A time before 1970 or after 9999-12-31, which the documented Unix seconds do not
+    reach: a provider's is kept (with a warning), a person's is refused."""
     if value is None or 0 <= value <= MAX_TIMESTAMP:
         return []
     return [f"{name}: must be a Unix time from 0 to {MAX_TIMESTAMP}, got {value}"]

@@ -3,8 +3,9 @@
 library alone.
 
 It reads JSON Lines, ``json.loads`` each line and turns the job into exactly the rows
-ftjobs.store writes (``_rows_for``): jobs, job_errors, job_hyperparameters, job_result_files,
-integrations (fingerprint + ``ON CONFLICT DO NOTHING``) and job_integrations (id by subselect).
+ftjobs.store writes (``_rows_for``): jobs (with the line's text, compact, as jobs.raw_json),
+job_errors, job_hyperparameters, job_result_files, integrations (fingerprint + ``ON CONFLICT DO
+NOTHING``) and job_integrations (id by subselect).
 They go into a new database created from schema.sql, with ftjobs.Store's settings (WAL,
 synchronous=NORMAL, foreign_keys ON, the import's page cache), in one ``BEGIN IMMEDIATE``
 transaction, executemany'd in batches of BATCH jobs. What it leaves out is exactly what a stdlib
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import sqlite3
 import sys
@@ -55,7 +57,7 @@ JOB_COLUMNS = (
     "organization_id", "status", "validation_file", "training_file", "trained_tokens", "seed",
     "estimated_finish",
     "integrations_is_null", "result_files_is_null", "method_json", "metadata_json", "extra_json",
-    "absent_fields",
+    "absent_fields", "raw_json",
 )  # fmt: skip
 INSERT_JOB = (
     f"INSERT INTO jobs ({', '.join(JOB_COLUMNS)}) VALUES ({', '.join('?' * len(JOB_COLUMNS))})"  # noqa: S608
@@ -97,8 +99,9 @@ def new_rows() -> Rows:
     return Rows([], [], [], [], [], [])
 
 
-def job_row(job: dict[str, Any], key: int) -> tuple[Any, ...]:
-    """The jobs row: scalars as they are, nested objects as JSON text, the rest bookkeeping."""
+def job_row(job: dict[str, Any], key: int, text: str) -> tuple[Any, ...]:
+    """The jobs row: scalars as they are, nested objects as JSON text, the rest bookkeeping, and
+    the job's text as it came (compact)."""
     get = job.get
     absent = [name for name in JOB_FIELDS if name not in job]
     extra = None
@@ -113,7 +116,7 @@ def job_row(job: dict[str, Any], key: int) -> tuple[Any, ...]:
         1 if get("result_files") is None else 0,
         dumps(job["method"]) if "method" in job else None,
         None if metadata is None else dumps(metadata),
-        extra, ",".join(absent) or None,
+        extra, ",".join(absent) or None, text,
     )  # fmt: skip
 
 
@@ -137,11 +140,15 @@ def integration_columns(integration: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def add_job(
-    rows: Rows, job: dict[str, Any], key: int, fingerprints: dict[tuple[Any, ...], str]
+    rows: Rows,
+    job: dict[str, Any],
+    key: int,
+    fingerprints: dict[tuple[Any, ...], str],
+    text: str,
 ) -> None:
     """Append one job's rows to the batch, under its job_key (ascending from 1 in a new
     database, as ftjobs assigns them); fingerprints memoizes them, as ftjobs does."""
-    rows.jobs.append(job_row(job, key))
+    rows.jobs.append(job_row(job, key, text))
     error = job.get("error")
     # {} and all-null mean "no error": ftjobs stores no row for them.
     if error and (
@@ -179,13 +186,26 @@ def add_job(
             rows.links.append((key, position, fingerprint))
 
 
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """One parsed job per non-blank line, streaming."""
+# What compact JSON keeps (ftjobs.jsonstream.compact_json's token path): strings, runs of
+# anything but white space and quotes.
+_KEPT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^ \t\n\r"]+|"', re.DOTALL)
+
+
+def compact(line: str) -> str:
+    """The line's JSON without white space between tokens (a line with none: itself)."""
+    text = line.strip()
+    if " " not in text and "\t" not in text and "\r" not in text:
+        return text
+    return "".join(_KEPT.findall(text))
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
+    """One parsed job per non-blank line, with its text compacted, streaming."""
     loads = json.loads
     with path.open(encoding="utf-8", buffering=1 << 20) as lines:
         for line in lines:
             if line.strip():
-                yield loads(line)
+                yield loads(line), compact(line)
 
 
 def create_database(path: Path) -> sqlite3.Connection:
@@ -234,7 +254,7 @@ def drop_for_bulk_load(conn: sqlite3.Connection) -> list[str]:
 
 
 def load(
-    jobs: Iterable[dict[str, Any]],
+    jobs: Iterable[tuple[dict[str, Any], str]],
     conn: sqlite3.Connection,
     batch: int = BATCH,
     cache_kib: int = CACHE_KIB,
@@ -249,9 +269,9 @@ def load(
     try:
         rebuild = drop_for_bulk_load(conn) if bulk_load else []
         rows = new_rows()
-        for job in jobs:
+        for job, text in jobs:
             count += 1
-            add_job(rows, job, count, fingerprints)
+            add_job(rows, job, count, fingerprints, text)
             if len(rows.jobs) == batch:
                 write_batch(conn, rows)
                 rows = new_rows()
@@ -273,6 +293,7 @@ def verify_rows(path: Path, limit: int) -> int:
     from itertools import islice
 
     from ftjobs import store
+    from ftjobs.jsonstream import compact_json
     from ftjobs.models import FineTuningJob
     from ftjobs.store.rows import rows_for
 
@@ -282,10 +303,10 @@ def verify_rows(path: Path, limit: int) -> int:
         mismatches += 1
         print(f"page cache: floor {CACHE_KIB} KiB, ftjobs import {theirs_cache} KiB")
     checked = 0
-    for key, job in enumerate(islice(read_jsonl(path), limit), 1):
+    for key, (job, text) in enumerate(islice(read_jsonl(path), limit), 1):
         ours = new_rows()
-        add_job(ours, job, key, {})
-        theirs = rows_for(FineTuningJob.model_validate(job), key, {})
+        add_job(ours, job, key, {}, text)
+        theirs = rows_for(FineTuningJob.model_validate(job), key, {}, compact_json(text))
         expected = Rows(
             [theirs.job],
             [theirs.error] if theirs.error else [],

@@ -171,8 +171,9 @@ def flatten(jsonl: Path) -> Path:
     columns = floor.JOB_COLUMNS
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     with flat.open("w", encoding="utf-8", buffering=1 << 20) as out:
-        for key, job in enumerate(floor.read_jsonl(jsonl), 1):
-            out.write(encode(dict(zip(columns, floor.job_row(job, key), strict=True))) + "\n")
+        for key, (job, text) in enumerate(floor.read_jsonl(jsonl), 1):
+            row = floor.job_row(job, key, text)
+            out.write(encode(dict(zip(columns, row, strict=True))) + "\n")
     return flat
 
 

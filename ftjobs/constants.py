@@ -27,6 +27,8 @@ STATUS_NAMES = ", ".join(status.value for status in Status)  # for help texts
 
 # 9999-12-31T23:59:59Z: the last second an ISO-8601 date can show.
 MAX_TIMESTAMP = 253_402_300_799
+# 0001-01-01T00:00:00Z: the first (output only: what a person types starts at 0, the epoch).
+MIN_DATE_TIME = -62_135_596_800
 
 FINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 

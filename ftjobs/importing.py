@@ -6,8 +6,10 @@ envelope (a paginated dump saved page by page); any of these gzip-compressed. No
 memory but the record at hand: JSON Lines go line by line, arrays and envelopes record by record
 (ftjobs.jsonstream).
 
-Every record is validated by the same model the rest of the tool uses. Problems are collected on
-the side, each pointing at its source, line or record index, and job id.
+Every record is validated by the same model the rest of the tool uses, and kept with its text as
+it stands in the input, compacted (a job's raw_json, an event's or checkpoint's): what the
+archive gives back. Problems are collected on the side, each pointing at its source, line or
+record index, and job id.
 """
 
 from __future__ import annotations
@@ -32,11 +34,13 @@ from ftjobs.models import (
     FineTuningJob,
     JobCheckpoint,
     JobEvent,
+    JobRecord,
     describe_validation_error,
+    item_range_problems,
     range_problems,
 )
 
-Record = FineTuningJob | EventRecord | CheckpointRecord
+Record = JobRecord | EventRecord | CheckpointRecord
 EVENT_OBJECT = "fine_tuning.job.event"
 CHECKPOINT_OBJECT = "fine_tuning.job.checkpoint"
 # Lines naming one of these are history records (or odd jobs): parsed, then sent by "object".
@@ -93,7 +97,8 @@ class JobReader:
     """Validated jobs from a list of inputs ("-" is stdin), problems collected in .problems.
 
     With stop_at_problem (all-or-nothing imports), no job is handed out after the first
-    problem, but the rest is still read so that every problem is counted.
+    problem, but the rest is still read so that every problem is counted. events_job is the
+    job the events belong to (import --job), named in warnings about them.
     """
 
     def __init__(
@@ -103,9 +108,11 @@ class JobReader:
         input_format: InputFormat | None = None,
         stop_at_problem: bool = False,
         on_progress: Callable[[int], None] | None = None,
+        events_job: str | None = None,
     ) -> None:
         self.paths = list(paths)
         self.input_format = input_format
+        self.events_job = events_job
         self.stop_at_problem = stop_at_problem
         self.on_progress = on_progress
         self.problems = Problems()
@@ -121,11 +128,6 @@ class JobReader:
         for path in self.paths:
             source = "<stdin>" if path == "-" else path
             for record in self._records_from(path, source):
-                if isinstance(record, FineTuningJob):
-                    for problem in range_problems(record):
-                        self.warnings.add(
-                            Problem(source, "", record.id, f"{problem} (kept as sent)")
-                        )
                 if not (self.stop_at_problem and self.problems):
                     yield record
 
@@ -188,10 +190,13 @@ class JobReader:
             # cannot hold them skips the model's check for them.
             finite = b"NaN" not in line and b"Infinity" not in line
             try:
-                yield validate_json(line, context=KNOWN_FINITE if finite else None)
+                job = validate_json(line, context=KNOWN_FINITE if finite else None)
             except ValidationError as error:
                 # Not a plain job: maybe a list envelope, or a job with something wrong.
                 yield from self._from_odd_line(line, source, str(line_number), error)
+                continue
+            # (pydantic's parser refuses text that is not UTF-8: this decodes)
+            yield self._job(job, source, str(line_number), line.decode("utf-8"))
 
     def _from_history_line(self, line: bytes, source: str, location: str) -> Iterator[Record]:
         """A line holding events or checkpoints: one object, or a list or envelope of them,
@@ -217,11 +222,14 @@ class JobReader:
         value = self._parse_line(line, source, location)
         if value is None:
             return
-        if _is_envelope(value):
+        if (_is_envelope(value) and isinstance(value["data"], list)) or isinstance(value, list):
+            # Read again, record by record, for each one's text as it stands in the line
+            # (JsonRecords names them data[3], or [3] in an array).
+            prefix = f"{location}:" if isinstance(value, dict) else location
+            yield from self._from_document(io.BytesIO(line), source, prefix=prefix)
+        elif _is_envelope(value):
             self._note_page(source, value.get("has_more") is True)
             yield from self._from_values(value["data"], source, f"{location}:data")
-        elif isinstance(value, list):
-            yield from self._from_values(value, source, location)
         else:
             self._problem(
                 source, location, _job_id(value), describe_validation_error(error, limit=3)
@@ -262,8 +270,8 @@ class JobReader:
         self, value: Any, source: str, location: str, text: str | None = None
     ) -> Iterator[Record]:
         """A job, event or checkpoint, by its "object"; text is the record as it came in,
-        which events and checkpoints are archived as (a whole document's records re-encoded
-        when it is not known)."""
+        which it is archived as (when it is not known, which only an envelope that came whole
+        leaves: events and checkpoints re-encoded, a job's JSON built from its columns)."""
         if not isinstance(value, dict):
             self._problem(source, location, None, f"expected a job object, got {_kind(value)}")
             return
@@ -272,18 +280,43 @@ class JobReader:
             kind = value.get("object")
             if kind == EVENT_OBJECT:
                 event = JobEvent.model_validate(value, context=KNOWN_FINITE)
+                self._warn(source, location, self.events_job, f"event {event.id}", event)
                 yield EventRecord(event, compact_json(text or _reencoded(value)), source, location)
             elif kind == CHECKPOINT_OBJECT:
                 checkpoint = JobCheckpoint.model_validate(value, context=KNOWN_FINITE)
+                job_id = checkpoint.fine_tuning_job_id
+                self._warn(source, location, job_id, f"checkpoint {checkpoint.id}", checkpoint)
                 yield CheckpointRecord(
                     checkpoint, compact_json(text or _reencoded(value)), source, location
                 )
             else:
-                yield FineTuningJob.model_validate(value, context=KNOWN_FINITE)
+                job = FineTuningJob.model_validate(value, context=KNOWN_FINITE)
+                yield self._job(job, source, location, text)
         except ValidationError as error:
             self._problem(
                 source, location, _job_id(value), describe_validation_error(error, limit=3)
             )
+
+    def _job(self, job: FineTuningJob, source: str, location: str, text: str | None) -> JobRecord:
+        """A job as read, with its text compacted (the archive keeps it as sent); its values
+        outside the documented ranges named as warnings."""
+        for problem in range_problems(job):
+            self.warnings.add(Problem(source, location, job.id, f"{problem} (kept as sent)"))
+        return JobRecord(job, None if text is None else compact_json(text))
+
+    def _warn(
+        self,
+        source: str,
+        location: str,
+        job_id: str | None,
+        item: str,
+        record: JobEvent | JobCheckpoint,
+    ) -> None:
+        """An event's or checkpoint's values outside the documented ranges, as warnings naming
+        the job, the item and the field."""
+        for problem in item_range_problems(record):
+            message = f"{item}: {problem} (kept as sent)"
+            self.warnings.add(Problem(source, location, job_id, message))
 
     # -- bookkeeping ---------------------------------------------------------------------------
 

@@ -84,8 +84,6 @@ def new_job(spec: NewJob) -> FineTuningJob:
         "metadata": spec.metadata or None,
         "error": None,
     }
-    if spec.finished_at is not None and spec.finished_at < spec.created_at:
-        raise BadInput(f"finished_at {spec.finished_at} is before created_at {spec.created_at}")
     # Keys the API always sends but `add` may not know: left out rather than made up.
     if spec.organization_id is not None:
         data["organization_id"] = spec.organization_id
@@ -93,7 +91,12 @@ def new_job(spec: NewJob) -> FineTuningJob:
         data["seed"] = spec.seed
     if spec.suffix is not None:
         data["user_provided_suffix"] = spec.suffix
-    return within_ranges(FineTuningJob.model_validate(data))
+    # Ranges first: "--finished-at -5" is refused as a time out of range, not as one before
+    # created_at.
+    job = within_ranges(FineTuningJob.model_validate(data))
+    if spec.finished_at is not None and spec.finished_at < spec.created_at:
+        raise BadInput(f"finished_at {spec.finished_at} is before created_at {spec.created_at}")
+    return job
 
 
 def within_ranges(job: FineTuningJob) -> FineTuningJob:

@@ -16,6 +16,7 @@ import functools
 import json
 import math
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -35,6 +36,7 @@ from ftjobs.constants import FINAL_STATUSES, JOB_STATUSES, MAX_TIMESTAMP
 from ftjobs.jsontext import json_text
 
 INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
 
 
 def _strict_int(low: int, high: int, what: str) -> Callable[[Any], int]:
@@ -56,14 +58,15 @@ def _strict_int(low: int, high: int, what: str) -> Callable[[Any], int]:
     return check
 
 
+# Times: any 64-bit integer is the right type (the spec gives them no minimum, and an archive
+# keeps a provider's -5 rather than lose the job); outside 0..MAX_TIMESTAMP is a range problem
+# (range_problems, item_range_problems): refused from a person, a warning on import.
 Timestamp = Annotated[
     int,
-    PlainValidator(
-        _strict_int(0, MAX_TIMESTAMP, f"a Unix time in seconds from 0 to {MAX_TIMESTAMP}")
-    ),
+    PlainValidator(_strict_int(INT64_MIN, INT64_MAX, "a Unix time in seconds (a 64-bit integer)")),
 ]
 # Counts and seeds: any 64-bit integer is the right type; a negative one is a range problem.
-Int64 = Annotated[int, PlainValidator(_strict_int(-INT64_MAX - 1, INT64_MAX, "a 64-bit integer"))]
+Int64 = Annotated[int, PlainValidator(_strict_int(INT64_MIN, INT64_MAX, "a 64-bit integer"))]
 
 
 def _auto_or_int(value: Any) -> str | int:
@@ -71,7 +74,7 @@ def _auto_or_int(value: Any) -> str | int:
     provider's -1 is archived as sent (see range_problems), a person's is refused."""
     if value == "auto" and type(value) is str:
         return "auto"
-    if type(value) is int and -INT64_MAX - 1 <= value <= INT64_MAX:
+    if type(value) is int and INT64_MIN <= value <= INT64_MAX:
         return value
     raise PydanticCustomError(
         "auto_or_int",
@@ -85,7 +88,7 @@ def _auto_or_number(value: Any) -> str | int | float:
         return "auto"
     if type(value) is float and math.isfinite(value):
         return value
-    if type(value) is int and -INT64_MAX - 1 <= value <= INT64_MAX:
+    if type(value) is int and INT64_MIN <= value <= INT64_MAX:
         return value
     raise PydanticCustomError(
         "auto_or_number",
@@ -126,7 +129,27 @@ def range_problems(job: FineTuningJob) -> list[str]:
         value = getattr(job, name)
         if value is not None and value < 0:
             problems.append(f"{name}: must be 0 or more, got {value}")
+    for name in JOB_TIMES:
+        problems.extend(_time_problems(name, getattr(job, name)))
     return problems
+
+
+# A job's times, in the order range_problems names them.
+JOB_TIMES = ("created_at", "finished_at", "estimated_finish")
+
+
+def item_range_problems(item: JobEvent | JobCheckpoint) -> list[str]:
+    """range_problems for an event or a checkpoint (its created_at), as "field: rule, got
+    value" lines; the caller names the item (events do not name their job)."""
+    return _time_problems("created_at", item.created_at)
+
+
+def _time_problems(name: str, value: int | None) -> list[str]:
+    """A time before 1970 or after 9999-12-31, which the documented Unix seconds do not
+    reach: a provider's is kept (with a warning), a person's is refused."""
+    if value is None or 0 <= value <= MAX_TIMESTAMP:
+        return []
+    return [f"{name}: must be a Unix time from 0 to {MAX_TIMESTAMP}, got {value}"]
 
 
 def _non_finite_path(value: Any, path: str = "") -> str | None:
@@ -328,6 +351,16 @@ class FineTuningJob(ApiObject):
     def to_json(self, *, indent: int | None = None) -> str:
         """The API object as JSON text (UTF-8, not ASCII-escaped)."""
         return self.model_dump_json(exclude_unset=True, indent=indent)
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    """A job to archive: the validated model, and its text as the provider sent it, compact
+    (ftjobs.jsonstream.compact_json), which show --json and export give back as it is. None:
+    no text (a model built in code); the job's JSON is then built from its columns."""
+
+    job: FineTuningJob
+    text: str | None = None
 
 
 def describe_validation_error(error: ValidationError, *, limit: int = 1) -> str:

@@ -10,7 +10,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -51,17 +51,27 @@ def console(*, stderr: bool = False) -> Console:
     return Console(stderr=stderr)
 
 
+_EPOCH = datetime(1970, 1, 1)  # naive: UTC, as every stored time is
+
+
 def iso_time(timestamp: int | None) -> str:
-    """Unix seconds as ISO-8601 UTC (2024-07-23T20:00:00Z); empty for None."""
+    """Unix seconds as ISO-8601 UTC (2024-07-23T20:00:00Z); empty for None. A provider's time
+    that no date can show (before the year 1 or after 9999: any 64-bit integer is archived)
+    is the number itself. Counted from the epoch rather than by fromtimestamp, which refuses
+    negative times on some systems; isoformat keeps four digits of a year before 1000."""
     if timestamp is None:
         return ""
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return (_EPOCH + timedelta(seconds=timestamp)).isoformat() + "Z"
+    except OverflowError:
+        return str(timestamp)
 
 
-def write_json(job: FineTuningJob, out: IO[str]) -> None:
-    """One job as an indented JSON object."""
-    out.write(job.to_json(indent=2))
-    out.write("\n")
+def short_time(timestamp: int | None) -> str:
+    """2024-07-23 20:00: minutes are enough to tell jobs apart at a glance (a time no date can
+    show stays the whole number)."""
+    text = iso_time(timestamp)
+    return text.replace("T", " ")[:16] if text.endswith("Z") else text
 
 
 def write_enclosed(
@@ -367,9 +377,11 @@ def print_table(jobs: Sequence[ListedJob], fields: Sequence[str] | None = None) 
     status_width = max(6, *(len(job.status) for job in jobs))
     model_width = max(5, *(len(job.model) for job in jobs))
     tuned_width = max(16, *(len(job.fine_tuned_model or "") for job in jobs))
-    fixed = id_width + status_width + _TIME_WIDTH + 3 * _GAP
+    created_width = max(_TIME_WIDTH, *(len(short_time(job.created_at)) for job in jobs))
+    finished_width = max(_TIME_WIDTH, *(len(short_time(job.finished_at)) for job in jobs))
+    fixed = id_width + status_width + created_width + 3 * _GAP
     if wide:
-        fixed += _TIME_WIDTH + 2 * _GAP
+        fixed += finished_width + 2 * _GAP
         room = max(out.width - fixed, 10)
         # The model gets what it needs (up to half the room); the fine-tuned model the rest.
         model_width = min(model_width, max(room // 2, room - tuned_width))
@@ -380,20 +392,20 @@ def print_table(jobs: Sequence[ListedJob], fields: Sequence[str] | None = None) 
     table.add_column("ID", no_wrap=True, width=id_width)
     table.add_column("Status", no_wrap=True, width=status_width)
     table.add_column("Model", no_wrap=True, width=model_width)
-    table.add_column("Created (UTC)", no_wrap=True, width=_TIME_WIDTH)
+    table.add_column("Created (UTC)", no_wrap=True, width=created_width)
     if wide:
-        table.add_column("Finished (UTC)", no_wrap=True, width=_TIME_WIDTH)
+        table.add_column("Finished (UTC)", no_wrap=True, width=finished_width)
         table.add_column("Fine-tuned model", no_wrap=True, width=tuned_width)
     for job in jobs:
         cells: list[Text | str] = [
             Text(job.id),
             Text(job.status, style=STATUS_STYLES.get(job.status, "")),
             Text(middle_cut(job.model, model_width)),
-            _short_time(job.created_at),
+            short_time(job.created_at),
         ]
         if wide:
             cells += [
-                _short_time(job.finished_at),
+                short_time(job.finished_at),
                 Text(middle_cut(job.fine_tuned_model or "", tuned_width)),
             ]
         table.add_row(*cells)
@@ -436,11 +448,6 @@ def _print_fields_table(jobs: Sequence[ListedJob], fields: Sequence[str]) -> int
         )
     out.print(table)
     return len(jobs)
-
-
-def _short_time(timestamp: int | None) -> str:
-    """2024-07-23 20:00: minutes are enough to tell jobs apart at a glance."""
-    return iso_time(timestamp).replace("T", " ")[:16]
 
 
 def job_fields(job: FineTuningJob) -> list[tuple[str, str]]:

@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from ftjobs.history import CHECKPOINTS_SOURCE, EVENTS_SOURCE, FILE_SOURCE_PREFIX
-from ftjobs.render import console, iso_time, plain_cell, write_enclosed, write_job_texts
+from ftjobs.render import (
+    console,
+    iso_time,
+    plain_cell,
+    short_time,
+    write_enclosed,
+    write_job_texts,
+)
 from ftjobs.store.history_rows import HistorySummary, Metrics, StoredCheckpoint, StoredEvent
 
 LEVEL_STYLES = {"warn": "yellow", "warning": "yellow", "error": "bold red"}
@@ -41,7 +48,7 @@ def _seconds(timestamp: int | None) -> str:
 
 
 def _minutes(timestamp: int | None) -> str:
-    return _seconds(timestamp)[:16]
+    return short_time(timestamp)
 
 
 def write_texts(texts: Iterable[str], out: IO[str], *, lines: bool) -> int:

@@ -107,14 +107,16 @@ def apply_update(job: FineTuningJob, update: JobUpdate, *, now: int) -> FineTuni
         merged = {**(data.get("metadata") or {}), **update.metadata}
         data["metadata"] = {k: v for k, v in merged.items() if v != ""} or None
 
-    finished_at = data.get("finished_at")
-    if finished_at is not None and finished_at < job.created_at:
-        raise BadInput(
-            f"job {job.id}: finished_at {finished_at} is before created_at {job.created_at}"
-        )
     changed = FineTuningJob.model_validate(data)
-    # Values the job already had (a provider's batch_size -1) are not the person's to answer for.
+    # Values the job already had (a provider's batch_size -1, a negative created_at) are not the
+    # person's to answer for; what they typed (--finished-at -5) is held to the ranges, first.
     new_problems = set(range_problems(changed)) - set(range_problems(job))
     if new_problems:
         raise BadInput(f"invalid job: {sorted(new_problems)[0]}")
+    finished_at = changed.finished_at
+    # (A provider's finished_at before created_at stays; a new one must not be.)
+    if finished_at is not None and finished_at != job.finished_at and finished_at < job.created_at:
+        raise BadInput(
+            f"job {job.id}: finished_at {finished_at} is before created_at {job.created_at}"
+        )
     return changed

@@ -29,6 +29,7 @@ from ftjobs.models import (
     JobCheckpoint,
     JobEvent,
     describe_validation_error,
+    item_range_problems,
     range_problems,
 )
 from ftjobs.remote import ApiError, FineTuningApi, NotFoundError, Page, PermissionDenied, RawObject
@@ -252,15 +253,18 @@ def _item(
 ) -> ModelT:
     """The item as the model reads it, or, where the model refuses a field, as close as the
     columns can hold (the text is kept as sent either way), with a warning."""
+    what = "event" if kind == "events" else "checkpoint"
     try:
-        return model.model_validate_json(item.text)
+        parsed = model.model_validate_json(item.text)
     except ValidationError as error:
-        what = "event" if kind == "events" else "checkpoint"
         notes.warnings.append(
             f"job {job_id}: {what} {item.id}: {describe_validation_error(error, limit=3)}"
             " (kept as sent)"
         )
         return model.model_construct(**_loose_fields(model, item.value))
+    for problem in item_range_problems(parsed):
+        notes.warnings.append(f"job {job_id}: {what} {item.id}: {problem} (kept as sent)")
+    return parsed
 
 
 def _loose_fields(

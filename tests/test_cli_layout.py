@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
 import typer.main
 from helpers import CLEAN_ENV, describe
+from jobdata import make_job
 from typer.testing import CliRunner
 
 from ftjobs.cli import coercion
@@ -56,13 +58,19 @@ def test_importing_the_cli_leaves_the_heavy_modules_out() -> None:
     assert json.loads(result.stdout) == []
 
 
-def test_json_reads_build_no_models_and_skip_sqlite_utils(cli: Any) -> None:
+def test_json_reads_build_no_models_and_skip_sqlite_utils(cli: Any, tmp_path: Path) -> None:
     """list --json, --jsonl, show --json and search --json go from SQLite rows straight to JSON
     text, and list's and search's plain output from the rows' data: neither ftjobs.models
     (pydantic's models) nor sqlite_utils is imported on those paths, nor pydantic and
     pydantic-core where typer's conversion of option values is replaced (ftjobs.cli.coercion;
-    bench/startup.py has the start-up they cost). Only the command run is imported."""
+    bench/startup.py has the start-up they cost). Only the command run is imported. Both kinds
+    of stored job: one a person added (its JSON built from the columns) and one imported (its
+    text as sent, re-indented for show --json)."""
     job_id = cli.add()
+    imported = make_job(1)
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(imported, indent=4))
+    cli.ok("import", path)
     unwanted = ["ftjobs.models", "sqlite_utils", "ftjobs.cli.history", "ftjobs.cli.remote"]
     if coercion.hooked():
         unwanted += ["pydantic", "pydantic_core"]
@@ -80,6 +88,7 @@ def test_json_reads_build_no_models_and_skip_sqlite_utils(cli: Any) -> None:
         ["list", "--json"],
         ["list", "--jsonl"],
         ["show", job_id, "--json"],
+        ["show", imported["id"], "--json"],
         ["list"],
         ["list", "--csv", "--fields", "id,hyperparameters,error.code,metadata.team"],
         ["search", job_id],
@@ -92,7 +101,7 @@ def test_json_reads_build_no_models_and_skip_sqlite_utils(cli: Any) -> None:
             timeout=30,
             check=True,
         )
-        assert job_id in result.stdout
+        assert (imported["id"] if imported["id"] in args else job_id) in result.stdout
         assert json.loads(result.stderr.splitlines()[-1]) == [], args
 
 

@@ -1,5 +1,11 @@
 """The JSON contract: what comes in comes out again, keys, values and JSON types; what the model
-accepts and refuses; and that jobs match OpenAI's published FineTuningJob schema."""
+accepts and refuses; and that jobs match OpenAI's published FineTuningJob schema.
+
+The round trips here go through the model and `Store.add`, which keeps no text (raw_json NULL):
+they hold the promise for a job whose JSON is built from its columns (a person's: add, update,
+attach), every key and JSON type, keys in the model's order, the "no error" forms as null. A
+job imported or synced is kept as the text it came as, a stronger promise (byte for byte):
+tests/test_job_text.py and test_import_export.py."""
 
 from __future__ import annotations
 
@@ -47,7 +53,8 @@ def store_job(db: Path, data: dict[str, Any]) -> None:
 
 
 def round_trip(cli: Cli, data: dict[str, Any]) -> dict[str, Any]:
-    """Load data through the model into the store, and read it back with `show --json`."""
+    """Load data through the model into the store (no text: the columns' JSON), and read it
+    back with `show --json`."""
     store_job(cli.db, copy.deepcopy(data))
     return cli.show(data["id"])
 
@@ -318,7 +325,9 @@ def test_sparse_object_is_listed_plainly(cli: Cli) -> None:
         ({"created_at": True}, "created_at"),
         ({"created_at": "123"}, "created_at"),
         ({"created_at": 1.5}, "created_at"),
-        ({"created_at": -1}, "created_at"),
+        # Past 64 bits is a type error (SQLite's integers); -1 is a range problem (below).
+        ({"created_at": 2**63}, "created_at"),
+        ({"finished_at": -(2**63) - 1}, "finished_at"),
         ({"status": 3}, "status"),
         ({"object": "list"}, "object"),
         ({"hyperparameters": {"n_epochs": "3"}}, "hyperparameters.n_epochs"),
@@ -347,6 +356,11 @@ def test_model_refuses_wrong_values_naming_the_field(change: dict[str, Any], fie
         ({"hyperparameters": {"learning_rate_multiplier": 0}},
          "hyperparameters.learning_rate_multiplier"),
         ({"trained_tokens": -5}, "trained_tokens"),
+        # Times: the spec gives no minimum; a date can show 0 to 9999-12-31 (MAX_TIMESTAMP).
+        ({"created_at": -1}, "created_at: must be a Unix time from 0 to 253402300799, got -1"),
+        ({"finished_at": -5}, "finished_at: must be a Unix time from 0 to 253402300799, got -5"),
+        ({"estimated_finish": 2**63 - 1}, "estimated_finish: must be a Unix time"),
+        ({"created_at": -(2**63)}, "created_at: must be a Unix time"),
     ],
 )  # fmt: skip
 def test_model_keeps_values_out_of_range_and_names_them(

@@ -78,3 +78,75 @@ def test_compact_json_of_indented_json_is_the_compact_encoding(value: Any) -> No
     assert jsonstream.compact_json(indented) == json.dumps(
         value, separators=(",", ":"), ensure_ascii=False
     )
+
+
+@settings(max_examples=300)
+@given(
+    st.text(alphabet='"\\ \t\n\rab{}[]:,1.e-\u00e9\x00', max_size=40)
+    | st.text(alphabet='" \t\nab{}[]:,1', max_size=60)
+)
+def test_compact_json_short_cuts_drop_what_the_tokens_drop(text: str) -> None:
+    """compact_json's short cuts (already compact; no backslash) on any text, even text that
+    is not JSON (quotes that do not pair, NUL bytes): what the token path gives."""
+    assert jsonstream.compact_json(text) == "".join(jsonstream._KEPT.findall(text))
+
+
+@settings(max_examples=150)
+@given(
+    json_values,
+    st.sampled_from([None, 0, 2]),
+    st.booleans(),
+    st.sampled_from([(", ", ": "), (",", ":"), (" , ", " : ")]),
+)
+def test_compact_json_of_any_layout_is_the_compact_encoding(
+    value: Any, indent: int | None, ascii_only: bool, separators: tuple[str, str]
+) -> None:
+    laid_out = json.dumps(value, indent=indent, ensure_ascii=ascii_only, separators=separators)
+    compact = json.dumps(value, separators=(",", ":"), ensure_ascii=ascii_only)
+    assert jsonstream.compact_json(f" \n{laid_out}\r\n") == compact
+
+
+# -- reindent_json: show --json of a job kept as its provider sent it --------------------------
+
+
+@settings(max_examples=200)
+@given(json_values, st.sampled_from([1, 2, 4]))
+def test_reindent_json_lays_out_compact_text_as_json_and_pydantic_core_do(
+    value: Any, indent: int
+) -> None:
+    from pydantic_core import to_json
+
+    compact = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    expected = json.dumps(value, indent=indent, ensure_ascii=False)
+    assert jsonstream.reindent_json(compact, indent) == expected
+    # and any layout of the same text (an API's, already indented) the same way
+    assert jsonstream.reindent_json(json.dumps(value, indent=3), indent) == json.dumps(
+        value, indent=indent
+    )
+    if indent == 2:
+        assert (
+            jsonstream.reindent_json(to_json(value).decode()) == to_json(value, indent=2).decode()
+        )
+
+
+def test_reindent_json_keeps_key_order_number_spellings_and_escapes() -> None:
+    text = (
+        '{"z":1.805623287509661e-5,"a":{},"step":240.0,"e":[],"n":[1E+2,-0],'
+        '"s":"a \\"quoted\\" \\u00e9 \\\\ {[,:]}","t":true,"f":null}'
+    )
+    assert jsonstream.reindent_json(text) == (
+        "{\n"
+        '  "z": 1.805623287509661e-5,\n'
+        '  "a": {},\n'
+        '  "step": 240.0,\n'
+        '  "e": [],\n'
+        '  "n": [\n'
+        "    1E+2,\n"
+        "    -0\n"
+        "  ],\n"
+        '  "s": "a \\"quoted\\" \\u00e9 \\\\ {[,:]}",\n'
+        '  "t": true,\n'
+        '  "f": null\n'
+        "}"
+    )
+    assert jsonstream.compact_json(jsonstream.reindent_json(text)) == text

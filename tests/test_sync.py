@@ -76,13 +76,15 @@ def stored_checkpoints(db: Path, job_id: str) -> list[str]:
 
 
 def assert_archive_equals_server(cli: Cli, fake: FakeFineTuningApi) -> None:
-    """Every job with the same keys and values; every event and checkpoint as the server wrote
-    it (white space aside), events oldest first; result files byte for byte."""
+    """Every job, event and checkpoint as the server wrote it (white space aside; export gives
+    the jobs' text), events oldest first; result files byte for byte."""
     stored = {job["id"]: job for job in cli.json("list", "--all", "--json")}
     served = {job_id: json.loads(job.text) for job_id, job in fake._jobs.items()}
     assert stored.keys() == served.keys()
+    exported = sorted(cli.ok("export").stdout.splitlines())
+    assert exported == sorted(compact_json(job.text) for job in fake._jobs.values())
     for job_id, job in served.items():
-        assert cli.show(job_id) == {**job, "error": None} if job.get("error") == {} else job
+        assert cli.show(job_id) == job  # "error": {} included: the job's text as sent
         assert stored_events(cli.db, job_id) == [
             compact_json(text) for text in reversed(fake._jobs[job_id].events)
         ]
@@ -237,8 +239,8 @@ def test_what_providers_send_is_archived_with_a_warning(cli: Cli, fake: FakeFine
     result = sync_ok(cli, fake)
     warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
     assert len(warnings) == 2 and all("ftjob-000000000000000000000001" in w for w in warnings)
-    # The one normalisation of the JSON contract: "error": {} comes out as null.
-    assert cli.show("ftjob-000000000000000000000001") == {**json.loads(text), "error": None}
+    # Kept as sent, "error": {} included (issue 14: it came out as null before).
+    assert cli.show("ftjob-000000000000000000000001") == json.loads(text)
 
 
 # -- interrupted, resumed ------------------------------------------------------------------------

@@ -297,7 +297,7 @@ def test_rows_outlive_a_deleted_job_and_serve_the_jobs_that_share_them(
     assert set(resources.files) == {"file-train", "file-valid-1"}
     assert resources.model is not None and resources.model.last_seen_at == NOW
     job = json.loads(job_text(1, validation_file="file-valid-1"))
-    assert cli.show(JOB_1) == {**job, "error": None}  # "error": {} is "no error", as ever
+    assert cli.show(JOB_1) == job  # as imported, "error": {} included
 
 
 # -- show and list -----------------------------------------------------------------------------

@@ -30,12 +30,11 @@ if TYPE_CHECKING:
     from ftjobs.models import FineTuningJob
 
 
-def _print_job(job: FineTuningJob, as_json: bool) -> None:
+def _print_job(job: FineTuningJob) -> None:
+    """One job for people: a grid on a terminal, label<TAB>value lines when piped."""
     from ftjobs import render
 
-    if as_json:
-        render.write_json(job, sys.stdout)
-    elif sys.stdout.isatty():
+    if sys.stdout.isatty():
         render.print_job(job)
     else:
         render.write_job_plain(job, sys.stdout)
@@ -53,12 +52,17 @@ def _modify_and_report(
     one-line summary on stderr (stdout stays empty for scripts that do not ask)."""
     with open_store(ctx) as store:
         job = store.modify(job_id, change)
-    _report(job, as_json=as_json, summary=summary)
+        text = store.get_json(job_id, indent=2) if as_json else None
+    _report(job, text, summary=summary)
 
 
-def _report(job: FineTuningJob, *, as_json: bool, summary: Callable[[FineTuningJob], str]) -> None:
-    if as_json:
-        _print_job(job, True)
+def _report(
+    job: FineTuningJob, json_text: str | None, *, summary: Callable[[FineTuningJob], str]
+) -> None:
+    """json_text (--json) on stdout, as show --json gives it: a change that changed nothing
+    leaves a provider's text, which is then what the job is; else the summary on stderr."""
+    if json_text is not None:
+        sys.stdout.write(json_text + "\n")
     else:
         typer.echo(summary(job), err=True)
 
@@ -152,8 +156,9 @@ def add(
     job = new_job(spec)  # checked before the store is opened: a refused add creates nothing
     with open_store(ctx, create=True) as store:
         job = store.add(job)
-    if as_json:
-        _print_job(job, True)
+        text = store.get_json(job.id, indent=2) if as_json else None
+    if text is not None:
+        sys.stdout.write(text + "\n")
     else:
         typer.echo(job.id)
 
@@ -176,7 +181,7 @@ def show(ctx: typer.Context, job_id: JobIdArgument, as_json: JsonFlag = False) -
         history = store.history_summary(job_id) if on_terminal else None
         resources = store.job_resources(job_id) if on_terminal else None
     if history is None or resources is None:
-        _print_job(job, as_json)
+        _print_job(job)
         return
     from ftjobs import render, render_history, render_resources
 
@@ -295,7 +300,7 @@ def attach(
             raise typer.BadParameter(
                 f"takes exactly one FILE_ID, got {len(file_ids)}", param_hint="'--content'"
             )
-        job, stored = _attach_content(ctx, job_id, file_ids[0], content)
+        job, stored, text = _attach_content(ctx, job_id, file_ids[0], content, as_json)
     else:
         from ftjobs.jobs import with_result_files
 
@@ -309,16 +314,17 @@ def attach(
         return
     _report(
         job,
-        as_json=as_json,
+        text,
         summary=lambda job: f"{job.id}: {stored}{len(job.result_files or ()):,} result file(s)",
     )
 
 
 def _attach_content(
-    ctx: typer.Context, job_id: str, file_id: str, path: str
-) -> tuple[FineTuningJob, str]:
+    ctx: typer.Context, job_id: str, file_id: str, path: str, as_json: bool
+) -> tuple[FineTuningJob, str, str | None]:
     """Store a result file's content (decoded before the store is opened: a file that is not
-    a result file changes nothing); returns the job and what was stored, to report."""
+    a result file changes nothing); returns the job, what was stored, to report, and with
+    as_json the job's JSON."""
     from ftjobs.history import decode_result_file
 
     if path == "-":
@@ -331,9 +337,10 @@ def _attach_content(
     decoded = decode_result_file(file_id, raw)
     with open_store(ctx) as store:
         job = store.attach_content(job_id, decoded)
+        text = store.get_json(job_id, indent=2) if as_json else None
     rows = max(len((decoded.csv or "").splitlines()) - 1, 0)
     encoding = "base64-encoded CSV" if decoded.encoding == "base64" else "CSV"
-    return job, f"stored {file_id} ({encoding}, {rows:,} row(s)); "
+    return job, f"stored {file_id} ({encoding}, {rows:,} row(s)); ", text
 
 
 @app.command(epilog="Example: ftjobs delete ftjob-abc123 ftjob-def456 --yes")

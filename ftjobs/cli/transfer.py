@@ -115,6 +115,7 @@ def import_jobs(
             input_format=input_format.value if input_format else None,
             stop_at_problem=not skip_invalid,
             on_progress=on_progress,
+            events_job=events_job,
         )
         with open_store(ctx, create=True) as store:
             try:

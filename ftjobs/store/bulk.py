@@ -16,7 +16,7 @@ from ftjobs.store.jobs import Jobs
 # store/history.py): every command opens a Store, and only import needs them here.
 if TYPE_CHECKING:
     from ftjobs.history import CheckpointRecord, EventRecord, Repeated
-    from ftjobs.models import FineTuningJob
+    from ftjobs.models import FineTuningJob, JobRecord
     from ftjobs.store.history_rows import HistoryCounts
 
 
@@ -43,7 +43,8 @@ class ImportCounts:
 
 
 OnConflict = Literal["update", "skip", "fail"]
-ImportRecord: TypeAlias = "FineTuningJob | EventRecord | CheckpointRecord"
+# A job with its text as sent (JobRecord), or a model alone (its JSON then built from columns).
+ImportRecord: TypeAlias = "JobRecord | FineTuningJob | EventRecord | CheckpointRecord"
 IMPORT_BATCH_SIZE = 2000
 IMPORT_CACHE_KIB = 64 * 1024
 BULK_LOAD_CACHE_KIB = 32 * 1024
@@ -73,17 +74,18 @@ class BulkImport(Jobs):
         transaction, written in batches.
 
         A job whose id exists is replaced by the incoming record (on_conflict "update"; counted
-        as unchanged when it is the same), left alone ("skip"), or ends the import with
-        JobExists ("fail"). Events belong to events_job (they do not name their job);
-        checkpoints to the job they name; either must be stored, or come earlier in the same
-        import. An event or checkpoint already stored is kept once: one stored before is
-        counted as known; one whose id came earlier in this import is counted as repeated, not
-        stored, and on_repeat is told (the importer warns). Once every record is
-        written, keep() decides: False rolls everything back (a dry run, or an all-or-nothing
-        import that met a bad record).
+        as unchanged when it is the same: the same text, see Jobs._unchanged), left alone
+        ("skip"), or ends the import with JobExists ("fail"). A job's text (JobRecord.text) is
+        kept as its raw_json, what show --json and export give back. Events belong to
+        events_job (they do not name their job); checkpoints to the job they name; either must
+        be stored, or come earlier in the same import. An event or checkpoint already stored is
+        kept once: one stored before is counted as known; one whose id came earlier in this
+        import is counted as repeated, not stored, and on_repeat is told (the importer warns).
+        Once every record is written, keep() decides: False rolls everything back (a dry run,
+        or an all-or-nothing import that met a bad record).
         """
         from ftjobs.history import EventRecord
-        from ftjobs.models import FineTuningJob
+        from ftjobs.models import JobRecord
         from ftjobs.store.history_rows import HistoryWriter
 
         counts = ImportCounts()
@@ -100,7 +102,7 @@ class BulkImport(Jobs):
                 fingerprints: dict[tuple[Any, ...], str] = {}
                 history = HistoryWriter(conn, counts.history, on_repeat=on_repeat)
                 for kind, batch in _batches(records, IMPORT_BATCH_SIZE):
-                    if kind is FineTuningJob:
+                    if kind is JobRecord:
                         self._import_batch(conn, batch, on_conflict, counts, fingerprints)
                     elif kind is EventRecord:
                         if events_job is None:
@@ -185,13 +187,13 @@ class BulkImport(Jobs):
     def _import_batch(
         self,
         conn: sqlite3.Connection,
-        batch: list[FineTuningJob],
+        batch: list[JobRecord],
         on_conflict: OnConflict,
         counts: ImportCounts,
         fingerprints: dict[tuple[Any, ...], str],
     ) -> None:
         """Write one batch (no id twice in it): new jobs inserted, stored ones per on_conflict."""
-        ids_json = json_text([job.id for job in batch])
+        ids_json = json_text([record.job.id for record in batch])
         existing: dict[str, int] = dict(
             conn.execute(
                 "SELECT id, job_key FROM jobs WHERE id IN (SELECT value FROM json_each(?))",
@@ -200,53 +202,51 @@ class BulkImport(Jobs):
         )
         if existing:
             if on_conflict == "fail":
-                raise JobExists(next(job.id for job in batch if job.id in existing))
+                raise JobExists(next(r.job.id for r in batch if r.job.id in existing))
             if on_conflict == "skip":
                 counts.skipped += len(existing)
             else:
-                stored = {
-                    job.id: job.to_json()
-                    for job in self._select(
-                        "WHERE jobs.id IN (SELECT value FROM json_each(?))", [ids_json]
-                    )
-                }
-                changed = [
-                    job for job in batch if job.id in existing and job.to_json() != stored[job.id]
-                ]
+                stored = [record for record in batch if record.job.id in existing]
+                same = self._unchanged(conn, stored, ids_json)
+                changed = [record for record in stored if record.job.id not in same]
                 counts.unchanged += len(existing) - len(changed)
                 counts.updated += len(changed)
                 self._write(
                     conn,
-                    [(existing[job.id], job) for job in changed],
+                    [(existing[record.job.id], record.job) for record in changed],
                     fingerprints,
                     replacing=True,
+                    texts=[record.text for record in changed],
                 )
-        new = [job for job in batch if job.id not in existing] if existing else batch
+        new = [r for r in batch if r.job.id not in existing] if existing else batch
         counts.inserted += len(new)
-        self._write(conn, self._new_keys(conn, new), fingerprints)
+        keyed = self._new_keys(conn, [record.job for record in new])
+        self._write(conn, keyed, fingerprints, texts=[record.text for record in new])
 
 
 def _batches(records: Iterable[ImportRecord], size: int) -> Iterator[tuple[type, list[Any]]]:
-    """Runs of records of one kind (jobs, events, checkpoints) in input order, at most size
-    long. A run of jobs never holds an id twice: a later record of the same id lands in a
-    later batch, so it updates the earlier one as it would one at a time."""
-    from ftjobs.models import FineTuningJob
+    """Runs of records of one kind (jobs as JobRecord, events, checkpoints) in input order, at
+    most size long. A run of jobs never holds an id twice: a later record of the same id lands
+    in a later batch, so it updates the earlier one as it would one at a time."""
+    from ftjobs.models import FineTuningJob, JobRecord
 
     kind: type | None = None
     batch: list[Any] = []
     ids: set[str] = set()
     for record in records:
+        if isinstance(record, FineTuningJob):
+            record = JobRecord(record)  # a model alone: no text
         record_kind = type(record)
-        job_id = record.id if isinstance(record, FineTuningJob) else None
+        job_id = record.job.id if isinstance(record, JobRecord) else None
         if batch and (record_kind is not kind or len(batch) >= size or job_id in ids):
-            yield kind or FineTuningJob, batch
+            yield kind or JobRecord, batch
             batch, ids = [], set()
         kind = record_kind
         batch.append(record)
         if job_id is not None:
             ids.add(job_id)
     if batch:
-        yield kind or FineTuningJob, batch
+        yield kind or JobRecord, batch
 
 
 def _named(record: EventRecord | CheckpointRecord, what: str) -> str:

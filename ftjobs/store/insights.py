@@ -7,15 +7,14 @@ million jobs reads indexes, not Python objects.
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ftjobs.constants import FINAL_STATUSES
+from ftjobs.constants import FINAL_STATUSES, MAX_TIMESTAMP, MIN_DATE_TIME
 from ftjobs.store.base import sqlite_errors
 from ftjobs.store.queries import JobFilter, Queries, where_clause
 from ftjobs.store.rows import ListedJob
@@ -145,17 +144,22 @@ def nearest_rank(counts: list[tuple[int, int]], total: int, percent: int) -> int
     return counts[-1][0]
 
 
-def _month_starts(first: int, last: int) -> list[int]:
-    """The UTC month boundaries from the month of first to the one after last's."""
-    moment = datetime.fromtimestamp(first, tz=timezone.utc)
-    year, month = moment.year, moment.month
-    starts: list[int] = []
-    while True:
-        start = int(datetime(year, month, 1, tzinfo=timezone.utc).timestamp())
-        starts.append(start)
-        if start > last:
-            return starts
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _month_of(timestamp: int) -> tuple[int, int]:
+    """(year, month) of a time from MIN_DATE_TIME to MAX_TIMESTAMP, in UTC. Counted from the
+    epoch: fromtimestamp refuses negative times on some systems."""
+    moment = _EPOCH + timedelta(seconds=timestamp)
+    return moment.year, moment.month
+
+
+def _month_start(year: int, month: int) -> int:
+    """The Unix time a UTC month starts; the "month" after 9999-12 starts one second after
+    MAX_TIMESTAMP (no date can show it)."""
+    if year > 9999:
+        return MAX_TIMESTAMP + 1
+    return int((datetime(year, month, 1, tzinfo=timezone.utc) - _EPOCH).total_seconds())
 
 
 def _by_month(
@@ -164,19 +168,37 @@ def _by_month(
     """Jobs created per UTC month ("YYYY-MM", oldest first; months without jobs left out),
     whatever the local zone. One range count per month on an index holding created_at: each
     walks only its own entries, with no expression per row and no temporary B-tree (strftime
-    on every row and GROUP BY took 3x the time on 1M jobs)."""
+    on every row and GROUP BY took 3x the time on 1M jobs). After a month without jobs, the
+    next job's month is looked up: a provider's job from 1970 (or the year 1) beside this
+    year's is not a walk through every month between. A time no date can show (before the
+    year 1 or after 9999, which an archive keeps as sent) is in no month."""
     # Two queries: SQLite answers a lone min() or max() from the index's ends, both at once
     # by scanning it.
     first = conn.execute(*statements["first"]).fetchone()[0]
     last = conn.execute(*statements["last"]).fetchone()[0]
     if first is None:
         return {}
+    first, last = max(first, MIN_DATE_TIME), min(last, MAX_TIMESTAMP)
     count_in, params = statements["month"]
+    next_in, next_params = statements["next"]
     months: dict[str, int] = {}
-    for start, end in itertools.pairwise(_month_starts(first, last)):
+    if first > last:
+        return months
+    year, month = _month_of(first)
+    start = _month_start(year, month)
+    while start <= last:
+        after = (year + 1, 1) if month == 12 else (year, month + 1)
+        end = _month_start(*after)
         count = conn.execute(count_in, [*params[:-2], start, end]).fetchone()[0]
         if count:
-            months[datetime.fromtimestamp(start, tz=timezone.utc).strftime("%Y-%m")] = count
+            months[f"{year:04d}-{month:02d}"] = count
+            year, month = after
+        else:
+            found = conn.execute(next_in, [*next_params[:-1], end]).fetchone()[0]
+            if found is None or found > last:
+                break
+            year, month = _month_of(found)
+        start = _month_start(year, month)
     return months
 
 
@@ -225,6 +247,12 @@ def stats_sql(query: JobFilter) -> dict[str, tuple[str, list[Any]]]:
             f"SELECT count(*) FROM jobs {_and(where, 'created_at >= ? AND created_at < ?')}",  # noqa: S608
             [*params, 0, 1],
         ),
+        # The first job created from a time on (its last parameter): where the months go on
+        # after one without jobs.
+        "next": (
+            f"SELECT min(created_at) FROM jobs {_and(where, 'created_at >= ?')}",  # noqa: S608
+            [*params, 0],
+        ),
         # Grouped by their value: a few thousand distinct seconds, not every finished job.
         "durations": (
             f"SELECT finished_at - created_at AS seconds, count(*) FROM {by_duration}"  # noqa: S608
@@ -257,7 +285,8 @@ def job_stats(conn: sqlite3.Connection, query: JobFilter) -> Stats:
     stats.finished = sum(stats.by_status.get(status, 0) for status in FINAL_STATUSES)
     if stats.finished:
         stats.success_rate = stats.by_status.get("succeeded", 0) / stats.finished
-    durations = conn.execute(*statements["durations"]).fetchall()
+    # int(): a duration past 64 bits (a provider's -2**63 to 2**63 - 1) comes as SQLite's REAL
+    durations = [(int(seconds), count) for seconds, count in conn.execute(*statements["durations"])]
     stats.durations_counted = sum(count for _, count in durations)
     stats.duration_median = nearest_rank(durations, stats.durations_counted, 50)
     stats.duration_p90 = nearest_rank(durations, stats.durations_counted, 90)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ftjobs.errors import JobExists, JobNotFound
+from ftjobs.jsonstream import reindent_json
 from ftjobs.jsontext import JsonCodec
 from ftjobs.store.base import StoreBase, sqlite_errors
 from ftjobs.store.rows import (
@@ -18,6 +19,7 @@ from ftjobs.store.rows import (
     INSERT_RESULT_FILE,
     JOB_PART_TABLES,
     LINK_INTEGRATION,
+    RAW_JSON,
     SELECT_JOBS,
     WRITE_JOB,
     ListedJob,
@@ -27,7 +29,7 @@ from ftjobs.store.rows import (
 )
 
 if TYPE_CHECKING:
-    from ftjobs.models import FineTuningJob
+    from ftjobs.models import FineTuningJob, JobRecord
 
 
 class Jobs(StoreBase):
@@ -39,7 +41,9 @@ class Jobs(StoreBase):
         raise JobNotFound(job_id)
 
     def get_json(self, job_id: str, *, indent: int | None = None) -> str:
-        """One job as the API's JSON text, byte for byte what FineTuningJob.to_json gives."""
+        """One job as the API's JSON text: as its provider sent it, re-indented with indent (not
+        re-encoded), when the store has that text; else built from its columns, byte for byte
+        what FineTuningJob.to_json gives."""
         for text in self._select_json("WHERE jobs.id = ?", [job_id], indent=indent):
             return text
         raise JobNotFound(job_id)
@@ -61,16 +65,57 @@ class Jobs(StoreBase):
     def _select_json(
         self, tail: str, params: Sequence[Any], *, indent: int | None = None
     ) -> Iterator[str]:
-        """Stored jobs straight to JSON text, without building models: every stored job was
-        validated on its way in, and validating it again on the way out changes nothing (the
-        values pass through unchanged; the "no error" forms are never stored). The codec writes
-        what model_dump_json writes (pydantic-core's encoder, or json where that is the same),
-        byte for byte (tests/test_json_contract.py, test_import_export.py, test_jsontext.py)."""
+        """Stored jobs straight to JSON text, without building models: what every job's JSON
+        going out is made of (show --json, list --json, search --json, export).
+
+        A job kept as its provider sent it (raw_json: sync, import) is that text, compact, or
+        re-indented without parsing; the archive gives back what came in, key order, number
+        spellings and "error": {} included. A job a person wrote or changed is built from its
+        columns: every stored job was validated on its way in, and validating it again on the
+        way out changes nothing (the values pass through unchanged; the "no error" forms are
+        never stored). The codec writes what model_dump_json writes (pydantic-core's encoder,
+        or json where that is the same), byte for byte (tests/test_json_contract.py,
+        test_import_export.py, test_jsontext.py)."""
         codec = JsonCodec()
         with sqlite_errors(self.path):
             for row in self.conn.execute(SELECT_JOBS + tail, params):
-                data = job_data(row, self._integration, codec.loads)
-                yield codec.dumps(data, indent=indent)
+                raw = row[RAW_JSON]
+                if raw is not None:
+                    yield raw if indent is None else reindent_json(raw, indent)
+                else:
+                    data = job_data(row, self._integration, codec.loads)
+                    yield codec.dumps(data, indent=indent)
+
+    def _unchanged(
+        self, conn: sqlite3.Connection, records: Sequence[JobRecord], ids_json: str
+    ) -> set[str]:
+        """Ids of the records (of stored jobs, ids_json their ids) the store already holds as
+        they are, so that writing them would change nothing: the same text as the stored one
+        (raw_json, or the JSON built from the columns when it is NULL), or for a record without
+        text, the same JSON as its model's. A job whose text differs only in key order or
+        spacing is not the same: its new text is kept."""
+        codec = JsonCodec(switch_after=0)  # (pydantic is imported: these are models)
+        stored = {
+            row[1]: row
+            for row in conn.execute(
+                SELECT_JOBS + "WHERE jobs.id IN (SELECT value FROM json_each(?))",  # noqa: S608
+                [ids_json],
+            )
+        }
+        same: set[str] = set()
+        for record in records:
+            row = stored[record.job.id]
+            raw = row[RAW_JSON]
+            if record.text is not None and raw is not None:
+                unchanged = record.text == raw  # (no model or columns needed)
+            else:
+                # The JSON the columns give, which FineTuningJob.to_json writes byte for byte.
+                columns = codec.dumps(job_data(row, self._integration, codec.loads))
+                text = record.job.to_json() if record.text is None else record.text
+                unchanged = text == columns
+            if unchanged:
+                same.add(record.job.id)
+        return same
 
     def _integration(self, integration_id: int) -> dict[str, Any]:
         cached = self._integrations.get(integration_id)
@@ -161,13 +206,19 @@ class Jobs(StoreBase):
         fingerprints: dict[tuple[Any, ...], str],
         *,
         replacing: bool = False,
+        texts: Sequence[str | None] | None = None,
     ) -> None:
         """Write jobs under their keys: new ones appended, or (replacing) stored ones rewritten
         in place, the job row updated and its own parts replaced, so that nothing pointing at
-        a job (its history) is lost and export keeps the order jobs were first recorded in."""
+        a job (its history) is lost and export keeps the order jobs were first recorded in.
+        texts, one per job, are the jobs as their provider sent them, compact (raw_json);
+        without them (add, update, attach) raw_json is NULL: the job is now the person's, and
+        its JSON is built from the columns."""
         jobs, errors, hyperparameters, files, integrations, links = [], [], [], [], [], []
-        for key, job in keyed:
-            rows = rows_for(job, key, fingerprints)
+        if texts is None:
+            texts = [None] * len(keyed)
+        for (key, job), text in zip(keyed, texts, strict=True):
+            rows = rows_for(job, key, fingerprints, text)
             jobs.append(rows.job)
             if rows.error:
                 errors.append(rows.error)

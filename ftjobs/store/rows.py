@@ -16,7 +16,7 @@ JOB_COLUMNS = (
     "job_key", "id", "object", "model", "created_at", "finished_at", "fine_tuned_model",
     "organization_id", "status", "validation_file", "training_file", "trained_tokens", "seed",
     "estimated_finish", "integrations_is_null", "result_files_is_null", "method_json",
-    "metadata_json", "extra_json", "absent_fields",
+    "metadata_json", "extra_json", "absent_fields", "raw_json",
 )  # fmt: skip
 
 
@@ -61,7 +61,8 @@ LINK_INTEGRATION = (
 
 
 # One row per job with everything needed to rebuild it; integrations come as ids, resolved
-# through a small cache because many jobs share the same few settings.
+# through a small cache because many jobs share the same few settings. Last, the job's text as
+# its provider sent it (RAW_JSON), or NULL.
 SELECT_JOBS = """
 SELECT jobs.object, jobs.id, jobs.model, jobs.created_at, jobs.finished_at,
     jobs.fine_tuned_model, jobs.organization_id, jobs.status, jobs.validation_file,
@@ -78,11 +79,13 @@ SELECT jobs.object, jobs.id, jobs.model, jobs.created_at, jobs.finished_at,
         WHERE job_result_files.job_key = jobs.job_key ORDER BY position)),
     (SELECT json_group_array(integration_id) FROM (
         SELECT integration_id FROM job_integrations
-        WHERE job_integrations.job_key = jobs.job_key ORDER BY position))
+        WHERE job_integrations.job_key = jobs.job_key ORDER BY position)),
+    jobs.raw_json
 FROM jobs
 LEFT JOIN job_errors ON job_errors.job_key = jobs.job_key
 LEFT JOIN job_hyperparameters ON job_hyperparameters.job_key = jobs.job_key
 """
+RAW_JSON = -1  # where a row of SELECT_JOBS has jobs.raw_json
 
 
 @dataclass
@@ -101,9 +104,15 @@ def _absent_text(names: list[str]) -> str | None:
     return ",".join(names) or None
 
 
-def rows_for(job: FineTuningJob, key: int, fingerprints: dict[tuple[Any, ...], str]) -> _JobRows:
+def rows_for(
+    job: FineTuningJob,
+    key: int,
+    fingerprints: dict[tuple[Any, ...], str],
+    text: str | None = None,
+) -> _JobRows:
     """Split a job into table rows, the job's own under key. fingerprints memoizes integration
-    fingerprints: the same few integration settings recur across many jobs."""
+    fingerprints: the same few integration settings recur across many jobs. text is the job
+    as its provider sent it, compact (jobs.raw_json); None for one a person wrote."""
     absent = job.absent_fields()
     method_json, metadata_json, extra_json = job.free_form_json()
     job_row = (
@@ -112,7 +121,7 @@ def rows_for(job: FineTuningJob, key: int, fingerprints: dict[tuple[Any, ...], s
         job.trained_tokens, job.seed, job.estimated_finish,
         1 if job.integrations is None else 0,
         1 if job.result_files is None else 0,
-        method_json, metadata_json, extra_json, _absent_text(absent),
+        method_json, metadata_json, extra_json, _absent_text(absent), text,
     )  # fmt: skip
     error = job.error
     error_row = (
@@ -179,7 +188,8 @@ def job_data(
 ) -> dict[str, Any]:
     """The API object, as plain JSON data, from a row of SELECT_JOBS (a plain tuple: export's
     hot path): the keys in the order FineTuningJob's JSON has them, unknown ones last. from_json
-    reads the JSON text columns (a JsonCodec's loads)."""
+    reads the JSON text columns (a JsonCodec's loads). Built from the columns, whatever
+    raw_json holds: what list's table reads, and what a model is made of."""
     (
         object_, id_, model, created_at, finished_at, fine_tuned_model, organization_id, status,
         validation_file, training_file, trained_tokens, seed, estimated_finish,
@@ -187,7 +197,7 @@ def job_data(
         absent_fields, has_error, error_code, error_message, error_param, error_extra_json,
         has_hyperparameters, n_epochs, batch_size, learning_rate_multiplier,
         hyperparameters_extra_json, hyperparameters_absent_fields,
-        result_files_json, integration_ids_json,
+        result_files_json, integration_ids_json, _raw_json,
     ) = row  # fmt: skip
     data: dict[str, Any] = {
         "object": object_,

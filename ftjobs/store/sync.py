@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from ftjobs.constants import FINAL_STATUSES
+from ftjobs.jsonstream import compact_json
 from ftjobs.jsontext import json_text
 from ftjobs.store.base import sqlite_errors
 from ftjobs.store.jobs import Jobs
@@ -206,13 +207,16 @@ class Sync(Jobs):
         gaps: Sequence[str] = (),
         now: int,
     ) -> tuple[Literal["new", "updated", "unchanged"], HistoryCounts]:
-        """Write one synced job (text: as the server sent it), the source that listed it, and
-        what was fetched of its history in one transaction, so an interrupted sync keeps every
-        job it finished, whole. complete says the history is all there (else the next sync
-        fetches it again); gaps name what could not be fetched."""
+        """Write one synced job, the source that listed it, and what was fetched of its history
+        in one transaction, so an interrupted sync keeps every job it finished, whole. complete
+        says the history is all there (else the next sync fetches it again); gaps name what
+        could not be fetched. text is the job as the server sent it, kept (compacted) as its
+        raw_json: a job whose text changed, if only in key order, is updated."""
+        from ftjobs.models import JobRecord
         from ftjobs.store import history_rows
         from ftjobs.store.history_rows import HistoryCounts, HistoryWriter
 
+        text = None if text is None else compact_json(text)
         counts = HistoryCounts()
         with self._transaction() as conn:
             row = conn.execute(
@@ -221,18 +225,15 @@ class Sync(Jobs):
             outcome: Literal["new", "updated", "unchanged"]
             if row is None:
                 [(key, _)] = keyed = self._new_keys(conn, [job])
-                self._write(conn, keyed, {})
+                self._write(conn, keyed, {}, texts=[text])
                 outcome = "new"
             else:
-                key, stored_text = int(row[0]), row[1]
-                same_job = self.get(job.id).to_json() == job.to_json()
-                if same_job and (text is None or stored_text in (None, text)):
-                    outcome = "unchanged"  # (a text first kept now is no change to report)
+                key = int(row[0])
+                if self._unchanged(conn, [JobRecord(job, text)], json_text([job.id])):
+                    outcome = "unchanged"  # (a text kept for the first time is no change)
                 else:
-                    self._write(conn, [(key, job)], {}, replacing=True)
+                    self._write(conn, [(key, job)], {}, replacing=True, texts=[text])
                     outcome = "updated"
-            if text is not None:
-                conn.execute("UPDATE jobs SET raw_json = ? WHERE job_key = ?", [text, key])
             if source_key is not None:
                 _note_seen(conn, source_key, [job.id], now)
             if history is not None:

@@ -205,7 +205,7 @@ def _number(cell: str) -> int | float | str | None:
     if not cell:
         return None
     try:
-        return int(cell)
+        return _storable(int(cell))
     except ValueError:
         pass
     try:
@@ -222,8 +222,16 @@ def metric_step(value: Any) -> int | float | None:
     """A step as a number: 240 and 240.0 (Azure) are the same step."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
         return int(value)
+    return _storable(value)
+
+
+def _storable(value: int | float) -> int | float:
+    """A number SQLite can hold: an integer beyond 64 bits becomes the nearest float (the
+    item's text keeps it exactly; this is the derived per-step table)."""
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        return float(value)
     return value
 
 
@@ -235,7 +243,7 @@ def flat_metrics(data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, 
         if isinstance(value, dict):
             yield from flat_metrics(value, f"{name}/")
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            yield name, value
+            yield name, _storable(value)
 
 
 def event_metrics(event: JobEvent) -> tuple[int | float, dict[str, Any]] | None:

@@ -351,9 +351,9 @@ def test_a_job_with_a_negative_finished_at_is_archived_with_a_warning(
     cli: Cli, fake: FakeFineTuningApi
 ) -> None:
     """The defect: such a job was not archived at all (the spec's integer has no minimum)."""
-    fake.add_job(job_text(1, finished_at=-86_400))
+    fake.add_job(job_text(1, "failed", finished_at=-86_400))
     result = ok(sync_with(cli, fake, fake.api_key))
     [warning] = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
     assert f"ftjob-{1:024d}" in warning and "finished_at" in warning and "-86400" in warning
-    assert cli.show(f"ftjob-{1:024d}") == json.loads(job_text(1, finished_at=-86_400))
+    assert cli.show(f"ftjob-{1:024d}") == json.loads(job_text(1, "failed", finished_at=-86_400))
     assert "Traceback" not in run_in_terminal(cli.db, "list", columns=80).text

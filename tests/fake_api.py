@@ -50,6 +50,9 @@ Faults (switch on per test):
 - ``repeat_cursor = True``: every list returns its first page whatever ``after`` says.
 - ``hang = True``: accept the request and never answer (until the server stops).
 - ``delay = 0.5``: answer every request this many seconds late.
+- ``max_in_flight = 2``: a request beyond that many at once gets 429 with ``retry-after-ms``
+  (``retry_after_ms``, default 50) and ``x-ratelimit-remaining-requests: 0``, as a rate limit
+  would; ``peak_in_flight`` is the most requests ever served at once, ``limited`` the 429s sent.
 
 Log: ``requests`` is a list of ``LoggedRequest(method, path, query, headers)`` (header names in
 lower case), one per request received, faults included; ``count(suffix)`` counts by path end.
@@ -172,6 +175,11 @@ class FakeFineTuningApi:
         self.repeat_cursor = False
         self.hang = False
         self.delay = 0.0
+        self.max_in_flight: int | None = None
+        self.retry_after_ms = 50
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.limited = 0
         self._jobs: dict[str, _Job] = {}
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
@@ -486,13 +494,36 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         headers = {k.lower(): v for k, v in self.headers.items()}
         api.requests.append(LoggedRequest(self.command, split.path, query, headers))
-        if api.hang:
-            api._stopping.wait()
-            self.close_connection = True
-            return
-        if api.delay:
-            api._stopping.wait(api.delay)
-        status, extra, body = api._respond(self.command, split.path, query, headers)
+        with api._lock:
+            api.in_flight += 1
+            api.peak_in_flight = max(api.peak_in_flight, api.in_flight)
+            over = api.max_in_flight is not None and api.in_flight > api.max_in_flight
+            if over:
+                api.limited += 1
+        try:
+            if api.hang:
+                api._stopping.wait()
+                self.close_connection = True
+                return
+            if api.delay:
+                api._stopping.wait(api.delay)
+            if over:
+                status, extra, body = (
+                    429,
+                    {
+                        "retry-after-ms": str(api.retry_after_ms),
+                        "x-ratelimit-remaining-requests": "0",
+                        "x-ratelimit-reset-requests": f"{api.retry_after_ms}ms",
+                    },
+                    _error_body(
+                        "Rate limit reached for requests", "requests", "rate_limit_exceeded"
+                    ),
+                )
+            else:
+                status, extra, body = api._respond(self.command, split.path, query, headers)
+        finally:
+            with api._lock:
+                api.in_flight -= 1
         self.send_response(status)
         extra = {k.lower(): v for k, v in extra.items()}
         self.send_header("content-type", extra.pop("content-type", "application/json"))

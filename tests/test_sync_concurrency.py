@@ -1,0 +1,140 @@
+"""Issue 15: histories fetched on a pool of threads. The same archive and the same requests
+whatever --concurrency says, never more requests in flight than it allows, and a rate limit
+the server enforces slows every thread down, then lets them recover. The real CLI, the real
+SDK, a real HTTP server on 127.0.0.1; timings are never asserted (the machine is shared)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fake_api import FakeFineTuningApi
+from helpers import Cli, dump
+from syncdata import fill
+from test_sync import OPENAI_ENV, assert_archive_equals_server
+from typer.testing import Result
+
+from ftjobs.ratelimit import Throttle, ThrottleClosed, reset_seconds
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeFineTuningApi]:
+    with FakeFineTuningApi(page_cap=3) as server:
+        fill(server, range(1, 13), events=7)
+        yield server
+
+
+def sync(db: Path, fake: FakeFineTuningApi, *args: str) -> Result:
+    result = Cli(db)("sync", "--timeout", "5", *args, env={**OPENAI_ENV, **fake.env()})
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def without_times(db: Path) -> list[str]:
+    """The store's rows, but those that hold when a sync ran."""
+    moving = ("sync", "sources", "model_states", "file_objects")
+    return [line for line in dump(db) if not any(word in line for word in moving)]
+
+
+def test_every_concurrency_makes_the_same_requests_and_the_same_archive(
+    tmp_path: Path, fake: FakeFineTuningApi
+) -> None:
+    asked: dict[int, Counter[str]] = {}
+    for concurrency in (1, 8):
+        start = len(fake.requests)
+        db = tmp_path / f"c{concurrency}.db"
+        sync(db, fake, "--concurrency", str(concurrency))
+        asked[concurrency] = Counter(
+            request.path + "?" + request.query.get("after", "") for request in fake.requests[start:]
+        )
+        assert_archive_equals_server(Cli(db), fake)
+    assert asked[1] == asked[8]
+    # Saved in the order listed: the same job keys, the same rows, whatever the concurrency.
+    assert without_times(tmp_path / "c1.db") == without_times(tmp_path / "c8.db")
+    # An unchanged re-sync asks the same few things either way.
+    for concurrency in (1, 8):
+        start = len(fake.requests)
+        sync(tmp_path / f"c{concurrency}.db", fake, "--concurrency", str(concurrency))
+        assert [r.path for r in fake.requests[start:]] == ["/v1/fine_tuning/jobs"]
+
+
+def test_never_more_requests_in_flight_than_allowed(
+    tmp_path: Path, fake: FakeFineTuningApi
+) -> None:
+    fake.delay = 0.02  # long enough for requests to overlap
+    sync(tmp_path / "three.db", fake, "--concurrency", "3")
+    assert 2 <= fake.peak_in_flight <= 3
+    fake.peak_in_flight = 0
+    sync(tmp_path / "one.db", fake, "--concurrency", "1")
+    assert fake.peak_in_flight == 1
+
+
+def test_a_rate_limit_slows_every_thread_and_the_sync_completes(
+    tmp_path: Path, fake: FakeFineTuningApi
+) -> None:
+    """The server allows 2 requests at once and answers 429 beyond; with 8 asked for, the
+    throttle halves its limit on each 429 and waits as told, and the archive is whole."""
+    fake.delay = 0.02
+    fake.max_in_flight = 2
+    db = tmp_path / "jobs.db"
+    sync(db, fake, "--concurrency", "8")
+    assert fake.limited > 0  # it was rate-limited ...
+    fake.max_in_flight = None
+    assert_archive_equals_server(Cli(db), fake)  # ... and lost nothing
+    # Far fewer 429s than requests: the threads held back instead of hammering.
+    assert fake.limited < len(fake.requests) / 4
+
+
+# -- the throttle itself, with a clock of the test's own ---------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_throttle_halves_on_a_429_and_recovers_one_at_a_time() -> None:
+    clock = Clock()
+    throttle = Throttle(8, clock=clock)
+    throttle.observe(429, {"Retry-After": "2"})
+    assert throttle.limit == 4 and throttle.rate_limited == 1 and throttle.pauses == 1
+    throttle.observe(429, {"retry-after-ms": "500"})
+    assert throttle.limit == 2
+    clock.now += 3  # the pause is over
+    for _ in range(2):
+        throttle.observe(200, {})
+    assert throttle.limit == 3
+    for _ in range(3 + 4 + 5 + 6 + 7 + 10):
+        throttle.observe(200, {})
+    assert throttle.limit == 8  # never above what was asked for
+
+
+def test_the_throttle_waits_for_a_spent_window() -> None:
+    clock = Clock()
+    throttle = Throttle(4, clock=clock)
+    throttle.observe(
+        200, {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "1.5s"}
+    )
+    assert throttle.pauses == 1 and throttle.limit == 4
+    assert throttle._paused_until == pytest.approx(101.5)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("1s", 1.0), ("6m0s", 360.0), ("20ms", 0.02), ("1.5s", 1.5), ("1h2m", 3720.0),
+     ("", None), ("soon", None), ("5", None), (None, None)],
+)  # fmt: skip
+def test_reset_header_durations(text: str | None, seconds: float | None) -> None:
+    assert reset_seconds(text) == (pytest.approx(seconds) if seconds is not None else None)
+
+
+def test_a_closed_throttle_refuses_new_requests() -> None:
+    throttle = Throttle(1)
+    throttle.close()
+    with pytest.raises(ThrottleClosed), throttle.slot():
+        pass

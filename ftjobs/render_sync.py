@@ -69,7 +69,7 @@ class ProgressObserver(LineObserver):
         ]
         throttle = self.throttle
         if throttle is not None and throttle.rate_limited:
-            parts.append(f"{throttle.rate_limited:,} rate-limited, {throttle.limit} at once")
+            parts.append(f"{throttle.rate_limited:,} rate-limited, {throttle.limit} in flight")
         parts.append(self.what)
         self.progress.update(self.task, detail=" · ".join(parts))
 
@@ -125,7 +125,7 @@ def sync_display(*, terminal: bool) -> Iterator[LineObserver]:
 
     with Progress(
         SpinnerColumn(),
-        TextColumn("[bold]Syncing[/]"),
+        TextColumn("[bold]Syncing[/]", table_column=Column(no_wrap=True, min_width=7)),
         # One line whatever the width: the detail is cut short rather than wrapped.
         TextColumn(
             "{task.fields[detail]}",

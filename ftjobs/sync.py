@@ -481,7 +481,13 @@ class Syncer:
         if not self.options.history or not job_ids:
             return
         found = archive_files_and_models(
-            self.store, self.api, self.observer, job_ids, now=self.now(), full=self.options.full
+            self.store,
+            self.api,
+            self.observer,
+            job_ids,
+            now=self.now(),
+            full=self.options.full,
+            map_requests=self._pool.map if self._pool is not None else map,
         )
         self.report.resources = found
         self.report.gaps.extend(Gap(gap.job_id, gap.what, gap.reason) for gap in found.gaps)

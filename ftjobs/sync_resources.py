@@ -15,16 +15,25 @@ this module imports neither it nor pydantic.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from functools import partial
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ftjobs.remote import ApiError, NotFoundError, PermissionDenied
 
 if TYPE_CHECKING:
-    from ftjobs.remote import FineTuningApi
+    from ftjobs.remote import FineTuningApi, RawObject
     from ftjobs.store import Store
 
+MapRequests = Callable[
+    [
+        Callable[[tuple[str, str]], "tuple[str | None, PermissionDenied | None]"],
+        Iterable[tuple[str, str]],
+    ],
+    Iterator["tuple[str | None, PermissionDenied | None]"],
+]
+T = TypeVar("T")
 MODEL_CHECK_AGE = 86_400  # seconds: a model is asked about at most once a day
 JOBS_PER_QUERY = 500  # job ids per store query (an organization's first sync sees them all)
 
@@ -68,6 +77,7 @@ def archive_files_and_models(
     now: int,
     model_check_age: int = MODEL_CHECK_AGE,
     full: bool = False,
+    map_requests: MapRequests = map,
 ) -> ResourceReport:
     """Fetch and store the file objects and model states of these (stored) jobs.
 
@@ -85,6 +95,8 @@ def archive_files_and_models(
     next call asks again). Every other error (401, 429 or 5xx after the retries, timeouts, a
     malformed answer) propagates as an ApiError, as it does for the rest of sync. ``now`` is
     Unix seconds (the sync's clock); ``observer.fetching`` hears of each request.
+    ``map_requests`` runs the requests (a thread pool's map runs them at once; they are saved
+    here, in order, on the calling thread).
     """
     report = ResourceReport()
     asked_files: set[str] = set()
@@ -93,36 +105,36 @@ def archive_files_and_models(
     unique = list(dict.fromkeys(job_ids))
     for start in range(0, len(unique), JOBS_PER_QUERY):
         batch = unique[start : start + JOBS_PER_QUERY]
-        for item in store.job_files(batch, unarchived_only=not full):
-            if item.file_id in asked_files:
-                continue
-            asked_files.add(item.file_id)
+        files = _first_of_each(
+            store.job_files(batch, unarchived_only=not full), asked_files, lambda f: f.file_id
+        )
+        asked = map_requests(
+            partial(_ask, api.retrieve_file, observer),
+            [(f.file_id, f"{f.role} file {f.file_id} of {f.job_id}") for f in files],
+        )
+        for item, (text, denied) in zip(files, asked, strict=True):
             what = f"{item.role} file {item.file_id}"
-            observer.fetching(f"{what} of {item.job_id}")
-            try:
-                text: str | None = api.retrieve_file(item.file_id).text
-            except NotFoundError:
-                text = None
-            except PermissionDenied as error:
-                report.gaps.append(_gap(item.job_id, what, error))
+            if denied is not None:
+                report.gaps.append(_gap(item.job_id, what, denied))
                 continue
             store.save_file_object(item.file_id, text, now=now)
             if text is None:
                 report.files_deleted += 1
             else:
                 report.files_found += 1
-        for job_model in store.models_due(batch, checked_before=checked_before):
-            if job_model.model_id in asked_models:
-                continue
-            asked_models.add(job_model.model_id)
-            what = f"fine-tuned model {job_model.model_id}"
-            observer.fetching(what)
-            try:
-                text = api.retrieve_model(job_model.model_id).text
-            except NotFoundError:
-                text = None
-            except PermissionDenied as error:
-                report.gaps.append(_gap(job_model.job_id, what, error))
+        models = _first_of_each(
+            store.models_due(batch, checked_before=checked_before),
+            asked_models,
+            lambda m: m.model_id,
+        )
+        asked = map_requests(
+            partial(_ask, api.retrieve_model, observer),
+            [(m.model_id, f"fine-tuned model {m.model_id}") for m in models],
+        )
+        for job_model, (text, denied) in zip(models, asked, strict=True):
+            if denied is not None:
+                what = f"fine-tuned model {job_model.model_id}"
+                report.gaps.append(_gap(job_model.job_id, what, denied))
                 continue
             store.save_model_state(job_model.model_id, text, now=now)
             if text is None:
@@ -130,6 +142,31 @@ def archive_files_and_models(
             else:
                 report.models_found += 1
     return report
+
+
+def _first_of_each(items: Iterable[T], asked: set[str], key: Callable[[T], str]) -> list[T]:
+    """The items whose key was not asked for yet this call (noting them as asked)."""
+    chosen = []
+    for item in items:
+        if key(item) not in asked:
+            asked.add(key(item))
+            chosen.append(item)
+    return chosen
+
+
+def _ask(
+    retrieve: Callable[[str], RawObject], observer: Progress, asked: tuple[str, str]
+) -> tuple[str | None, PermissionDenied | None]:
+    """One object's text (None after a 404: deleted), or the 403 that refused it; run on the
+    sync's worker threads. asked: the object's id, and what it is for the progress display."""
+    object_id, what = asked
+    observer.fetching(what)
+    try:
+        return retrieve(object_id).text, None
+    except NotFoundError:
+        return None, None
+    except PermissionDenied as error:
+        return None, error
 
 
 def _gap(job_id: str, what: str, error: ApiError) -> ResourceGap:

@@ -108,40 +108,59 @@ def archive_files_and_models(
         files = _first_of_each(
             store.job_files(batch, unarchived_only=not full), asked_files, lambda f: f.file_id
         )
-        asked = map_requests(
-            partial(_ask, api.retrieve_file, observer),
-            [(f.file_id, f"{f.role} file {f.file_id} of {f.job_id}") for f in files],
+        found, deleted = _ask_and_save(
+            [(f.file_id, f.job_id, f"{f.role} file {f.file_id}") for f in files],
+            api.retrieve_file,
+            partial(store.save_file_object, now=now),
+            observer,
+            map_requests,
+            report.gaps,
         )
-        for item, (text, denied) in zip(files, asked, strict=True):
-            what = f"{item.role} file {item.file_id}"
-            if denied is not None:
-                report.gaps.append(_gap(item.job_id, what, denied))
-                continue
-            store.save_file_object(item.file_id, text, now=now)
-            if text is None:
-                report.files_deleted += 1
-            else:
-                report.files_found += 1
+        report.files_found += found
+        report.files_deleted += deleted
         models = _first_of_each(
             store.models_due(batch, checked_before=checked_before),
             asked_models,
             lambda m: m.model_id,
         )
-        asked = map_requests(
-            partial(_ask, api.retrieve_model, observer),
-            [(m.model_id, f"fine-tuned model {m.model_id}") for m in models],
+        found, deleted = _ask_and_save(
+            [(m.model_id, m.job_id, f"fine-tuned model {m.model_id}") for m in models],
+            api.retrieve_model,
+            partial(store.save_model_state, now=now),
+            observer,
+            map_requests,
+            report.gaps,
         )
-        for job_model, (text, denied) in zip(models, asked, strict=True):
-            if denied is not None:
-                what = f"fine-tuned model {job_model.model_id}"
-                report.gaps.append(_gap(job_model.job_id, what, denied))
-                continue
-            store.save_model_state(job_model.model_id, text, now=now)
-            if text is None:
-                report.models_deleted += 1
-            else:
-                report.models_found += 1
+        report.models_found += found
+        report.models_deleted += deleted
     return report
+
+
+def _ask_and_save(
+    asked: list[tuple[str, str, str]],
+    retrieve: Callable[[str], RawObject],
+    save: Callable[[str, str | None], None],
+    observer: Progress,
+    map_requests: MapRequests,
+    gaps: list[ResourceGap],
+) -> tuple[int, int]:
+    """Ask for each (object id, job id, what it is) through map_requests, save each answer here
+    in order (text, or None for a 404), note a 403 as a gap; (found, deleted)."""
+    found = deleted = 0
+    answers = map_requests(
+        partial(_ask, retrieve, observer),
+        [(object_id, f"{what} of {job_id}") for object_id, job_id, what in asked],
+    )
+    for (object_id, job_id, what), (text, denied) in zip(asked, answers, strict=True):
+        if denied is not None:
+            gaps.append(_gap(job_id, what, denied))
+            continue
+        save(object_id, text)
+        if text is None:
+            deleted += 1
+        else:
+            found += 1
+    return found, deleted
 
 
 def _first_of_each(items: Iterable[T], asked: set[str], key: Callable[[T], str]) -> list[T]:

@@ -45,6 +45,7 @@ COMMAND_MODULES = {
     "delete": "jobs",
     "import": "transfer",
     "export": "transfer",
+    "backup": "transfer",
     "stats": "insights",
     "search": "insights",
     "info": "insights",

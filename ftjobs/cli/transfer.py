@@ -1,4 +1,4 @@
-"""Commands that move jobs in and out of the store in bulk: import, export."""
+"""Commands that move jobs in and out of the store in bulk: import, export, backup."""
 
 from __future__ import annotations
 
@@ -188,3 +188,37 @@ def export(
         count = render.write_job_texts(store.list_json(query), output_format.value, out)
     if output is not None:
         typer.echo(f"Exported {count:,} job(s) to {output}.", err=True)
+
+
+@app.command(
+    epilog=(
+        "Example: ftjobs backup ~/archive/ftjobs-2027-01-05.db\n\n"
+        "Move an archive: copy the backup to the other machine and point --db (or FTJOBS_DB)"
+        " at it."
+    )
+)
+def backup(
+    ctx: typer.Context,
+    destination: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DEST",
+            help="The file to write, or a folder to write a file of the store's name in.",
+            show_default=False,
+        ),
+    ],
+    force: Annotated[bool, typer.Option("--force", help="Replace DEST if it exists.")] = False,
+) -> None:
+    """Copy the store, whole and consistent, to DEST: safe while a sync writes.
+
+    The copy is a snapshot (SQLite's VACUUM INTO: compact, every table and index), written
+    beside DEST under a temporary name, readable by you only, and renamed into place when it is
+    complete: DEST is never half written. Prints DEST on stdout.
+    """
+    from ftjobs.render_insights import human_size
+
+    with open_store(ctx) as store:
+        result = store.backup_to(destination, force=force)
+    typer.echo(result.path)
+    jobs = f"{result.jobs:,} job{'' if result.jobs == 1 else 's'}"
+    typer.echo(f"Backed up {jobs} ({human_size(result.size_bytes)}) to {result.path}", err=True)

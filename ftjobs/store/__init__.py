@@ -28,6 +28,7 @@ sqlite3. See bench/startup.py.
 
 from __future__ import annotations
 
+from ftjobs.store.backup import Backup, BackupResult
 from ftjobs.store.base import DEFAULT_BUSY_TIMEOUT, SCHEMA_VERSION, schema_sql
 from ftjobs.store.bulk import IMPORT_CACHE_KIB, BulkImport, ImportCounts, OnConflict
 from ftjobs.store.history import History
@@ -42,6 +43,7 @@ __all__ = [
     "NULLABLE_SORT_FIELDS",
     "SCHEMA_VERSION",
     "SORT_COLUMNS",
+    "BackupResult",
     "FileObject",
     "ImportCounts",
     "JobFilter",
@@ -57,5 +59,5 @@ __all__ = [
 ]
 
 
-class Store(BulkImport, Sync, History, Insights, Resources):
+class Store(Backup, BulkImport, Sync, History, Insights, Resources):
     """An open ftjobs database."""

@@ -257,7 +257,7 @@ def test_a_bad_db_path_is_a_clear_error_and_never_overwritten(tmp_path: Path, ki
 
 
 def test_a_new_database_file_is_private(tmp_path: Path) -> None:
-    db = tmp_path / "new" / "jobs.db"
+    db = tmp_path / "jobs.db"
     Cli(db).add()
     assert db.stat().st_mode & 0o777 == 0o600
 

@@ -188,7 +188,7 @@ def test_error_report_lists_twenty_then_counts(cli: Cli, tmp_path: Path, db: Pat
     assert 'got "yesterday"' in lines[0]
     assert sum(1 for line in lines if line.startswith(f"Error: {array}:[")) == 20
     assert "... and 5 more invalid records" in result.stderr
-    assert row_counts(db)["jobs"] == 0
+    assert not db.exists()  # a first import that kept nothing leaves no store (issue 16)
 
 
 def test_skip_invalid_writes_the_valid_ones_and_still_exits_1(cli: Cli, tmp_path: Path) -> None:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from helpers import REPO_ROOT, Cli, connect, error_line
+from typer.testing import CliRunner
 
+from ftjobs.cli import app
 from ftjobs.store import SCHEMA_VERSION, JobFilter, Store
 
 
@@ -236,10 +238,21 @@ def test_a_directory_is_refused(tmp_path: Path) -> None:
     assert list(directory.iterdir()) == []
 
 
-def test_a_new_database_is_private_and_its_directory_is_made(tmp_path: Path) -> None:
+def test_a_new_database_is_private_and_only_the_default_ones_folder_is_made(
+    tmp_path: Path,
+) -> None:
+    """Issue 16: `--db /no/such/dir/x.db add` made the folders; a --db names a file in a folder
+    that must exist (else it is a mistyped path), while the default store's folder is ftjobs'
+    own to make."""
     db = tmp_path / "new" / "dir" / "jobs.db"
-    Cli(db).add()
-    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    result = Cli(db).fails(1, "add", "--model", "m", "--training-file", "f")
+    assert "no folder" in error_line(result) and not (tmp_path / "new").exists()
+    runner = CliRunner()
+    env = {"FTJOBS_DB": None, "XDG_DATA_HOME": str(tmp_path / "data")}
+    made = runner.invoke(app, ["add", "--model", "m", "--training-file", "f"], env=env)
+    assert made.exit_code == 0, made.output
+    default = tmp_path / "data" / "ftjobs" / "jobs.db"
+    assert stat.S_IMODE(default.stat().st_mode) == 0o600
 
 
 def test_the_private_mode_does_not_depend_on_the_umask(tmp_path: Path) -> None:

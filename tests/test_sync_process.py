@@ -113,8 +113,8 @@ def test_two_sources_killed_alternately_then_each_completes(tmp_path: Path) -> N
 def test_ctrl_c_is_one_line_and_keeps_what_was_synced(tmp_path: Path) -> None:
     db = tmp_path / "jobs.db"
     with FakeFineTuningApi(page_cap=2) as fake:
-        fill(fake, range(1, 21), events=3)
-        fake.delay = 0.01
+        fill(fake, range(1, 61), events=3)
+        fake.delay = 0.05  # with 8 requests in flight, a sync of several seconds
         process = sync_process(db, fake)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # until a few jobs are in

@@ -264,6 +264,7 @@ app = typer.Typer(
 class Settings:
     db_path: Path
     busy_timeout: float | None = None  # None: the store's default
+    chosen: bool = False  # named by --db or FTJOBS_DB (else the default, whose folder is ours)
 
 
 def default_db_path() -> Path:
@@ -315,16 +316,36 @@ def main_options(
     ] = None,
 ) -> None:
     """Keep a local record of OpenAI fine-tuning jobs in SQLite."""
-    ctx.obj = Settings(db_path=db or default_db_path(), busy_timeout=busy_timeout)
+    ctx.obj = Settings(
+        db_path=db or default_db_path(), busy_timeout=busy_timeout, chosen=db is not None
+    )
 
 
 @contextmanager
-def open_store(ctx: typer.Context, *, create: bool = False) -> Iterator[Store]:
+def open_store(
+    ctx: typer.Context, *, create: bool = False, keep_empty: bool = True
+) -> Iterator[Store]:
     """The store the global options name. Only commands that record jobs (add, import, sync)
-    pass create: the others never make a new file."""
+    pass create: the others never make a new file; and a folder is made only for the default
+    store (a --db in a folder that does not exist is a mistyped path). A store this command
+    made is taken away again if the command fails before it holds a job, or, without
+    keep_empty, if it holds none at the end (an import that kept nothing)."""
     from ftjobs.store import DEFAULT_BUSY_TIMEOUT, Store
 
     settings: Settings = ctx.obj
     timeout = DEFAULT_BUSY_TIMEOUT if settings.busy_timeout is None else settings.busy_timeout
-    with Store.open(settings.db_path, busy_timeout=timeout, create=create) as store:
-        yield store
+    path = settings.db_path
+    new = create and not path.exists()
+    with Store.open(
+        path, busy_timeout=timeout, create=create, make_folder=not settings.chosen
+    ) as store:
+        try:
+            yield store
+        except BaseException:
+            if new and store.holds_nothing():
+                store.close()
+                store.remove_files()
+            raise
+        if new and not keep_empty and store.holds_nothing():
+            store.close()
+            store.remove_files()

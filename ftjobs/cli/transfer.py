@@ -117,7 +117,7 @@ def import_jobs(
             on_progress=on_progress,
             events_job=events_job,
         )
-        with open_store(ctx, create=True) as store:
+        with open_store(ctx, create=True, keep_empty=False) as store:
             try:
                 counts = store.import_jobs(
                     counted(reader.records()),

@@ -75,11 +75,17 @@ class StoreBase:
 
     @classmethod
     def open(
-        cls, path: Path, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, create: bool = True
+        cls,
+        path: Path,
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        create: bool = True,
+        make_folder: bool = True,
     ) -> Self:
         """Open the database at path, upgrading or refusing its schema; create it if it does
         not exist and create is true (commands that only read never make a store: a mistyped
-        --db is an error, not a new empty file)."""
+        --db is an error, not a new empty file; nor do they take an empty file for one), in a
+        new folder only with make_folder."""
         path = Path(path)
         if path.is_dir():
             raise StoreError(f"database {path} is a directory, not a file")
@@ -87,6 +93,13 @@ class StoreBase:
             raise StoreError(
                 f"no ftjobs store at {path}: check --db or FTJOBS_DB (a store is created by"
                 " the first add, import or sync)"
+            )
+        if not create and path.stat().st_size == 0:
+            raise StoreError(f"{path} is an empty file, not an ftjobs store: check --db")
+        if create and not make_folder and not path.parent.is_dir():
+            raise StoreError(
+                f"no folder {path.parent} for the store {path}: check --db or FTJOBS_DB, or"
+                " create the folder first"
             )
         try:
             _create_private_file(path)
@@ -165,6 +178,19 @@ class StoreBase:
 
     def close(self) -> None:
         self.conn.close()
+
+    def holds_nothing(self) -> bool:
+        """No job in it (a store just made, that a failed command may take away again)."""
+        try:
+            return self.conn.execute("SELECT 1 FROM jobs LIMIT 1").fetchone() is None
+        except sqlite3.Error:
+            return False
+
+    def remove_files(self) -> None:
+        """Delete the (closed) store's file, its write-ahead log and shared memory."""
+        for name in (self.path.name, f"{self.path.name}-wal", f"{self.path.name}-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                (self.path.parent / name).unlink()
 
     def __enter__(self) -> Self:
         return self

@@ -275,9 +275,13 @@ class BenchApi(FakeFineTuningApi):
             return 200, {}, json.dumps(self.stats(reset=path == "/__reset")).encode()
         return super()._respond(method, path, query, headers)
 
-    def _route(self, parts: list[str], query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    def _route(
+        self, parts: list[str], query: dict[str, str], project: str | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         body = None
-        if parts[:2] == ["fine_tuning", "jobs"]:
+        # Every job is in no project here, and the one key sees them all: the prepared bodies
+        # are what that key gets.
+        if parts[:2] == ["fine_tuning", "jobs"] and project is None:
             limit = min(int(query.get("limit", 20)), self.page_cap)
             if len(parts) == 2:
                 body = self._bodies.get(("jobs", query.get("after", ""), str(limit)))
@@ -292,7 +296,7 @@ class BenchApi(FakeFineTuningApi):
                         body = self._bodies.get((parts[3], parts[2]))
         if body is not None:
             return 200, {"content-type": "application/json"}, body
-        return super()._route(parts, query)
+        return super()._route(parts, query, project)
 
     def stats(self, *, reset: bool) -> dict[str, Any]:
         with self.stats_lock:

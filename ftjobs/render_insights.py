@@ -12,6 +12,7 @@ from ftjobs.render import STATUS_STYLES, console, iso_time
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ftjobs.store.check import CheckResult
     from ftjobs.store.insights import Stats, StoreInfo
 
 MONTHS_SHOWN = 24  # on a terminal; --json and piped output have every month
@@ -82,6 +83,25 @@ def _source_text(source: dict[str, Any]) -> str:
     if source["walk_unfinished"]:
         state += "; its first walk is unfinished (the next sync goes on)"
     return f"{source['label']}: {jobs:,} job{'' if jobs == 1 else 's'}, {state}"
+
+
+def write_check_report(results: list[CheckResult], out: IO[str]) -> None:
+    """`ok    name: what it checks`, or `FAIL  name: N problems`, the first ones named under
+    it and the fix; a last line sums up. Plain text: the same on a terminal and in a pipe."""
+    for result in results:
+        if result.ok:
+            out.write(f"ok    {result.name}: {result.about}\n")
+            continue
+        noun = "problem" if result.problems == 1 else "problems"
+        out.write(f"FAIL  {result.name}: {result.problems:,} {noun} ({result.about})\n")
+        for example in result.examples:
+            out.write(f"      {example}\n")
+        if result.problems > len(result.examples) and result.name != "search index":
+            out.write(f"      ... and {result.problems - len(result.examples):,} more\n")
+        if result.fix:
+            out.write(f"      fix: {result.fix}\n")
+    failed = [result.name for result in results if not result.ok]
+    out.write(f"Problems in: {', '.join(failed)}.\n" if failed else "The archive is sound.\n")
 
 
 def print_info(info: StoreInfo) -> None:

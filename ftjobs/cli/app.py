@@ -49,6 +49,7 @@ COMMAND_MODULES = {
     "stats": "insights",
     "search": "insights",
     "info": "insights",
+    "check": "insights",
 }
 COMMAND_ORDER = tuple(COMMAND_MODULES)
 

@@ -1,4 +1,4 @@
-"""Commands that sum up the store and find in it: info, stats, search."""
+"""Commands that sum up the store, find in it and check it: info, stats, search, check."""
 
 from __future__ import annotations
 
@@ -140,3 +140,35 @@ def search(
                     )
         else:
             render.write_plain_table(jobs, sys.stdout)
+
+
+@app.command(epilog="Example: ftjobs check && ftjobs backup ~/archive/")
+def check(
+    ctx: typer.Context,
+    as_json: JsonObjectFlag = False,
+    repair: Annotated[
+        bool,
+        typer.Option("--repair", help="Rebuild the search index first (all it can mend)."),
+    ] = False,
+) -> None:
+    """Check the archive: SQLite's integrity and foreign keys, every stored JSON text against
+    its columns, metrics against events, the search index.
+
+    One line per check, and under a failed one what is wrong and how to fix it; exit 1 if
+    anything is. Reads only, but with --repair.
+    """
+    from ftjobs import render_insights
+
+    with open_store(ctx) as store:
+        if repair:
+            store.rebuild_search()
+        results = store.check()
+    if as_json:
+        render_insights.write_json_object(
+            {"ok": all(r.ok for r in results), "checks": [r.as_dict() for r in results]},
+            sys.stdout,
+        )
+    else:
+        render_insights.write_check_report(results, sys.stdout)
+    if not all(result.ok for result in results):
+        raise typer.Exit(1)

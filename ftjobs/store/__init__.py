@@ -31,6 +31,7 @@ from __future__ import annotations
 from ftjobs.store.backup import Backup, BackupResult
 from ftjobs.store.base import DEFAULT_BUSY_TIMEOUT, SCHEMA_VERSION, schema_sql
 from ftjobs.store.bulk import IMPORT_CACHE_KIB, BulkImport, ImportCounts, OnConflict
+from ftjobs.store.check import Check, CheckResult
 from ftjobs.store.history import History
 from ftjobs.store.insights import Insights
 from ftjobs.store.queries import NULLABLE_SORT_FIELDS, SORT_COLUMNS, JobFilter
@@ -44,6 +45,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SORT_COLUMNS",
     "BackupResult",
+    "CheckResult",
     "FileObject",
     "ImportCounts",
     "JobFilter",
@@ -59,5 +61,5 @@ __all__ = [
 ]
 
 
-class Store(Backup, BulkImport, Sync, History, Insights, Resources):
+class Store(Backup, Check, BulkImport, Sync, History, Insights, Resources):
     """An open ftjobs database."""

@@ -50,9 +50,9 @@ Faults (switch on per test):
 - ``repeat_cursor = True``: every list returns its first page whatever ``after`` says.
 - ``hang = True``: accept the request and never answer (until the server stops).
 - ``delay = 0.5``: answer every request this many seconds late.
-- ``max_in_flight = 2``: a request beyond that many at once gets 429 with ``retry-after-ms``
+- ``limit_in_flight = 2``: a request beyond that many at once gets 429 with ``retry-after-ms``
   (``retry_after_ms``, default 50) and ``x-ratelimit-remaining-requests: 0``, as a rate limit
-  would; ``peak_in_flight`` is the most requests ever served at once, ``limited`` the 429s sent.
+  would; ``peak_serving`` is the most requests ever served at once, ``limited`` the 429s sent.
 
 Log: ``requests`` is a list of ``LoggedRequest(method, path, query, headers)`` (header names in
 lower case), one per request received, faults included; ``count(suffix)`` counts by path end.
@@ -175,10 +175,10 @@ class FakeFineTuningApi:
         self.repeat_cursor = False
         self.hang = False
         self.delay = 0.0
-        self.max_in_flight: int | None = None
+        self.limit_in_flight: int | None = None
         self.retry_after_ms = 50
-        self.in_flight = 0
-        self.peak_in_flight = 0
+        self.serving = 0
+        self.peak_serving = 0
         self.limited = 0
         self._jobs: dict[str, _Job] = {}
         self._faults: list[_Fault] = []
@@ -495,9 +495,9 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         api.requests.append(LoggedRequest(self.command, split.path, query, headers))
         with api._lock:
-            api.in_flight += 1
-            api.peak_in_flight = max(api.peak_in_flight, api.in_flight)
-            over = api.max_in_flight is not None and api.in_flight > api.max_in_flight
+            api.serving += 1
+            api.peak_serving = max(api.peak_serving, api.serving)
+            over = api.limit_in_flight is not None and api.serving > api.limit_in_flight
             if over:
                 api.limited += 1
         try:
@@ -523,7 +523,7 @@ class _Handler(BaseHTTPRequestHandler):
                 status, extra, body = api._respond(self.command, split.path, query, headers)
         finally:
             with api._lock:
-                api.in_flight -= 1
+                api.serving -= 1
         self.send_response(status)
         extra = {k.lower(): v for k, v in extra.items()}
         self.send_header("content-type", extra.pop("content-type", "application/json"))

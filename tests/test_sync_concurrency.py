@@ -65,10 +65,10 @@ def test_never_more_requests_in_flight_than_allowed(
 ) -> None:
     fake.delay = 0.02  # long enough for requests to overlap
     sync(tmp_path / "three.db", fake, "--concurrency", "3")
-    assert 2 <= fake.peak_in_flight <= 3
-    fake.peak_in_flight = 0
+    assert 2 <= fake.peak_serving <= 3
+    fake.peak_serving = 0
     sync(tmp_path / "one.db", fake, "--concurrency", "1")
-    assert fake.peak_in_flight == 1
+    assert fake.peak_serving == 1
 
 
 def test_a_rate_limit_slows_every_thread_and_the_sync_completes(
@@ -77,11 +77,11 @@ def test_a_rate_limit_slows_every_thread_and_the_sync_completes(
     """The server allows 2 requests at once and answers 429 beyond; with 8 asked for, the
     throttle halves its limit on each 429 and waits as told, and the archive is whole."""
     fake.delay = 0.02
-    fake.max_in_flight = 2
+    fake.limit_in_flight = 2
     db = tmp_path / "jobs.db"
     sync(db, fake, "--concurrency", "8")
     assert fake.limited > 0  # it was rate-limited ...
-    fake.max_in_flight = None
+    fake.limit_in_flight = None
     assert_archive_equals_server(Cli(db), fake)  # ... and lost nothing
     # Far fewer 429s than requests: the threads held back instead of hammering.
     assert fake.limited < len(fake.requests) / 4

@@ -28,7 +28,7 @@ def when(timestamp: int) -> str:
     return iso_time(timestamp).replace("T", " ")[:16] + " UTC"
 
 
-def human_size(count: int) -> str:
+def file_size(count: int) -> str:
     """512 bytes, 1.2 kB, 34.5 MB, 123 MB, 1.5 GB: decimal units, as OpenAI's pages show them."""
     if abs(count) < 1000:
         return f"{count:,} byte{'' if count == 1 else 's'}"
@@ -48,7 +48,7 @@ def file_notes(file: FileObject) -> list[Note]:
     if file.filename:
         notes.append((_CONTROL.sub("\ufffd", file.filename), ""))
     details = [
-        human_size(file.bytes) if file.bytes is not None else None,
+        file_size(file.bytes) if file.bytes is not None else None,
         _CONTROL.sub("\ufffd", file.purpose) if file.purpose else None,
         f"uploaded {when(file.created_at)}" if file.created_at is not None else None,
     ]

@@ -111,6 +111,13 @@ class Throttle:
             self._paused_until = until
             self.pauses += 1
 
+    def resume(self) -> None:
+        """The wait asked for has been waited out (by the thread that got it, counting it down
+        for the person watching): every thread may go on."""
+        with self._cond:
+            self._paused_until = 0.0
+            self._cond.notify_all()
+
     def close(self) -> None:
         with self._cond:
             self._closed = True

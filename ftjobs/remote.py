@@ -607,6 +607,7 @@ class FineTuningApi:
         if self.on_wait is not None:
             self.on_wait(seconds, f"{reason}: the API asks to wait before GET {path}")
         self._sleep(seconds)
+        self.throttle.resume()
 
     def _status_error(self, path: str, status: int, body: str) -> ApiError:
         key = self.config.api_key

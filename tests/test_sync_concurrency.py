@@ -83,8 +83,10 @@ def test_a_rate_limit_slows_every_thread_and_the_sync_completes(
     assert fake.limited > 0  # it was rate-limited ...
     fake.limit_in_flight = None
     assert_archive_equals_server(Cli(db), fake)  # ... and lost nothing
-    # Far fewer 429s than requests: the threads held back instead of hammering.
-    assert fake.limited < len(fake.requests) / 4
+    # Fewer 429s than answers: the threads held back instead of hammering (a quarter in a quiet
+    # run; the bound leaves room for a loaded machine, where answers come late and bunched).
+    assert fake.limited < len(fake.requests) / 2
+    assert fake.peak_serving <= 8
 
 
 # -- the throttle itself, with a clock of the test's own ---------------------------------------
@@ -138,3 +140,15 @@ def test_a_closed_throttle_refuses_new_requests() -> None:
     throttle.close()
     with pytest.raises(ThrottleClosed), throttle.slot():
         pass
+
+
+def test_a_wait_waited_out_by_the_thread_that_got_it_lets_every_thread_on() -> None:
+    """A Retry-After longer than the SDK honours is counted down by FineTuningApi in the
+    thread that got it; once it has, the pause is over for all (found: with a test's fake
+    sleep the throttle still held every request for its own 60 s)."""
+    clock = Clock()
+    throttle = Throttle(2, clock=clock)
+    throttle.observe(429, {"retry-after": "600"})
+    throttle.resume()
+    with throttle.slot():  # does not wait
+        assert throttle.in_flight == 1

@@ -423,6 +423,7 @@ class FineTuningApi:
         self.config = config
         self.requests = 0
         self._lock = threading.Lock()  # requests and waited, from every thread
+        self._waiting_until = 0.0  # (monotonic) when the waits under way end
         # At most `concurrency` requests in flight, fewer after a 429 (see ftjobs.ratelimit).
         self.throttle = Throttle(concurrency)
         self.waited = 0.0
@@ -591,9 +592,14 @@ class FineTuningApi:
 
     def _wait(self, path: str, status: int, seconds: float) -> None:
         with self._lock:
-            total = self.waited + seconds
+            # Threads that wait at the same time wait once: only the time past the end of the
+            # waits already under way counts toward max_wait.
+            until = time.monotonic() + seconds
+            extra = max(0.0, until - max(self._waiting_until, time.monotonic()))
+            total = self.waited + extra
             if total <= self.max_wait:
                 self.waited = total
+                self._waiting_until = max(self._waiting_until, until)
         if total > self.max_wait:
             when = datetime.now(timezone.utc) + timedelta(seconds=seconds)
             raise RateLimited(

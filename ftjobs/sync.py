@@ -166,6 +166,7 @@ class Syncer:
         # cursor and mark moves that must come after them.
         self._queue: deque[_Queued] = deque()
         self._max_queued = 4 * max(options.concurrency, 1)
+        self._unsaved = False  # a queued save failed or was interrupted
 
     @property
     def source_key(self) -> int:
@@ -248,14 +249,20 @@ class Syncer:
 
     def _drain(self, keep: int = 0) -> None:
         while len(self._queue) > keep:
-            self._queue.popleft().action()
+            item = self._queue.popleft()
+            try:
+                item.action()
+            except BaseException:
+                # This save (or move) was not made: no later move of the place may be.
+                self._unsaved = True
+                raise
 
     def _salvage(self, *, wait: bool) -> None:
         """After a failure: save what the workers fetched (with wait, what they are still
         fetching too), moving the walk's cursor and mark as far as the saved jobs reach, and
         no further."""
         queued, self._queue = self._queue, deque()
-        whole = True  # every save so far was made: a place move is still true
+        whole = not self._unsaved  # every save so far was made: a place move is still true
         for item in queued:
             if item.moves_place:
                 if whole:

@@ -152,3 +152,23 @@ def test_a_wait_waited_out_by_the_thread_that_got_it_lets_every_thread_on() -> N
     throttle.resume()
     with throttle.slot():  # does not wait
         assert throttle.in_flight == 1
+
+
+@pytest.mark.parametrize("concurrency", ["1", "4"])
+def test_a_job_that_fails_mid_walk_is_never_passed_by_the_cursor(
+    tmp_path: Path, concurrency: str
+) -> None:
+    """One job's history fails (a 500 after the retries) on the list's second page while jobs
+    around it are fetched: what was fetched is saved, but the walk's place never moves past the
+    job that was not, so the next sync fetches it and the archive is whole."""
+    with FakeFineTuningApi(page_cap=3) as server:
+        fill(server, range(1, 10), events=2)
+        broken = f"ftjob-{5:024d}"  # newest first: the second page's middle job
+        server.fail(500, times=None, path_contains=f"{broken}/events")
+        db = tmp_path / "jobs.db"
+        first = Cli(db)("sync", "--concurrency", concurrency, env={**OPENAI_ENV, **server.env()})
+        assert first.exit_code == 1 and "500" in first.stderr
+        assert broken not in {job["id"] for job in Cli(db).json("list", "--all", "--json")}
+        server._faults.clear()
+        sync(db, server, "--concurrency", concurrency)
+        assert_archive_equals_server(Cli(db), server)

@@ -111,6 +111,16 @@ class Throttle:
             self._paused_until = until
             self.pauses += 1
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def check_open(self) -> None:
+        """Raise ThrottleClosed once the sync is stopping: a long wait on a worker thread
+        checks it as it counts down, so Ctrl-C is not held up by it."""
+        if self._closed:
+            raise ThrottleClosed("the sync is stopping")
+
     def resume(self) -> None:
         """The wait asked for has been waited out (by the thread that got it, counting it down
         for the person watching): every thread may go on."""

@@ -49,7 +49,12 @@ class LineObserver:
         self.err.flush()
 
     def sleep(self, seconds: float) -> None:
-        _sleep_in_steps(seconds, lambda left: None)
+        _sleep_in_steps(seconds, lambda left: self._go_on())
+
+    def _go_on(self) -> None:
+        """A wait on a worker thread ends when the sync stops (Ctrl-C, an error elsewhere)."""
+        if self.throttle is not None:
+            self.throttle.check_open()
 
 
 class ProgressObserver(LineObserver):
@@ -97,6 +102,7 @@ class ProgressObserver(LineObserver):
 
     def sleep(self, seconds: float) -> None:
         def show(left: float) -> None:
+            self._go_on()
             self.what = f"waiting {left:.0f} s for the API (Ctrl-C stops; run sync again later)"
             self._show()
 

@@ -347,7 +347,9 @@ class Syncer:
                     f"the server no longer knows where the last sync stopped ({after});"
                     " walking the job list from the top"
                 )
-                self.store.set_walk_after(self.source_key, None)
+                # Unfinished, from the top ('' not None: a walk taken for finished would
+                # never list again the jobs below the old cursor that are not archived).
+                self.store.set_walk_after(self.source_key, TOP)
                 yield from self._job_pages(after=None)
                 return
             raise

@@ -5,15 +5,18 @@ SDK, a real HTTP server on 127.0.0.1; timings are never asserted (the machine is
 
 from __future__ import annotations
 
+import signal
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fake_api import FakeFineTuningApi
-from helpers import Cli, dump
+from helpers import Cli, connect, dump
 from syncdata import fill
 from test_sync import OPENAI_ENV, assert_archive_equals_server
+from test_sync_process import sync_process
 from typer.testing import Result
 
 from ftjobs.ratelimit import Throttle, ThrottleClosed, reset_seconds
@@ -172,3 +175,49 @@ def test_a_job_that_fails_mid_walk_is_never_passed_by_the_cursor(
         server._faults.clear()
         sync(db, server, "--concurrency", concurrency)
         assert_archive_equals_server(Cli(db), server)
+
+
+def test_a_forgotten_cursor_then_a_failure_still_leaves_the_walk_unfinished(
+    tmp_path: Path,
+) -> None:
+    """Found in review: when the server no longer knew the saved cursor, the walk was marked
+    finished before the new one from the top had saved anything; a failure then left jobs below
+    the old cursor unarchived for good (later syncs walk only down to the mark)."""
+    with FakeFineTuningApi(page_cap=3) as server:
+        fill(server, range(1, 13), events=2)
+        failing = f"ftjob-{5:024d}"
+        server.fail(500, times=None, path_contains=f"{failing}/events")
+        db = tmp_path / "jobs.db"
+        env = {**OPENAI_ENV, **server.env()}
+        assert Cli(db)("sync", env=env).exit_code == 1
+        with connect(db) as conn:
+            [cursor] = conn.execute("SELECT walk_after FROM sync_sources").fetchone()
+        assert cursor  # an unfinished walk, with a place to go on from
+        server.remove_job(cursor)  # the server forgets that place
+        # A new job on top whose history fails: its save, queued before the walk starts again
+        # from the top, fails after it, so no place move follows.
+        fill(server, range(13, 14), events=2)
+        server.fail(500, times=None, path_contains=f"ftjob-{13:024d}/events")
+        assert Cli(db)("sync", env=env).exit_code == 1
+        server._faults.clear()
+        sync(db, server)
+        stored = {job["id"] for job in Cli(db).json("list", "--all", "--json")}
+        assert set(server._jobs) <= stored
+
+
+def test_ctrl_c_is_not_held_up_by_a_worker_counting_down_a_long_wait(tmp_path: Path) -> None:
+    """Found in review: a worker waiting out a Retry-After longer than the SDK's own limit slept
+    on after Ctrl-C, and the process lived until the wait ended (up to --max-wait)."""
+    with FakeFineTuningApi(page_cap=3) as server:
+        fill(server, range(1, 7), events=2)
+        # Every events page: a 5-minute wait, counted down on the worker threads.
+        server.fail(429, times=None, path_contains="/events", headers={"retry-after": "300"})
+        db = tmp_path / "jobs.db"
+        process = sync_process(db, server, "--concurrency", "4")
+        time.sleep(3)  # start-up, then the wait begins
+        process.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 130, err.decode()
+        assert time.monotonic() - started < 15
+        assert "Traceback" not in err.decode()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,11 @@ class Backup(StoreBase):
 
             with sqlite_errors(self.path):
                 self.conn.execute("VACUUM INTO ?", [str(temporary)])
-                jobs = int(self.conn.execute("SELECT count(*) FROM jobs").fetchone()[0])
+                copied = sqlite3.connect(temporary)  # the jobs the copy holds, not the store
+                try:
+                    jobs = int(copied.execute("SELECT count(*) FROM jobs").fetchone()[0])
+                finally:
+                    copied.close()
             with temporary.open("rb+") as copy:
                 os.fsync(copy.fileno())
             temporary.replace(destination)

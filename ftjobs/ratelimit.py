@@ -12,11 +12,13 @@ the API is willing again.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime, timezone
 
 from ftjobs.errors import FtjobsError
 
@@ -29,6 +31,33 @@ _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 class ThrottleClosed(FtjobsError):
     """The sync is stopping: no new request starts."""
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """The wait a response asks for: ``retry-after-ms``, else ``retry-after`` in seconds or as an
+    HTTP date (None when absent or unreadable)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        raw = lowered.get(name)
+        if raw is None:
+            continue
+        try:
+            seconds = float(raw) / divisor
+        except ValueError:
+            continue
+        return seconds if math.isfinite(seconds) else None
+    raw = lowered.get("retry-after")
+    if raw is None:
+        return None
+    import email.utils  # about 40 ms to import, and rarely needed
+
+    try:
+        parsed = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return (parsed - datetime.now(timezone.utc)).total_seconds()
 
 
 def reset_seconds(text: str | None) -> float | None:
@@ -82,7 +111,6 @@ class Throttle:
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """An answer came (the SDK's retries included): adjust the limit and any pause."""
-        from ftjobs.remote import retry_after_seconds
 
         lowered = {name.lower(): value for name, value in headers.items()}
         with self._cond:

@@ -3,7 +3,10 @@ from the OpenAI (or Azure OpenAI) API, keeping each object's JSON text exactly a
 it.
 
 The official ``openai`` SDK does the talking (auth headers, env configuration, retries with
-backoff and ``Retry-After``, Azure's paths and ``api-key`` header). It is imported lazily, inside
+backoff and ``Retry-After``, Azure's paths and ``api-key`` header): its client builds the first
+request, and later GETs reuse what that request carried on the SDK's own httpx client, with the
+SDK's retry rules (:mod:`ftjobs.transport`: the same requests for a fraction of the CPU; a path
+the SDK would refuse or encode still goes through it). It is imported lazily, inside
 :class:`FineTuningApi`, because importing it costs about half a second: ``import ftjobs.remote``
 stays cheap and the commands that never talk to the API never pay for it.
 
@@ -30,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 import threading
 import time
@@ -42,7 +44,8 @@ from typing import Any
 
 from ftjobs.errors import FtjobsError
 from ftjobs.jsonstream import compact_json
-from ftjobs.ratelimit import Throttle
+from ftjobs.ratelimit import Throttle, retry_after_seconds
+from ftjobs.transport import RequestTemplate, is_plain_path, send_get
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -359,33 +362,6 @@ def redact(text: str, key: str) -> str:
 
 
 # ---- waiting ----------------------------------------------------------------------------------
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """The wait a response asks for: ``retry-after-ms``, else ``retry-after`` in seconds or as an
-    HTTP date (None when absent or unreadable)."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        raw = lowered.get(name)
-        if raw is None:
-            continue
-        try:
-            seconds = float(raw) / divisor
-        except ValueError:
-            continue
-        return seconds if math.isfinite(seconds) else None
-    raw = lowered.get("retry-after")
-    if raw is None:
-        return None
-    import email.utils  # about 40 ms to import, and rarely needed
-
-    try:
-        parsed = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return (parsed - datetime.now(timezone.utc)).total_seconds()
-
-
 def interruptible_sleep(seconds: float) -> None:
     """Sleep in steps of at most 1 s, so that Ctrl-C ends the wait at once everywhere."""
     deadline = time.monotonic() + seconds
@@ -434,7 +410,8 @@ class FineTuningApi:
         self.on_request = on_request
         self.on_wait = on_wait
         self._sleep = sleep
-        self._client: Any = _make_client(
+        self._template: RequestTemplate | None = None  # from the SDK's first request
+        self._client, self._http = _make_client(
             config,
             connect_timeout,
             read_timeout,
@@ -443,10 +420,13 @@ class FineTuningApi:
             self._observe_response,
             pool_size=concurrency,
         )
+        self._retry_after_limit = _sdk_retry_after_limit()
 
     def _count_request(self, request: Any) -> None:
         with self._lock:
             self.requests += 1
+            if self._template is None:
+                self._template = RequestTemplate.capture(self._client, request)
         if self.on_request is not None:
             self.on_request(str(request.method), str(request.url.path))
 
@@ -473,51 +453,68 @@ class FineTuningApi:
     def list_jobs(self, after: str | None = None, limit: int = 20) -> Page:
         """One page of jobs, newest first (``after``: the last id of the previous page)."""
         jobs = self._client.fine_tuning.jobs.with_raw_response
-        return self._page("/fine_tuning/jobs", lambda: jobs.list(**_paging(after, limit)))
+        paging = _paging(after, limit)
+        path = "/fine_tuning/jobs"
+        return self._page(path, self._get(path, paging, lambda: jobs.list(**paging)))
 
     def retrieve_job(self, job_id: str) -> RawObject:
         """One job."""
         jobs = self._client.fine_tuning.jobs.with_raw_response
         path = f"/fine_tuning/jobs/{job_id}"
-        body = self._call(path, lambda: jobs.retrieve(job_id))
-        try:
-            return parse_object_body(body)
-        except ValueError as err:
-            raise self._malformed(path, err) from None
+        return self._object(path, self._get(path, {}, lambda: jobs.retrieve(job_id)))
 
     def list_events(self, job_id: str, after: str | None = None, limit: int = 20) -> Page:
         """One page of a job's events, newest first."""
         jobs = self._client.fine_tuning.jobs.with_raw_response
-        return self._page(
-            f"/fine_tuning/jobs/{job_id}/events",
-            lambda: jobs.list_events(job_id, **_paging(after, limit)),
-        )
+        paging = _paging(after, limit)
+        path = f"/fine_tuning/jobs/{job_id}/events"
+        return self._page(path, self._get(path, paging, lambda: jobs.list_events(job_id, **paging)))
 
     def list_checkpoints(self, job_id: str, after: str | None = None, limit: int = 10) -> Page:
         """One page of a job's checkpoints, newest first (``extra`` has first_id/last_id)."""
         checkpoints = self._client.fine_tuning.jobs.checkpoints.with_raw_response
-        return self._page(
-            f"/fine_tuning/jobs/{job_id}/checkpoints",
-            lambda: checkpoints.list(job_id, **_paging(after, limit)),
-        )
+        paging = _paging(after, limit)
+        path = f"/fine_tuning/jobs/{job_id}/checkpoints"
+        return self._page(path, self._get(path, paging, lambda: checkpoints.list(job_id, **paging)))
 
     def file_content(self, file_id: str) -> bytes:
         """A file's content, the body bytes as received (result files are often base64)."""
         files = self._client.files.with_raw_response
-        return self._call(f"/files/{file_id}/content", lambda: files.content(file_id))
+        path = f"/files/{file_id}/content"
+        return self._call(path, self._get(path, {}, lambda: files.content(file_id)))
 
     def retrieve_file(self, file_id: str) -> RawObject:
         """A file object (filename, bytes, purpose, created_at), not its content: the filename
         is what links a job back to the user's own data set."""
         files = self._client.files.with_raw_response
-        return self._object(f"/files/{file_id}", lambda: files.retrieve(file_id))
+        path = f"/files/{file_id}"
+        return self._object(path, self._get(path, {}, lambda: files.retrieve(file_id)))
 
     def retrieve_model(self, model_id: str) -> RawObject:
         """A model object; a 404 (NotFoundError) means the fine-tuned model was deleted."""
         models = self._client.models.with_raw_response
-        return self._object(f"/models/{model_id}", lambda: models.retrieve(model_id))
+        path = f"/models/{model_id}"
+        return self._object(path, self._get(path, {}, lambda: models.retrieve(model_id)))
 
     # ---- machinery
+    def _get(
+        self, path: str, params: Mapping[str, Any], via_sdk: Callable[[], Any]
+    ) -> Callable[[], Any]:
+        """How to send GET path: through the SDK for the first request (which shows what it
+        sends) and for a path it would change or refuse; else directly on its httpx client,
+        the same request for a fraction of the CPU (see ftjobs.transport)."""
+        template = self._template
+        if template is None or not is_plain_path(path):
+            return via_sdk
+        return lambda: send_get(
+            self._http,
+            template,
+            path,
+            params,
+            max_retries=self.max_retries,
+            retry_after_limit=self._retry_after_limit,
+        )
+
     def _page(self, path: str, send: Callable[[], Any]) -> Page:
         body = self._call(path, send)
         try:
@@ -565,7 +562,7 @@ class FineTuningApi:
                 if (
                     (status in _RETRYABLE or status >= 500)
                     and wait is not None
-                    and wait > _sdk_retry_after_limit()
+                    and wait > self._retry_after_limit
                 ):
                     self._wait(path, status, wait)
                     continue
@@ -702,7 +699,8 @@ def _make_client(
     on_response: Callable[[Any], None],
     *,
     pool_size: int = 1,
-) -> Any:
+) -> tuple[Any, Any]:
+    """The SDK client, and the httpx client it sends on (ftjobs.transport sends on it too)."""
     import httpx2
     import openai
 
@@ -728,7 +726,9 @@ def _make_client(
         "http_client": http_client,
     }
     if config.azure_endpoint is not None:
-        return openai.AzureOpenAI(
+        client: Any = openai.AzureOpenAI(
             azure_endpoint=config.azure_endpoint, api_version=config.api_version, **common
         )
-    return openai.OpenAI(base_url=config.base_url or OPENAI_BASE_URL, **common)
+    else:
+        client = openai.OpenAI(base_url=config.base_url or OPENAI_BASE_URL, **common)
+    return client, http_client

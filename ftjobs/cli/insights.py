@@ -139,7 +139,7 @@ def search(
                         f"Showing {shown:,} of {total:,} jobs; --all shows every one.", err=True
                     )
         else:
-            render.write_plain_table(jobs, sys.stdout)
+            render.write_jobs(jobs, sys.stdout)
 
 
 @app.command(epilog="Example: ftjobs check && ftjobs backup ~/archive/")

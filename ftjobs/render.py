@@ -562,10 +562,13 @@ def print_table(jobs: Sequence[ListedJob], fields: Sequence[str] | None = None) 
     return len(jobs)
 
 
-def print_fields_table(fields: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
+def print_fields_table(
+    fields: Sequence[str], rows: Sequence[Sequence[str]], *, header: bool = True
+) -> int:
     """The table of the fields a person picked (--fields): each shown; long text cut in the
     middle to what the terminal leaves, but never a value people copy (WHOLE_FIELDS): where
-    those cannot fit, each record is shown as "field: value" lines."""
+    those cannot fit, each record is shown as "field: value" lines. header=False: more rows of
+    a table already begun (events --follow)."""
     from rich.table import Table
     from rich.text import Text
 
@@ -579,7 +582,9 @@ def print_fields_table(fields: Sequence[str], rows: Sequence[Sequence[str]]) -> 
     if widths is None:
         print_records([_record(fields, row) for row in rows])
         return len(rows)
-    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, _GAP // 2))
+    table = Table(
+        box=None, header_style="bold", pad_edge=False, padding=(0, _GAP // 2), show_header=header
+    )
     for name, width in zip(fields, widths, strict=True):
         table.add_column(name, no_wrap=True, width=width)
     for row in rows:

@@ -468,6 +468,7 @@ def print_records(records: Sequence[Sequence[tuple[str, Text]]]) -> None:
     """Records as "label: value" lines, a blank line between them, for when a table cannot show
     every value people copy whole: a value that does not fit beside its label goes on the line
     under it, and is never folded (a value wider than the terminal is left for it to wrap)."""
+    from rich.padding import Padding
     from rich.text import Text
 
     out = console()
@@ -476,14 +477,19 @@ def print_records(records: Sequence[Sequence[tuple[str, Text]]]) -> None:
         if number:
             out.print()
         for label, text in record:
+            if not label:  # a note under the line before
+                out.print(Text.assemble("  ", text), soft_wrap=True)
+                continue
             head = Text(f"{label}:", style="bold")
             if len(label) + 2 + text.cell_len <= width and "\n" not in text.plain:
                 out.print(Text.assemble(head, " ", text), soft_wrap=True)
                 continue
             out.print(head, soft_wrap=True)
-            indent = "  " if text.cell_len + 2 <= width else ""
-            for line in text.split("\n"):
-                out.print(Text.assemble(indent, line), soft_wrap=True)
+            longest = max((len(word) for word in text.plain.split()), default=0)
+            if longest + 2 <= width:  # indented, wrapped between words
+                out.print(Padding(text, (0, 0, 0, 2)))
+            else:  # a word wider than the terminal: left whole for it to wrap
+                out.print(text, soft_wrap=True)
 
 
 def _record(fields: Sequence[str], cells: Sequence[str]) -> list[tuple[str, Text]]:
@@ -669,21 +675,29 @@ def print_job(
     from rich.table import Table
     from rich.text import Text
 
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column(overflow="fold")
+    rows: list[tuple[str, Text]] = []
     for label, text in job_fields(job):
         if label == "trained_tokens" and text.isdigit():
             text = f"{int(text):,}"  # for reading; piped output keeps the plain number
         style = STATUS_STYLES.get(text, "") if label == "status" else ""
         style = "red" if label == "error" else style
-        grid.add_row(label, Text(text, style=style))
+        rows.append((label, Text(text, style=style)))
         for note, note_style in (notes or {}).get(label, ()):
-            grid.add_row("", Text(note, style=note_style))
-    for label, text in more:
-        grid.add_row(label, Text(text))
+            rows.append(("", Text(note, style=note_style)))
+    rows += [(label, Text(value)) for label, value in more]
+    out = console()
+    room = out.width - max(len(label) for label, _ in rows) - 2
+    if any(label in WHOLE_FIELDS and cell.cell_len > room for label, cell in rows):
+        # (a long metadata key would leave the id or the model name too little room whole)
+        print_records([rows])
+        return
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, cell in rows:
+        grid.add_row(label, cell)
     renderable: RenderableType = grid
-    console().print(renderable)
+    out.print(renderable)
 
 
 def write_job_plain(job: FineTuningJob, out: IO[str]) -> None:

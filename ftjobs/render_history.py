@@ -102,6 +102,7 @@ def print_events(events: Sequence[StoredEvent], *, header: bool = True) -> None:
     "New fine-tuned model created: ...") is never split: the type gives way first, and
     failing that each event is its time, level and type on a line and its message under it.
     header=False: more lines of a log already begun (events --follow)."""
+    from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
 
@@ -122,8 +123,10 @@ def print_events(events: Sequence[StoredEvent], *, header: bool = True) -> None:
             style = LEVEL_STYLES.get(event.level or "", "")
             out.print(Text.assemble(row[0], "  ", (row[1], style), "  ", row[2]), soft_wrap=True)
             message = Text(row[3], style=style if style == "bold red" else "")
-            fits = longest_word + 2 <= out.width
-            out.print(Text.assemble("  ", message) if fits else message, soft_wrap=not fits)
+            if longest_word + 2 <= out.width:  # indented, and wrapped between words
+                out.print(Padding(message, (0, 0, 0, 2)))
+            else:  # a word wider than the terminal: left whole for it to wrap
+                out.print(message, soft_wrap=True)
         return
     table = Table(box=None, header_style="bold", pad_edge=False, show_header=header)
     for column, width in zip(columns, widths, strict=True):
@@ -293,8 +296,8 @@ def print_checkpoints(table: CheckpointTable) -> None:
     out.print(grid)
     hidden_note(
         out.width,
-        [column.label.lower() for column, width in zip(columns, widths, strict=True)
-         if width is None],
+        [column.label.removesuffix(" (UTC)").lower()
+         for column, width in zip(columns, widths, strict=True) if width is None],
     )  # fmt: skip
 
 

@@ -96,12 +96,13 @@ def event_cells(event: StoredEvent) -> list[str]:
             _printable(event.message)]  # fmt: skip
 
 
-def print_events(events: Sequence[StoredEvent], *, header: bool = True) -> None:
+def print_events(events: Sequence[StoredEvent], *, header: bool = True, log: bool = False) -> None:
     """A log for people: time, level (warn yellow, error red), type, and the message wrapped
     between words. A word no message line can hold whole (a fine-tuned model's name in
     "New fine-tuned model created: ...") is never split: the type gives way first, and
     failing that each event is its time, level and type on a line and its message under it.
-    header=False: more lines of a log already begun (events --follow)."""
+    header=False: more lines of a log already begun; log: always each event as lines (events
+    --follow: batches printed apart line up)."""
     from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
@@ -117,7 +118,7 @@ def print_events(events: Sequence[StoredEvent], *, header: bool = True) -> None:
         Column("Type", min(17, max(4, *(len(row[2]) for row in cells))), least=4, drop=1),
         Column("Message", max(7, *(len(row[3]) for row in cells)), least=max(7, longest_word)),
     ]
-    widths = fit_columns(columns, out.width)
+    widths = None if log else fit_columns(columns, out.width)
     if widths is None:
         for event, row in zip(events, cells, strict=True):
             style = LEVEL_STYLES.get(event.level or "", "")

@@ -152,10 +152,16 @@ def events(
 
 
 def _show_events(
-    found: list[StoredEvent], *, jsonl: bool, columns: tuple[str, ...] | None, header: bool
+    found: list[StoredEvent],
+    *,
+    jsonl: bool,
+    columns: tuple[str, ...] | None,
+    header: bool,
+    log: bool = False,
 ) -> None:
     """Events as the options ask: JSON Lines as stored, the --fields, or the log (a table on a
-    terminal, tab-separated lines when piped)."""
+    terminal, tab-separated lines when piped). log: followed, a terminal gets each event as
+    lines, so that batches printed apart line up."""
     from ftjobs import render, render_history
 
     terminal = sys.stdout.isatty()
@@ -168,7 +174,7 @@ def _show_events(
         else:
             render.write_plain_rows(rows, sys.stdout)
     elif found and terminal:
-        render_history.print_events(found, header=header)
+        render_history.print_events(found, header=header, log=log)
     else:
         render_history.write_events_plain(found, sys.stdout)
     sys.stdout.flush()
@@ -199,19 +205,14 @@ def _follow(
             follower.refresh = api_refresh(store, api, job_id, observer)
         try:
             found, final = follower.first(within_limit(limit))
-            _show_events(found, jsonl=jsonl, columns=columns, header=True)
+            _show_events(found, jsonl=jsonl, columns=columns, header=True, log=True)
             shown = bool(found)
             if not final:
-                where = "the API" if remote else "the store (ftjobs sync fills it)"
-                typer.echo(
-                    f"Following {job_id} in {where} every {interval:g} s until it is final;"
-                    " Ctrl-C stops.",
-                    err=True,
-                )
+                typer.echo(f"Following {job_id} until it is final (Ctrl-C stops).", err=True)
 
                 def show(new: list[StoredEvent]) -> None:
                     nonlocal shown
-                    _show_events(new, jsonl=jsonl, columns=columns, header=not shown)
+                    _show_events(new, jsonl=jsonl, columns=columns, header=not shown, log=True)
                     shown = True
 
                 follower.follow(interval, show)

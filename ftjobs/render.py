@@ -398,6 +398,8 @@ def middle_cut(text: str, width: int) -> str:
 WHOLE_FIELDS = frozenset(
     {"id", "fine_tuned_model", "fine_tuned_model_checkpoint", "fine_tuning_job_id"}
 )
+# Prose: a table wraps it between words (each kept whole) rather than cut it.
+PROSE_FIELDS = frozenset({"message", "error.message"})
 _TIME_WIDTH = 16  # 2024-07-23 20:00
 _GAP = 2
 _LEAST = 8  # a column that may be cut keeps at least this much
@@ -572,18 +574,23 @@ def print_fields_table(
     fields: Sequence[str], rows: Sequence[Sequence[str]], *, header: bool = True
 ) -> int:
     """The table of the fields a person picked (--fields): each shown; long text cut in the
-    middle to what the terminal leaves, but never a value people copy (WHOLE_FIELDS): where
-    those cannot fit, each record is shown as "field: value" lines. header=False: more rows of
-    a table already begun (events --follow)."""
+    middle to what the terminal leaves, prose (a message) wrapped between its words, but never
+    a value people copy (WHOLE_FIELDS, or a word of the prose: an id in "Created fine-tuning
+    job: ftjob-..."): where those cannot fit, each record is shown as "field: value" lines.
+    header=False: more rows of a table already begun (events --follow)."""
     from rich.table import Table
     from rich.text import Text
 
     out = console()
     needs = [max(len(name), *(len(row[i]) for row in rows)) for i, name in enumerate(fields)]
-    columns = [
-        Column(name, need, least=None if name in WHOLE_FIELDS else min(need, _LEAST))
-        for name, need in zip(fields, needs, strict=True)
-    ]
+    columns = []
+    for i, (name, need) in enumerate(zip(fields, needs, strict=True)):
+        if name in PROSE_FIELDS:
+            words = max((len(word) for row in rows for word in row[i].split()), default=0)
+            columns.append(Column(name, need, least=max(min(need, _LEAST), words)))
+        else:
+            least = None if name in WHOLE_FIELDS else min(need, _LEAST)
+            columns.append(Column(name, need, least=least))
     widths = fit_columns(columns, out.width)
     if widths is None:
         print_records([_record(fields, row) for row in rows])
@@ -592,11 +599,15 @@ def print_fields_table(
         box=None, header_style="bold", pad_edge=False, padding=(0, _GAP // 2), show_header=header
     )
     for name, width in zip(fields, widths, strict=True):
-        table.add_column(name, no_wrap=True, width=width)
+        prose = name in PROSE_FIELDS
+        table.add_column(name, no_wrap=not prose, overflow="fold", width=width)
     for row in rows:
         table.add_row(
             *(
-                Text(middle_cut(text, width or 0), style=_style(name, text))
+                Text(
+                    text if name in PROSE_FIELDS else middle_cut(text, width or 0),
+                    style=_style(name, text),
+                )
                 for name, text, width in zip(fields, row, widths, strict=True)
             )
         )

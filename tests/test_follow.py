@@ -109,6 +109,18 @@ def finished(process: subprocess.Popen[bytes]) -> bytes:
     return process.stderr.read()
 
 
+def every_event_once(
+    process: subprocess.Popen[bytes], lines: Lines, err: bytes, status: str
+) -> None:
+    """The follower ended well, having printed each event once, oldest first: the last ones
+    too, though the job became final right after they were stored."""
+    assert process.returncode == 0, err.decode()
+    shown = lines.wait_for(len(EVENTS) + 1)
+    assert [line.rstrip("\n").split("\t")[3] for line in shown] == [message(t) for t in EVENTS]
+    assert f"{JOB} has {status}." in err.decode()
+    assert "Traceback" not in err.decode()
+
+
 def import_events(cli: Cli, tmp_path: Path, texts: list[str]) -> None:
     path = tmp_path / f"events-{json.loads(texts[0])['id']}.jsonl"
     path.write_text("\n".join(texts) + "\n", encoding="utf-8")
@@ -140,12 +152,7 @@ def test_follow_prints_what_another_process_stores_until_the_job_is_final(
         err = finished(process)
     finally:
         process.kill()
-    assert process.returncode == 0, err.decode()
-    shown = lines.wait_for(len(EVENTS) + 1)
-    # Each event once, oldest first, the last ones included though the job ended right after.
-    assert [line.rstrip("\n").split("\t")[3] for line in shown] == [message(t) for t in EVENTS]
-    assert f"{JOB} has succeeded." in err.decode()
-    assert "Traceback" not in err.decode()
+    every_event_once(process, lines, err, "succeeded")
 
 
 def test_follow_jsonl_streams_each_event_as_stored(running: Cli, tmp_path: Path) -> None:
@@ -206,10 +213,7 @@ def test_follow_remote_fetches_and_saves_until_the_job_succeeds(tmp_path: Path) 
             err = finished(process)
         finally:
             process.kill()
-    assert process.returncode == 0, err.decode()
-    shown = lines.wait_for(len(EVENTS) + 1)
-    assert [line.rstrip("\n").split("\t")[3] for line in shown] == [message(t) for t in EVENTS]
-    assert f"{JOB} has succeeded." in err.decode()
+    every_event_once(process, lines, err, "succeeded")
     # What was followed is archived: the events as the API sent them, and the final job.
     cli = Cli(db)
     assert cli.ok("events", JOB, "--jsonl").stdout == "\n".join(EVENTS) + "\n"

@@ -48,3 +48,11 @@ LIST_FIELDS: tuple[str, ...] = (
 DEFAULT_LIST_FIELDS: tuple[str, ...] = (
     "id", "status", "model", "created_at", "finished_at", "fine_tuned_model",
 )  # fmt: skip
+
+# What `events --fields` and `checkpoints --fields` can show: the keys of the API's objects,
+# and KEY.SUBKEY under data (events) or metrics (checkpoints) for any subkey.
+EVENT_FIELDS: tuple[str, ...] = ("id", "object", "created_at", "level", "type", "message", "data")
+CHECKPOINT_FIELDS: tuple[str, ...] = (
+    "id", "object", "created_at", "fine_tuning_job_id", "fine_tuned_model_checkpoint",
+    "step_number", "metrics",
+)  # fmt: skip

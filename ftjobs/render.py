@@ -10,6 +10,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from gzip import GzipFile
 
     from rich.console import Console, RenderableType
+    from rich.text import Text
 
     from ftjobs.importing import Problems
     from ftjobs.models import FineTuningJob
@@ -301,9 +303,18 @@ def field_text(job: ListedJob, name: str) -> str:
     value: Any = getattr(job, head)
     if rest:
         value = value.get(rest) if isinstance(value, dict) else None
-    elif head in ("created_at", "finished_at", "estimated_finish"):
+    return value_text(value, time=not rest and head in _JOB_TIMES)
+
+
+_JOB_TIMES = frozenset({"created_at", "finished_at", "estimated_finish"})
+
+
+def value_text(value: Any, *, time: bool = False) -> str:
+    """A value of a field as one cell: a time (time=True, Unix seconds) in ISO-8601, a list of
+    strings comma-separated, an object as compact JSON, nothing as the empty string."""
+    if time and (value is None or (isinstance(value, int) and not isinstance(value, bool))):
         return iso_time(value)
-    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return ",".join(value)
     if value is None:
         return ""
@@ -312,20 +323,49 @@ def field_text(job: ListedJob, name: str) -> str:
     return str(value)
 
 
-def write_plain_table(
-    jobs: Iterable[ListedJob], out: IO[str], fields: Sequence[str] = PLAIN_COLUMNS
-) -> int:
+def record_field_text(record: Mapping[str, Any], name: str) -> str:
+    """A field of a stored API object (an event, a checkpoint) as text, as field_text gives a
+    job's: name is a key or KEY.SUBKEY (data.step, metrics.train_loss)."""
+    head, _, rest = name.partition(".")
+    value = record.get(head)
+    if rest:
+        value = value.get(rest) if isinstance(value, dict) else None
+    return value_text(value, time=not rest and head == "created_at")
+
+
+def write_plain_rows(rows: Iterable[Sequence[str]], out: IO[str]) -> int:
     """Tab-separated rows without decoration, for `cut`, `awk` and `while read`."""
     count = 0
-    for job in jobs:
-        out.write("\t".join(plain_cell(field_text(job, name)) for name in fields))
+    for cells in rows:
+        out.write("\t".join(plain_cell(cell) for cell in cells))
         out.write("\n")
         count += 1
     return count
 
 
+def write_jobs(
+    jobs: Iterable[ListedJob],
+    out: IO[str],
+    fields: Sequence[str] = PLAIN_COLUMNS,
+    delimiter: str | None = None,
+) -> int:
+    """Jobs as rows of the fields: see write_rows."""
+    return write_rows(([field_text(job, name) for name in fields] for job in jobs), out, fields,
+                      delimiter)  # fmt: skip
+
+
+def write_rows(
+    rows: Iterable[Sequence[str]], out: IO[str], fields: Sequence[str], delimiter: str | None
+) -> int:
+    """Records' cells as piped output: tab-separated lines (delimiter None), or CSV or TSV
+    with a header row of the fields; returns how many rows were written."""
+    if delimiter is None:
+        return write_plain_rows(rows, out)
+    return write_delimited(rows, out, fields, delimiter)
+
+
 def write_delimited(
-    jobs: Iterable[ListedJob], out: IO[str], fields: Sequence[str], delimiter: str = ","
+    rows: Iterable[Sequence[str]], out: IO[str], fields: Sequence[str], delimiter: str = ","
 ) -> int:
     """CSV (or TSV) with a header row of field names, quoted as the csv module does; rows end
     in a newline, as the other piped outputs do."""
@@ -334,8 +374,8 @@ def write_delimited(
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
     writer.writerow(fields)
     count = 0
-    for job in jobs:
-        writer.writerow([field_text(job, name) for name in fields])
+    for cells in rows:
+        writer.writerow(cells)
         count += 1
     return count
 
@@ -351,18 +391,129 @@ def middle_cut(text: str, width: int) -> str:
     return text[: width - 1 - tail] + "…" + text[len(text) - tail :]
 
 
-# Room for every column of the default table: below this, finished_at and fine_tuned_model
-# give way (ids and the model name matter more at a glance).
-FULL_TABLE_WIDTH = 120
+# -- fitting a table to the terminal ----------------------------------------------------------
+
+# Values people copy into other commands: a table never cuts or folds them. Where they cannot
+# fit whole, other columns give way, and failing that the records are shown as lines.
+WHOLE_FIELDS = frozenset(
+    {"id", "fine_tuned_model", "fine_tuned_model_checkpoint", "fine_tuning_job_id"}
+)
+# Prose: a table wraps it between words (each kept whole) rather than cut it.
+PROSE_FIELDS = frozenset({"message", "error.message"})
 _TIME_WIDTH = 16  # 2024-07-23 20:00
 _GAP = 2
+_LEAST = 8  # a column that may be cut keeps at least this much
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column as fit_columns sees it: the width its widest cell needs; the narrowest it may
+    be made before another column gives way (least; None: its width) and once none can (last;
+    None: least); and when it gives way itself (drop: 0 never; 1 first, then 2, ...). A value
+    people copy has neither least nor last: it is never cut."""
+
+    label: str
+    width: int
+    least: int | None = None
+    drop: int = 0
+    last: int | None = None
+
+
+def fit_columns(columns: Sequence[Column], room: int, gap: int = _GAP) -> list[int | None] | None:
+    """Widths for the columns in room characters (None: the column gives way), or None when
+    even the columns that never give way, cut as far as they may be, do not fit: then the
+    caller shows records as lines instead of cutting a value people copy."""
+    shown = list(range(len(columns)))
+    order = sorted((c.drop, i) for i, c in enumerate(columns) if c.drop)
+    lows = {i: c.width if c.least is None else c.least for i, c in enumerate(columns)}
+
+    def fits(indices: list[int]) -> bool:
+        return room - sum(lows[i] for i in indices) - gap * (len(indices) - 1) >= 0
+
+    dropped: list[int] = []
+    while not fits(shown):
+        if order:
+            dropped.append(order.pop(0)[1])
+            shown.remove(dropped[-1])
+            continue
+        lows = {i: _or(columns[i].last, low) for i, low in lows.items()}
+        if not fits(shown):
+            return None
+        break
+    for i in dropped[:-1]:  # one that gave way early may fit beside the rest after all
+        if fits(sorted([*shown, i])):
+            shown = sorted([*shown, i])
+    widths = {i: columns[i].width for i in shown}
+    spare = room - sum(widths.values()) - gap * (len(shown) - 1)
+    while spare < 0:  # cut the widest column that may still be cut, a step at a time
+        widest = max((i for i in shown if widths[i] > lows[i]), key=widths.__getitem__)
+        widths[widest] -= 1
+        spare += 1
+    return [widths.get(i) for i in range(len(columns))]
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+def hidden_note(columns: int, hidden: Sequence[str]) -> None:
+    """The dim line on stderr that says which columns gave way at this width."""
+    if hidden:
+        console(stderr=True).print(
+            f"Not shown at {columns} columns: {', '.join(hidden)} (widen, or use --fields)",
+            style="dim",
+            highlight=False,
+        )
+
+
+def print_records(records: Sequence[Sequence[tuple[str, Text]]]) -> None:
+    """Records as "label: value" lines, a blank line between them, for when a table cannot show
+    every value people copy whole: a value that does not fit beside its label goes on the line
+    under it, and is never folded (a value wider than the terminal is left for it to wrap)."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    out = console()
+    width = out.width
+    for number, record in enumerate(records):
+        if number:
+            out.print()
+        for label, text in record:
+            if not label:  # a note under the line before
+                out.print(Text.assemble("  ", text), soft_wrap=True)
+                continue
+            head = Text(f"{label}:", style="bold")
+            if len(label) + 2 + text.cell_len <= width and "\n" not in text.plain:
+                out.print(Text.assemble(head, " ", text), soft_wrap=True)
+                continue
+            out.print(head, soft_wrap=True)
+            longest = max((len(word) for word in text.plain.split()), default=0)
+            if longest + 2 <= width:  # indented, wrapped between words
+                out.print(Padding(text, (0, 0, 0, 2)))
+            else:  # a word wider than the terminal: left whole for it to wrap
+                out.print(text, soft_wrap=True)
+
+
+def _record(fields: Sequence[str], cells: Sequence[str]) -> list[tuple[str, Text]]:
+    """A record's cells as print_records takes them: (field, text), a status in its colour."""
+    from rich.text import Text
+
+    return [
+        (name, Text(text, style=_style(name, text)))
+        for name, text in zip(fields, cells, strict=True)
+    ]
+
+
+def _style(name: str, text: str) -> str:
+    return STATUS_STYLES.get(text, "") if name == "status" else ""
 
 
 def print_table(jobs: Sequence[ListedJob], fields: Sequence[str] | None = None) -> int:
-    """A Rich table for people at a terminal, sized to it. Ids are never cut (they get copied
-    into other commands); below 120 columns the finish time and the fine-tuned model give way
-    (a dim line on stderr says so), and a long model name loses its middle, not its end, so
-    snapshot dates stay visible."""
+    """A Rich table for people at a terminal, sized to it. Ids and fine-tuned model names are
+    never cut (they get copied into other commands): the finish time, then the fine-tuned
+    model, give way first (a dim line on stderr says so), a long model name loses its middle,
+    not its end, so snapshot dates stay visible; where even the id cannot fit, each job is
+    shown as lines."""
     from rich.table import Table
     from rich.text import Text
 
@@ -371,83 +522,97 @@ def print_table(jobs: Sequence[ListedJob], fields: Sequence[str] | None = None) 
         console(stderr=True).print("No jobs.")
         return 0
     if fields is not None:
-        return _print_fields_table(jobs, fields)
-    wide = out.width >= FULL_TABLE_WIDTH
-    id_width = max(2, *(len(job.id) for job in jobs))
-    status_width = max(6, *(len(job.status) for job in jobs))
-    model_width = max(5, *(len(job.model) for job in jobs))
-    tuned_width = max(16, *(len(job.fine_tuned_model or "") for job in jobs))
-    created_width = max(_TIME_WIDTH, *(len(short_time(job.created_at)) for job in jobs))
-    finished_width = max(_TIME_WIDTH, *(len(short_time(job.finished_at)) for job in jobs))
-    fixed = id_width + status_width + created_width + 3 * _GAP
-    if wide:
-        fixed += finished_width + 2 * _GAP
-        room = max(out.width - fixed, 10)
-        # The model gets what it needs (up to half the room); the fine-tuned model the rest.
-        model_width = min(model_width, max(room // 2, room - tuned_width))
-        tuned_width = min(tuned_width, room - model_width)
-    else:
-        model_width = min(model_width, max(out.width - fixed, 5))
-    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, _GAP // 2))
-    table.add_column("ID", no_wrap=True, width=id_width)
-    table.add_column("Status", no_wrap=True, width=status_width)
-    table.add_column("Model", no_wrap=True, width=model_width)
-    table.add_column("Created (UTC)", no_wrap=True, width=created_width)
-    if wide:
-        table.add_column("Finished (UTC)", no_wrap=True, width=finished_width)
-        table.add_column("Fine-tuned model", no_wrap=True, width=tuned_width)
-    for job in jobs:
-        cells: list[Text | str] = [
-            Text(job.id),
-            Text(job.status, style=STATUS_STYLES.get(job.status, "")),
-            Text(middle_cut(job.model, model_width)),
-            short_time(job.created_at),
-        ]
-        if wide:
-            cells += [
-                short_time(job.finished_at),
-                Text(middle_cut(job.fine_tuned_model or "", tuned_width)),
-            ]
-        table.add_row(*cells)
-    out.print(table)
-    if not wide:
-        console(stderr=True).print(
-            f"Not shown at {out.width} columns: finished, fine-tuned model"
-            " (widen, or use --fields)",
-            style="dim",
-            highlight=False,
+        return print_fields_table(
+            fields, [[field_text(job, name) for name in fields] for job in jobs]
         )
+    texts = [
+        (job.id, job.status, job.model, short_time(job.created_at), short_time(job.finished_at),
+         job.fine_tuned_model or "")
+        for job in jobs
+    ]  # fmt: skip
+    columns = [
+        Column("ID", max(2, *(len(t[0]) for t in texts))),
+        Column("Status", max(6, *(len(t[1]) for t in texts))),
+        Column("Model", model := max(5, *(len(t[2]) for t in texts)), min(model, 12), last=5),
+        Column("Created (UTC)", max(_TIME_WIDTH, *(len(t[3]) for t in texts))),
+        Column("Finished (UTC)", max(_TIME_WIDTH, *(len(t[4]) for t in texts)), drop=1),
+        Column("Fine-tuned model", max(16, *(len(t[5]) for t in texts)), drop=2),
+    ]
+    widths = fit_columns(columns, out.width)
+    if widths is None:
+        print_records(
+            [_record(PLAIN_COLUMNS, [field_text(job, n) for n in PLAIN_COLUMNS]) for job in jobs]
+        )
+        return len(jobs)
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, _GAP // 2))
+    for column, width in zip(columns, widths, strict=True):
+        if width is not None:
+            table.add_column(column.label, no_wrap=True, width=width)
+    for job, row in zip(jobs, texts, strict=True):
+        cells: list[Text | str] = [
+            Text(row[0]),
+            Text(row[1], style=STATUS_STYLES.get(job.status, "")),
+            Text(middle_cut(row[2], widths[2] or 0)),
+            row[3],
+            row[4],
+            Text(row[5]),
+        ]
+        table.add_row(*(cell for cell, width in zip(cells, widths, strict=True) if width))
+    out.print(table)
+    hidden = [
+        name
+        for name, width in zip(
+            ("", "", "", "", "finished", "fine-tuned model"), widths, strict=True
+        )
+        if width is None
+    ]
+    hidden_note(out.width, hidden)
     return len(jobs)
 
 
-def _print_fields_table(jobs: Sequence[ListedJob], fields: Sequence[str]) -> int:
-    """The table of the fields a person picked (--fields): each shown, long text cut in the
-    middle to what the terminal leaves."""
+def print_fields_table(
+    fields: Sequence[str], rows: Sequence[Sequence[str]], *, header: bool = True
+) -> int:
+    """The table of the fields a person picked (--fields): each shown; long text cut in the
+    middle to what the terminal leaves, prose (a message) wrapped between its words, but never
+    a value people copy (WHOLE_FIELDS, or a word of the prose: an id in "Created fine-tuning
+    job: ftjob-..."): where those cannot fit, each record is shown as "field: value" lines.
+    header=False: more rows of a table already begun (events --follow)."""
     from rich.table import Table
     from rich.text import Text
 
     out = console()
-    texts = [[field_text(job, name) for name in fields] for job in jobs]
-    widths = [max(len(name), *(len(row[i]) for row in texts)) for i, name in enumerate(fields)]
-    room = out.width - _GAP * (len(fields) - 1)
-    while sum(widths) > room and max(widths) > 8:
-        widest = widths.index(max(widths))
-        widths[widest] -= 1
-    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, _GAP // 2))
+    needs = [max(len(name), *(len(row[i]) for row in rows)) for i, name in enumerate(fields)]
+    columns = []
+    for i, (name, need) in enumerate(zip(fields, needs, strict=True)):
+        if name in PROSE_FIELDS:
+            words = max((len(word) for row in rows for word in row[i].split()), default=0)
+            columns.append(Column(name, need, least=max(min(need, _LEAST), words)))
+        else:
+            least = None if name in WHOLE_FIELDS else min(need, _LEAST)
+            columns.append(Column(name, need, least=least))
+    widths = fit_columns(columns, out.width)
+    if widths is None:
+        print_records([_record(fields, row) for row in rows])
+        return len(rows)
+    table = Table(
+        box=None, header_style="bold", pad_edge=False, padding=(0, _GAP // 2), show_header=header
+    )
     for name, width in zip(fields, widths, strict=True):
-        table.add_column(name, no_wrap=True, width=width)
-    for row in texts:
+        prose = name in PROSE_FIELDS
+        table.add_column(name, no_wrap=not prose, overflow="fold", width=width)
+    for row in rows:
         table.add_row(
             *(
                 Text(
-                    middle_cut(text, width),
-                    style=STATUS_STYLES.get(text, "") if name == "status" else "",
+                    text if name in PROSE_FIELDS else middle_cut(text, width or 0),
+                    style=_style(name, text),
                 )
                 for name, text, width in zip(fields, row, widths, strict=True)
             )
         )
     out.print(table)
-    return len(jobs)
+    return len(rows)
 
 
 def job_fields(job: FineTuningJob) -> list[tuple[str, str]]:
@@ -521,21 +686,29 @@ def print_job(
     from rich.table import Table
     from rich.text import Text
 
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column(overflow="fold")
+    rows: list[tuple[str, Text]] = []
     for label, text in job_fields(job):
         if label == "trained_tokens" and text.isdigit():
             text = f"{int(text):,}"  # for reading; piped output keeps the plain number
         style = STATUS_STYLES.get(text, "") if label == "status" else ""
         style = "red" if label == "error" else style
-        grid.add_row(label, Text(text, style=style))
+        rows.append((label, Text(text, style=style)))
         for note, note_style in (notes or {}).get(label, ()):
-            grid.add_row("", Text(note, style=note_style))
-    for label, text in more:
-        grid.add_row(label, Text(text))
+            rows.append(("", Text(note, style=note_style)))
+    rows += [(label, Text(value)) for label, value in more]
+    out = console()
+    room = out.width - max(len(label) for label, _ in rows) - 2
+    if any(label in WHOLE_FIELDS and cell.cell_len > room for label, cell in rows):
+        # (a long metadata key would leave the id or the model name too little room whole)
+        print_records([rows])
+        return
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, cell in rows:
+        grid.add_row(label, cell)
     renderable: RenderableType = grid
-    console().print(renderable)
+    out.print(renderable)
 
 
 def write_job_plain(job: FineTuningJob, out: IO[str]) -> None:

@@ -18,18 +18,22 @@ import sys
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ftjobs.history import CHECKPOINTS_SOURCE, EVENTS_SOURCE, FILE_SOURCE_PREFIX
 from ftjobs.render import (
     console,
     iso_time,
     plain_cell,
+    record_field_text,
     short_time,
     write_enclosed,
     write_job_texts,
 )
 from ftjobs.store.history_rows import HistorySummary, Metrics, StoredCheckpoint, StoredEvent
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 LEVEL_STYLES = {"warn": "yellow", "warning": "yellow", "error": "bold red"}
 
@@ -65,6 +69,16 @@ def use_color() -> bool:
     )
 
 
+def record_rows(texts: Iterable[str], fields: Sequence[str]) -> list[list[str]]:
+    """Stored objects' (events', checkpoints') cells of the --fields, as list's are shown."""
+    rows = []
+    for text in texts:
+        record = json.loads(text)
+        rows.append([record_field_text(record if isinstance(record, dict) else {}, name)
+                     for name in fields])  # fmt: skip
+    return rows
+
+
 # -- events -----------------------------------------------------------------------------------
 
 
@@ -76,31 +90,65 @@ def write_events_plain(events: Iterable[StoredEvent], out: IO[str]) -> None:
         out.write("\n")
 
 
-def print_events(events: Sequence[StoredEvent]) -> None:
-    """A log for people: time, level (warn yellow, error red), type, and the message wrapped."""
+def event_cells(event: StoredEvent) -> list[str]:
+    """An event's cells as people read them: time to the second, level, type, message."""
+    return [_seconds(event.created_at), _printable(event.level), _printable(event.type),
+            _printable(event.message)]  # fmt: skip
+
+
+def print_events(events: Sequence[StoredEvent], *, header: bool = True, log: bool = False) -> None:
+    """A log for people: time, level (warn yellow, error red), type, and the message wrapped
+    between words. A word no message line can hold whole (a fine-tuned model's name in
+    "New fine-tuned model created: ...") is never split: the type gives way first, and
+    failing that each event is its time, level and type on a line and its message under it.
+    header=False: more lines of a log already begun; log: always each event as lines (events
+    --follow: batches printed apart line up)."""
+    from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("Time (UTC)", no_wrap=True, width=19)
-    table.add_column("Level", no_wrap=True, width=max(5, *(len(e.level or "") for e in events)))
-    table.add_column(
-        "Type",
-        no_wrap=True,
-        overflow="ellipsis",
-        max_width=17,
-        min_width=min(7, max(4, *(len(e.type or "") for e in events))),
-    )
-    table.add_column("Message", overflow="fold", ratio=1)
-    for event in events:
+    from ftjobs.render import Column, fit_columns, hidden_note
+
+    out = console()
+    cells = [event_cells(event) for event in events]
+    longest_word = max((len(word) for row in cells for word in row[3].split()), default=1)
+    columns = [
+        Column("Time (UTC)", 19),
+        Column("Level", max(5, *(len(row[1]) for row in cells))),
+        Column("Type", min(17, max(4, *(len(row[2]) for row in cells))), least=4, drop=1),
+        Column("Message", max(7, *(len(row[3]) for row in cells)), least=max(7, longest_word)),
+    ]
+    widths = None if log else fit_columns(columns, out.width)
+    if widths is None:
+        for event, row in zip(events, cells, strict=True):
+            style = LEVEL_STYLES.get(event.level or "", "")
+            out.print(Text.assemble(row[0], "  ", (row[1], style), "  ", row[2]), soft_wrap=True)
+            message = Text(row[3], style=style if style == "bold red" else "")
+            if longest_word + 2 <= out.width:  # indented, and wrapped between words
+                out.print(Padding(message, (0, 0, 0, 2)))
+            else:  # a word wider than the terminal: left whole for it to wrap
+                out.print(message, soft_wrap=True)
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False, show_header=header)
+    for column, width in zip(columns, widths, strict=True):
+        if width is not None:
+            wraps = column.label == "Message"
+            table.add_column(
+                column.label, no_wrap=not wraps, overflow="fold" if wraps else "ellipsis",
+                width=width,
+            )  # fmt: skip
+    for event, row in zip(events, cells, strict=True):
         style = LEVEL_STYLES.get(event.level or "", "")
-        table.add_row(
-            _seconds(event.created_at),
-            Text(_printable(event.level), style=style),
-            Text(_printable(event.type)),
-            Text(_printable(event.message), style=style if style == "bold red" else ""),
-        )
-    console().print(table)
+        texts = [
+            Text(row[0]),
+            Text(row[1], style=style),
+            Text(row[2]),
+            Text(row[3], style=style if style == "bold red" else ""),
+        ]
+        table.add_row(*(text for text, width in zip(texts, widths, strict=True) if width))
+    out.print(table)
+    if header:
+        hidden_note(out.width, ["type"] if widths[2] is None else [])
 
 
 # -- checkpoints ------------------------------------------------------------------------------
@@ -208,40 +256,67 @@ def write_checkpoints_plain(table: CheckpointTable, out: IO[str]) -> None:
 
 
 def print_checkpoints(table: CheckpointTable) -> None:
-    """A table for people. Model names are never cut (they are copied into other commands):
-    the accuracies, then the created time, show only where the names still fit whole beside
-    them; on a narrow terminal the names fold."""
+    """A table for people. Model names are never cut or folded (they are copied into other
+    commands): the accuracies, then the created time, give way where the names do not fit
+    whole beside them (a dim line on stderr says so); where even the losses and marks cannot,
+    each checkpoint is shown as "key: value" lines."""
     from rich.table import Table
     from rich.text import Text
 
+    from ftjobs.render import Column, fit_columns, hidden_note, print_records
+
     out = console()
-    columns = [(label, key) for label, key in table.columns if key is not None]
-    losses = [(label, key) for label, key in columns if "acc" not in label]
-    accuracies = [(label, key) for label, key in columns if "acc" in label]
-    name_width = max(20, *(len(row.model) for row in table.rows))
-    room = out.width - (6 + 12 * len(losses) + 12) - name_width
-    if room >= 12 * len(accuracies):
-        room -= 12 * len(accuracies)
-    else:
-        accuracies = []
-    with_created = room >= 18
+    metrics = [(label, key) for label, key in table.columns if key is not None]
+    rows = [
+        [_exact(row.step), _minutes(row.created_at), _printable(row.model),
+         *(_short(row.metrics.get(key)) for _, key in metrics), "\n".join(row.marks)]
+        for row in table.rows
+    ]  # fmt: skip
+    columns = [
+        Column("Step", max(4, *(len(cells[0]) for cells in rows))),
+        Column("Created (UTC)", 16, drop=2),
+        Column("Checkpoint model", max(16, *(len(cells[2]) for cells in rows))),
+        *(Column(label, 10, drop=1 if "acc" in label else 0) for label, _ in metrics),
+        Column("Mark", 10),
+    ]
+    widths = fit_columns(columns, out.width)
+    if widths is None:
+        print_records([_checkpoint_record(row, metrics) for row in table.rows])
+        return
     grid = Table(box=None, header_style="bold", pad_edge=False)
-    grid.add_column("Step", justify="right", no_wrap=True, min_width=4)
-    if with_created:
-        grid.add_column("Created (UTC)", no_wrap=True, width=16)
-    grid.add_column("Checkpoint model", overflow="fold", min_width=20)
-    for label, _ in [*losses, *accuracies]:
-        grid.add_column(label, justify="right", width=10)  # "Full valid loss" takes 2 lines
-    grid.add_column("Mark", no_wrap=True, width=10)
-    for row in table.rows:
-        cells: list[Text | str] = [_exact(row.step)]
-        if with_created:
-            cells.append(_minutes(row.created_at))
-        cells.append(Text(_printable(row.model)))
-        cells += [_short(row.metrics.get(key)) for _, key in [*losses, *accuracies] if key]
-        cells.append(Text("\n".join(row.marks), style="bold green" if row.marks else ""))
-        grid.add_row(*cells)
+    for column, width in zip(columns, widths, strict=True):
+        if width is not None:
+            words = column.label in ("Created (UTC)", "Checkpoint model", "Mark")
+            grid.add_column(
+                column.label, justify="left" if words else "right", no_wrap=words, width=width
+            )  # ("Full valid loss" takes two lines of header)
+    for row, cells in zip(table.rows, rows, strict=True):
+        texts = [Text(cell) for cell in cells]
+        texts[-1].stylize("bold green" if row.marks else "")
+        grid.add_row(*(text for text, width in zip(texts, widths, strict=True) if width))
     out.print(grid)
+    hidden_note(
+        out.width,
+        [column.label.removesuffix(" (UTC)").lower()
+         for column, width in zip(columns, widths, strict=True) if width is None],
+    )  # fmt: skip
+
+
+def _checkpoint_record(
+    row: CheckpointRow, metrics: Sequence[tuple[str, str | None]]
+) -> list[tuple[str, Text]]:
+    """A checkpoint as print_records shows it: the API's keys as labels."""
+    from rich.text import Text
+
+    record = [
+        ("step_number", Text(_exact(row.step))),
+        ("created_at", Text(iso_time(row.created_at))),
+        ("fine_tuned_model_checkpoint", Text(_printable(row.model))),
+    ]
+    record += [(key, Text(_exact(row.metrics.get(key)))) for _, key in metrics if key]
+    if row.marks:
+        record.append(("mark", Text(", ".join(row.marks), style="bold green")))
+    return record
 
 
 # -- metrics ----------------------------------------------------------------------------------

@@ -46,24 +46,26 @@ def run_in_terminal(
     db: Path | None,
     *args: str,
     columns: int = 80,
+    rows: int = 50,
     env: dict[str, str] | None = None,
     timeout: float = 30.0,
     stdin_data: bytes | None = None,
     piped_stdin: bytes | None = None,
     piped_stdout: bool = False,
 ) -> Screen:
-    """`ftjobs [--db DB] ARGS` on a pty `columns` wide; returns the screen and exit status.
+    """`ftjobs [--db DB] ARGS` on a pty `columns` wide (and `rows` high); returns the screen and
+    exit status.
 
     stdin_data is typed at the terminal; piped_stdin makes stdin a pipe that carries it (then
     closes), and piped_stdout makes stdout a pipe, its text in Screen.stdout."""
     main_fd, child_fd = pty.openpty()
-    ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     environment = {
         key: value
         for key, value in os.environ.items()
         if key not in {"FTJOBS_DB", "FTJOBS_DEBUG", "NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES"}
     }
-    environment.update({"TERM": "xterm-256color", "COLUMNS": str(columns)})
+    environment.update({"TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows)})
     environment.update(env or {})
     command = [sys.executable, "-m", "ftjobs"]
     if db is not None:

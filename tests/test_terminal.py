@@ -63,13 +63,15 @@ def test_the_table_uses_the_width(snapshots: Path, columns: int, env: dict[str, 
     text = "\n".join(screen.lines)
     # The snapshot dates tell the two models apart, whole or with the middle cut out.
     assert "05-13" in text and "08-06" in text, text
-    if columns >= 120:
+    if columns >= 160:
         assert "Finished (UTC)" in text and "2023-11-14 23:13" in text
-        assert "ft:gpt" in text and "abc123" in text  # its middle cut at 120
-        if columns >= 160:
-            assert "ft:gpt-4o-2024-05-13:my-org::abc123" in text
-            assert "gpt-4o-2024-05-13" in text
-        assert "hidden" not in text
+        assert "ft:gpt-4o-2024-05-13:my-org::abc123" in text
+        assert "gpt-4o-2024-05-13" in text
+        assert "Not shown" not in text
+    elif columns >= 120:  # the fine-tuned model whole (never cut); the finish time gives way
+        assert "ft:gpt-4o-2024-05-13:my-org::abc123" in text
+        assert "Finished" not in text
+        assert f"Not shown at {columns} columns: finished (widen, or use --fields)" in text
     else:
         assert "Finished" not in text and "ft:gpt" not in text
         assert f"Not shown at {columns} columns: finished, fine-tuned model" in text

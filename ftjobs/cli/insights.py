@@ -19,7 +19,9 @@ from ftjobs.cli.options import (
     StatusFilter,
     TrainingFileFilter,
     UntilFilter,
+    fields_option,
     job_filter,
+    output_fields,
     within_limit,
 )
 from ftjobs.errors import BadInput
@@ -107,19 +109,23 @@ def search(
     all_jobs: Annotated[bool, typer.Option("--all", help="Show every match (no limit).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of jobs.")] = False,
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON job per line.")] = False,
+    fields: Annotated[
+        str | None, fields_option("job fields, as list's (id, status, ..., metadata.KEY)")
+    ] = None,
 ) -> None:
     """Find jobs by their text, best matches first.
 
     Searches ids, base and fine-tuned models, suffixes, metadata values, error codes and
     messages, and the jobs' event messages (a word may be the start of one: ftjob-abc finds
-    ftjob-abc123). Output as list's: a table on a terminal, tab-separated columns when piped,
-    JSON with --json or --jsonl.
+    ftjob-abc123). Output as list's: a table on a terminal, tab-separated columns when piped
+    (both of --fields if given), JSON with --json or --jsonl.
     """
     from ftjobs import render
     from ftjobs.store.insights import fts_query
 
     if as_json and as_jsonl:
         raise BadInput("choose one of --json and --jsonl")
+    columns = output_fields(fields, whole_records=as_json or as_jsonl)
     match = fts_query(" ".join(words))
     if match is None:
         raise BadInput("give a word to search for (letters or digits)")
@@ -131,7 +137,7 @@ def search(
             return
         jobs = store.search_listed(match, limit_or_all)
         if sys.stdout.isatty():
-            shown = render.print_table(list(jobs))
+            shown = render.print_table(list(jobs), columns)
             if limit_or_all is not None and shown == limit_or_all:
                 total = store.count_search(match)
                 if total > shown:
@@ -139,7 +145,7 @@ def search(
                         f"Showing {shown:,} of {total:,} jobs; --all shows every one.", err=True
                     )
         else:
-            render.write_plain_table(jobs, sys.stdout)
+            render.write_jobs(jobs, sys.stdout, columns or render.PLAIN_COLUMNS)
 
 
 @app.command(epilog="Example: ftjobs check && ftjobs backup ~/archive/")

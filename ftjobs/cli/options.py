@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ftjobs.cli.completion import job_ids as complete_job_ids
-from ftjobs.constants import MAX_TIMESTAMP, STATUS_NAMES, Status
+from ftjobs.constants import LIST_FIELDS, MAX_TIMESTAMP, STATUS_NAMES, Status
+from ftjobs.errors import BadInput
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -83,6 +84,43 @@ def parse_metadata(pairs: list[str]) -> dict[str, str]:
             raise typer.BadParameter(f"{pair!r} is not key=value", param_hint="'--metadata'")
         metadata[key] = value
     return metadata
+
+
+def parse_fields(
+    text: str, names: tuple[str, ...] = LIST_FIELDS, keyed: str = "metadata"
+) -> tuple[str, ...]:
+    """--fields: comma-separated names from names, or keyed.KEY for any KEY (metadata.team,
+    data.step, metrics.train_loss)."""
+    fields = tuple(name.strip() for name in text.split(","))
+    for name in fields:
+        if name not in names and not (name.startswith(f"{keyed}.") and len(name) > len(keyed) + 1):
+            raise typer.BadParameter(
+                f"{name!r} is not a field; choose from {', '.join(names)}, {keyed}.KEY",
+                param_hint="'--fields'",
+            )
+    return fields
+
+
+def output_fields(
+    text: str | None, *, whole_records: bool, names: tuple[str, ...] = LIST_FIELDS,
+    keyed: str = "metadata",
+) -> tuple[str, ...] | None:  # fmt: skip
+    """The --fields a command was given (None: its own columns); refused beside --json and
+    --jsonl, which print whole records."""
+    if text is None:
+        return None
+    if whole_records:
+        raise BadInput("--fields picks the columns shown; --json and --jsonl print whole records")
+    return parse_fields(text, names, keyed)
+
+
+def fields_option(what: str) -> Any:
+    """The --fields option of a command that prints records; what: the field names it takes."""
+    return typer.Option(
+        "--fields",
+        metavar="FIELD,...",
+        help=f"Columns of the table and of the piped lines: {what}.",
+    )
 
 
 # -- shared options --------------------------------------------------------------------------

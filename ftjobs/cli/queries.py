@@ -23,9 +23,10 @@ from ftjobs.cli.options import (
     TrainingFileFilter,
     UntilFilter,
     job_filter,
+    output_fields,
     within_limit,
 )
-from ftjobs.constants import DEFAULT_LIST_FIELDS, LIST_FIELDS, SortField
+from ftjobs.constants import DEFAULT_LIST_FIELDS, SortField
 from ftjobs.errors import BadInput
 
 # The "Showing N of M" notice counts matches up to this many (more is "more than 1,000").
@@ -35,18 +36,6 @@ if TYPE_CHECKING:
     from ftjobs.store.rows import ListedJob
 
 DEFAULT_LIMIT = 20
-
-
-def parse_fields(text: str) -> tuple[str, ...]:
-    """--fields: comma-separated names from LIST_FIELDS or metadata.KEY."""
-    names = tuple(name.strip() for name in text.split(","))
-    for name in names:
-        if name not in LIST_FIELDS and not (name.startswith("metadata.") and len(name) > 9):
-            raise typer.BadParameter(
-                f"{name!r} is not a field; choose from {', '.join(LIST_FIELDS)}, metadata.KEY",
-                param_hint="'--fields'",
-            )
-    return names
 
 
 @app.command(
@@ -119,9 +108,7 @@ def list_jobs(
     within_limit(limit)
     if all_jobs and limit is not None:
         raise BadInput("choose one of --all and --limit")
-    if fields is not None and (as_json or as_jsonl):
-        raise BadInput("--fields picks columns of the table, CSV and TSV; --json is the whole job")
-    columns = parse_fields(fields) if fields is not None else None
+    columns = output_fields(fields, whole_records=as_json or as_jsonl)
     query = job_filter(
         ctx.params,
         sort=sort,
@@ -156,9 +143,11 @@ def _write_listing(
     rows; returns how many were written."""
     from ftjobs import render
 
-    if as_csv or as_tsv:
-        delimiter = "," if as_csv else "\t"
-        return render.write_delimited(jobs, sys.stdout, columns or DEFAULT_LIST_FIELDS, delimiter)
-    if sys.stdout.isatty():
+    if sys.stdout.isatty() and not (as_csv or as_tsv):
         return render.print_table(list(jobs), columns)  # a screenful: fine to hold
-    return render.write_plain_table(jobs, sys.stdout, columns or DEFAULT_LIST_FIELDS)
+    return render.write_jobs(
+        jobs,
+        sys.stdout,
+        columns or DEFAULT_LIST_FIELDS,
+        "," if as_csv else "\t" if as_tsv else None,
+    )

@@ -28,13 +28,27 @@ class History(Jobs):
         levels: Sequence[str] = (),
         types: Sequence[str] = (),
         limit: int | None = None,
+        after_key: int | None = None,
+        through_key: int | None = None,
     ) -> list[StoredEvent]:
-        """The job's events oldest first (with limit: the newest that many)."""
+        """The job's events oldest first (with limit: the newest that many; with after_key and
+        through_key: those stored after the one and up to the other, see last_event_key)."""
         from ftjobs.store import history_rows
 
         key = self._job_key(job_id)
         with sqlite_errors(self.path):
-            return history_rows.read_events(self.conn, key, levels=levels, types=types, limit=limit)
+            return history_rows.read_events(
+                self.conn, key, levels=levels, types=types, limit=limit, after_key=after_key,
+                through_key=through_key,
+            )  # fmt: skip
+
+    def last_event_key(self, job_id: str) -> int:
+        """Where the job's stored events end now: events stored later have higher keys."""
+        from ftjobs.store import history_rows
+
+        key = self._job_key(job_id)
+        with sqlite_errors(self.path):
+            return history_rows.last_event_key(self.conn, key)
 
     def count_events(
         self, job_id: str, *, levels: Sequence[str] = (), types: Sequence[str] = ()

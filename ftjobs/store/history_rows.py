@@ -356,6 +356,7 @@ class StoredEvent:
     type: str | None
     message: str | None
     text: str
+    key: int = 0  # the row's event_key: rows stored later have higher keys (events --follow)
 
 
 @dataclass(frozen=True)
@@ -382,14 +383,21 @@ def read_events(
     levels: Sequence[str] = (),
     types: Sequence[str] = (),
     limit: int | None = None,
+    after_key: int | None = None,
+    through_key: int | None = None,
 ) -> list[StoredEvent]:
     """A job's events oldest first; with limit, the newest `limit` of them (still oldest
-    first), as `tail` would."""
+    first), as `tail` would; with after_key and through_key, only the rows stored after the
+    one and up to the other (events --follow: what came since it last read)."""
     where, params = _event_filter(job_key, levels, types)
+    for bound, value in (("event_key > ?", after_key), ("event_key <= ?", through_key)):
+        if value is not None:
+            where += f" AND {bound}"
+            params.append(value)
     # Newest first with a limit, then turned around: an indexed read of just the rows shown.
     order = "DESC" if limit is not None else "ASC"
     sql = (
-        "SELECT created_at, level, type, message, raw_json FROM job_events"  # noqa: S608
+        "SELECT created_at, level, type, message, raw_json, event_key FROM job_events"  # noqa: S608
         f" WHERE {where} ORDER BY created_at {order}, seq {order}"
     )
     if limit is not None:
@@ -399,6 +407,14 @@ def read_events(
     if limit is not None:
         events.reverse()
     return events
+
+
+def last_event_key(conn: sqlite3.Connection, job_key: int) -> int:
+    """The highest event_key of the job's events (0: none): rows stored later are above it."""
+    key: int = conn.execute(
+        "SELECT coalesce(max(event_key), 0) FROM job_events WHERE job_key = ?", [job_key]
+    ).fetchone()[0]
+    return key
 
 
 def count_events(

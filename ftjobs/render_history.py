@@ -495,6 +495,7 @@ def _panel(
             options["color"] = [JOB_COLORS[line.job % len(JOB_COLORS)] for line in lines]
             marks = [MARKS[metric_names.index(line.series.name) % len(MARKS)] for line in lines]
         else:
+            options["color"] = False
             marks = [MARKS[n % len(MARKS)] for n in range(len(lines))]
         options.update(character_set="ascii", force_ascii_characters=marks)
     else:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ftjobs.cli.app import app, open_store
+from ftjobs.cli.completion import job_ids as complete_job_ids
 from ftjobs.cli.options import JobIdArgument
 
 
@@ -21,7 +22,12 @@ def diff(
     ctx: typer.Context,
     job_a: JobIdArgument,
     job_b: Annotated[
-        str, typer.Argument(metavar="OTHER_JOB_ID", help="The job to compare it with.")
+        str,
+        typer.Argument(
+            metavar="OTHER_JOB_ID",
+            help="The job to compare it with.",
+            autocompletion=complete_job_ids,
+        ),
     ],
     as_json: Annotated[
         bool,

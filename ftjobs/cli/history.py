@@ -132,7 +132,7 @@ def checkpoints(
 JobIdsArgument = Annotated[
     list[str],
     typer.Argument(
-        metavar="JOB_ID...",
+        metavar="JOB_ID",
         help="The job's id; two or more compare the runs.",
         autocompletion=complete_job_ids,
     ),

@@ -475,36 +475,250 @@ def summary_line(metrics: Metrics, series: Sequence[Series]) -> str:
     return "; ".join(parts)
 
 
-def chart(series: Sequence[Series], *, columns: int, color: bool) -> str:
-    """A line chart of the series by step, at most `columns` wide: braille in colour, else
-    ASCII marks that tell the series apart without colour."""
+# Panels, each with its own y axis, in the order they are drawn; a series goes to the first
+# whose word its name holds (losses and accuracies never share an axis).
+PANELS = (("loss", "loss"), ("accuracy", "acc"), ("reward", "reward"))
+OTHER_PANEL = "other"
+# Not a metric: every row of a result file repeats the job's step count.
+NOT_CHARTED = frozenset({"total_steps"})
+# One colour per job when runs are compared (uniplot's names), and the marks that tell a job's
+# series apart (by metric) in colour, or every series apart without colour.
+JOB_COLORS = ("blue", "magenta", "green", "yellow", "cyan", "red")
+MARKS = "+ox*~#@%&=$"
+MIN_PANEL_HEIGHT = 3
+MAX_PANEL_HEIGHT = 40
+
+
+def all_series(metrics: Metrics) -> list[Series]:
+    """Every numeric column but the step count, in column order."""
+    return [s for s in _series(metrics) if s.name not in NOT_CHARTED]
+
+
+def panel_name(series_name: str) -> str:
+    lowered = series_name.lower()
+    return next((title for title, word in PANELS if word in lowered), OTHER_PANEL)
+
+
+@dataclass
+class Line:
+    """A series to draw, with its legend label and the job (0 for a single job) it is of."""
+
+    series: Series
+    label: str
+    job: int = 0
+
+
+def group_panels(lines: Sequence[Line]) -> list[tuple[str, list[Line]]]:
+    """(axis title, lines) per panel, in PANELS order, the "other" panel last."""
+    titles = [title for title, _ in PANELS] + [OTHER_PANEL]
+    grouped: dict[str, list[Line]] = {title: [] for title in titles}
+    for line in lines:
+        grouped[panel_name(line.series.name)].append(line)
+    return [(title, grouped[title]) for title in titles if grouped[title]]
+
+
+def chart(
+    lines: Sequence[Line],
+    *,
+    columns: int,
+    rows: int,
+    color: bool,
+    jobs: int = 1,
+) -> str:
+    """The panels of a chart by step (loss, accuracy, ...: each its own y axis, titled, with
+    "step" under the x axis), at most `columns` wide and, where the panels can be at least
+    MIN_PANEL_HEIGHT high, `rows` lines in all. One job: braille in colour, else ASCII marks
+    that tell the series apart. Several: a colour per job, and a mark per metric in colour
+    (every series its own mark without)."""
+    panels = group_panels(lines)
+    if not panels:
+        return ""
+    steps = [step for line in lines for step in line.series.steps]
+    low, high = min(steps), max(steps)
+    span = (low, high if high > low else low + 1)
+    # Lines each panel takes besides its plotting rows (legend lines depend on the labels).
+    overhead = [
+        len(_panel(title, group, columns=columns, height=1, color=color, jobs=jobs, span=span)) - 1
+        for title, group in panels
+    ]
+    height = (rows - sum(overhead)) // len(panels)
+    height = min(max(height, MIN_PANEL_HEIGHT), MAX_PANEL_HEIGHT)
+    drawn: list[str] = []
+    for title, group in panels:
+        drawn += _panel(title, group, columns=columns, height=height, color=color, jobs=jobs,
+                        span=span)  # fmt: skip
+    return "\n".join(drawn)
+
+
+def _panel(
+    title: str,
+    lines: Sequence[Line],
+    *,
+    columns: int,
+    height: int,
+    color: bool,
+    jobs: int,
+    span: tuple[float, float],
+) -> list[str]:
     from uniplot import plot_to_string
 
-    steps = [step for one in series for step in one.steps]
-    low, high = min(steps), max(steps)
+    width = max(columns - 10, 20)
+    options: dict[str, Any] = {}
+    if jobs > 1:
+        metric_names = list(dict.fromkeys(line.series.name for line in lines))
+        if color:
+            options["color"] = [JOB_COLORS[line.job % len(JOB_COLORS)] for line in lines]
+            marks = [MARKS[metric_names.index(line.series.name) % len(MARKS)] for line in lines]
+        else:
+            options["color"] = False
+            marks = [MARKS[n % len(MARKS)] for n in range(len(lines))]
+        options.update(character_set="ascii", force_ascii_characters=marks)
+    else:
+        options.update(color=color, character_set="braille" if color else "ascii")
+        if not color:
+            options["force_ascii_characters"] = [MARKS[n % len(MARKS)] for n in range(len(lines))]
     text: str = plot_to_string(
-        [one.values for one in series],
-        [one.steps for one in series],
+        [line.series.values for line in lines],
+        [line.series.steps for line in lines],
         lines=True,
-        legend_labels=[one.name for one in series],
-        width=max(columns - 10, 20),
-        height=16,
-        color=color,
-        character_set="braille" if color else "ascii",
-        x_min=low,
-        x_max=high if high > low else low + 1,
+        legend_labels=[line.label for line in lines],
+        width=width,
+        height=height,
+        x_min=span[0],
+        x_max=span[1],
         line_length_hard_cap=columns,
+        **options,
     )
-    return text
+    drawn = text.split("\n")
+    # Axis titles: the y axis's above the plot, "step" at the end of the x axis's labels.
+    bottom = next((n for n, row in enumerate(drawn) if row.startswith("└")), None)
+    if bottom is not None and bottom + 1 < len(drawn):
+        labels = drawn[bottom + 1].rstrip()
+        if len(labels) + 6 <= min(columns, width + 2):
+            drawn[bottom + 1] = labels.ljust(min(columns, width + 2) - 4) + "step"
+        else:
+            drawn.insert(bottom + 2, "step".rjust(min(columns, width + 2)))
+    return [title, *drawn]
 
 
 def terminal_columns() -> int:
     return shutil.get_terminal_size((80, 24)).columns
 
 
+def terminal_rows() -> int:
+    return shutil.get_terminal_size((80, 24)).lines
+
+
+def wrapped_lines(text: str, columns: int) -> int:
+    """How many lines text takes on a terminal `columns` wide (long lines wrap)."""
+    return sum(max(1, -(-len(line) // max(columns, 1))) for line in text.split("\n"))
+
+
 def write_summary(text: str, out: IO[str], columns: int) -> None:
     """The summary, wrapped at the terminal's width between its parts."""
     out.write(textwrap.fill(text, width=columns, break_on_hyphens=False) + "\n")
+
+
+# -- comparing runs ---------------------------------------------------------------------------
+
+
+def short_labels(job_ids: Sequence[str]) -> list[str]:
+    """Legend names for jobs: the shortest tail (4 characters or more) that no two of the ids
+    share, after "…"; whole ids where no shorter tail tells them apart."""
+    longest = max(len(job_id) for job_id in job_ids)
+    for size in range(4, longest):
+        tails = [job_id[-size:] for job_id in job_ids]
+        if len(set(tails)) == len(tails):
+            return [t if t == job_id else f"…{t}" for t, job_id in zip(tails, job_ids, strict=True)]
+    return list(job_ids)
+
+
+def compare_series(metrics: Metrics) -> list[Series]:
+    """What a comparison draws of each run: its train and valid loss and accuracy (as the
+    single-job chart picks them), else what chart_series picks."""
+    found = all_series(metrics)
+    chosen = [
+        _pick(found, "train", "loss", prefer=["train_loss"]),
+        _pick(found, "valid", "loss", prefer=["valid_loss"]),
+        _pick(found, "train", "acc", prefer=["train_mean_token_accuracy", "train_accuracy"]),
+        _pick(found, "valid", "acc", prefer=["valid_mean_token_accuracy"]),
+    ]
+    picked = [series for series in chosen if series is not None]
+    return picked or chart_series(metrics)
+
+
+def compare_lines(runs: Sequence[tuple[str, Metrics]]) -> list[Line]:
+    """Every run's series, labelled with the run's short name."""
+    labels = short_labels([job_id for job_id, _ in runs])
+    return [
+        Line(series, f"{label} {series.name}", job)
+        for job, ((_, metrics), label) in enumerate(zip(runs, labels, strict=True))
+        for series in compare_series(metrics)
+    ]
+
+
+def compare_columns(runs: Sequence[tuple[str, Metrics]]) -> list[str]:
+    """ "job", then every run's columns, each once, in the order first seen."""
+    return ["job", *dict.fromkeys(name for _, metrics in runs for name in metrics.columns)]
+
+
+def compare_csv(runs: Sequence[tuple[str, Metrics]]) -> str:
+    """One CSV of several runs: a leading job column, then the columns of all of them (a
+    column a run lacks is blank in its rows)."""
+    columns = compare_columns(runs)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for job_id, metrics in runs:
+        for row in metrics.rows:
+            cells = dict(zip(metrics.columns, row, strict=True))
+            writer.writerow([job_id, *(_cell(cells.get(name)) for name in columns[1:])])
+    return out.getvalue()
+
+
+def write_compare_json(runs: Sequence[tuple[str, Metrics]], out: IO[str]) -> int:
+    """One object per run and step: "job" first, then that run's own columns (blank cells
+    null), runs in the order given."""
+    texts = (
+        json.dumps(
+            {"job": job_id, **dict(zip(metrics.columns, row, strict=True))},
+            ensure_ascii=False,
+            allow_nan=False,
+        )
+        for job_id, metrics in runs
+        for row in metrics.rows
+    )
+    return write_enclosed(texts, out)
+
+
+def compare_table(runs: Sequence[tuple[str, Metrics]], columns: int) -> str:
+    """Each run's final losses and its best (valid loss, else train loss: "(train)") with its
+    step, as a terminal shows it; ids whole."""
+    from rich.table import Table
+
+    from ftjobs.diff import losses
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("Job", no_wrap=True)
+    for label in ("Final train", "Final valid", "Best valid", "Step"):
+        table.add_column(label, justify="right", no_wrap=True)
+    for job_id, metrics in runs:
+        found = losses(metrics)
+        best = "" if found.best is None else _number(found.best)
+        if found.best is not None and found.best_of and "valid" not in found.best_of:
+            best += " (train)"
+        table.add_row(
+            _printable(job_id),
+            "" if found.final_train is None else _number(found.final_train),
+            "" if found.final_valid is None else _number(found.final_valid),
+            best,
+            "" if found.best_step is None else _step(float(found.best_step)),
+        )
+    out = console()
+    out.width = columns
+    with out.capture() as captured:
+        out.print(table)
+    return captured.get()
 
 
 # -- show -------------------------------------------------------------------------------------

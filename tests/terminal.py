@@ -53,7 +53,7 @@ def run_in_terminal(
     piped_stdin: bytes | None = None,
     piped_stdout: bool = False,
 ) -> Screen:
-    """`ftjobs [--db DB] ARGS` on a pty `columns` wide (and `rows` high); returns the screen and
+    """`ftjobs [--db DB] ARGS` on a pty `columns` wide and `rows` high; returns the screen and
     exit status.
 
     stdin_data is typed at the terminal; piped_stdin makes stdin a pipe that carries it (then

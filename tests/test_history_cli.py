@@ -533,10 +533,21 @@ def test_no_color_and_a_dumb_terminal(terminal_db: Path, command: str) -> None:
 
 
 def test_metrics_without_colour_tells_the_series_apart(terminal_db: Path) -> None:
+    """Each panel's legend gives each of its series its own mark; every column of the result
+    file is drawn, losses and accuracies on panels of their own."""
     screen = run_in_terminal(terminal_db, "metrics", JOB, env={"NO_COLOR": "1"})
-    legend = next(line for line in screen.lines if "train_loss" in line and "valid_loss" in line)
-    marks = re.findall(r"(\S)\1 (\w+)", legend)
-    assert len({mark for mark, _ in marks}) == len(marks) == 3, legend
+    titles = [n for n, line in enumerate(screen.lines) if line in ("loss", "accuracy")]
+    assert [screen.lines[n] for n in titles] == ["loss", "accuracy"], screen.text
+    panels = [
+        screen.lines[start:end] for start, end in zip(titles, [*titles[1:], None], strict=True)
+    ]
+    drawn = []
+    for panel in panels:
+        legend = panel[next(n for n, line in enumerate(panel) if line.endswith("step")) + 1 :]
+        marks = re.findall(r"(?:^|\s)(\S)\1 (\w+)", "\n".join(legend))
+        assert len({mark for mark, _ in marks}) == len(marks), panel
+        drawn.append([name for _, name in marks])
+    assert drawn == [["train_loss", "valid_loss"], ["train_accuracy", "valid_mean_token_accuracy"]]
 
 
 def test_hostile_event_text_cannot_drive_the_terminal(cli: Cli, tmp_path: Path) -> None:

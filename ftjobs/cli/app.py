@@ -40,6 +40,7 @@ COMMAND_MODULES = {
     "events": "history",
     "checkpoints": "history",
     "metrics": "history",
+    "diff": "diff",
     "update": "jobs",
     "attach": "jobs",
     "delete": "jobs",

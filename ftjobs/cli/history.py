@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import os
 import sys
+import textwrap
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ftjobs.cli.app import app, open_store
+from ftjobs.cli.completion import job_ids as complete_job_ids
 from ftjobs.cli.options import JobIdArgument, fields_option, output_fields, within_limit
 from ftjobs.constants import CHECKPOINT_FIELDS, EVENT_FIELDS
 from ftjobs.errors import BadInput
@@ -270,46 +272,79 @@ def checkpoints(
         typer.echo(f"No checkpoints for {job_id}.", err=True)
 
 
+JobIdsArgument = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="JOB_ID",
+        help="The job's id; two or more compare the runs.",
+        autocompletion=complete_job_ids,
+    ),
+]
+
+
 @app.command(
     epilog=(
         "Examples: ftjobs metrics ftjob-abc123\n\n"
         "ftjobs metrics ftjob-abc123 --json | jq '[.[] | select(.valid_loss != null)] | length'"
+        "\n\nftjobs metrics ftjob-abc123 ftjob-def456 --csv > runs.csv"
     )
 )
 def metrics(
     ctx: typer.Context,
-    job_id: JobIdArgument,
+    job_ids: JobIdsArgument,
     file_id: Annotated[
         str | None,
         typer.Option(
-            "--file", metavar="FILE_ID", help="Use this result file (default: the first stored)."
+            "--file",
+            metavar="FILE_ID",
+            help="Use this result file (default: the first stored); one job only.",
         ),
     ] = None,
     as_csv: Annotated[
         bool,
-        typer.Option("--csv", help="Print the CSV: the result file byte for byte, if from one."),
+        typer.Option(
+            "--csv",
+            help="Print the CSV: the result file byte for byte, if from one; several jobs:"
+            " a leading job column.",
+        ),
     ] = False,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print a JSON array: one object per step.")
+        bool,
+        typer.Option(
+            "--json", help='Print a JSON array: one object per step (several jobs: a "job" key).'
+        ),
     ] = False,
 ) -> None:
-    """Chart a job's loss (and accuracy) by step, with a summary line.
+    """Chart a job's loss and accuracy by step (a panel each), with a summary line.
 
     The metrics come from the job's first result file whose content is stored, else its metrics
     events, else its checkpoints (stderr says which when it is not a result file). On a
-    terminal: a chart; piped or with --csv: the CSV; --json: one object per step, blank cells
-    null.
+    terminal: a chart as tall as the terminal; piped or with --csv: the CSV; --json: one object
+    per step, blank cells null. Two or more jobs: their runs on one chart per panel, a colour
+    per job, and a table of each run's final and best losses; --csv and --json carry a job
+    column.
     """
+    _one_format(csv=as_csv, json=as_json)
+    unique = list(dict.fromkeys(job_ids))
+    if len(unique) > 1:
+        _compare(ctx, unique, file_id=file_id, as_csv=as_csv, as_json=as_json)
+    else:
+        _one_job(ctx, unique[0], file_id=file_id, as_csv=as_csv, as_json=as_json)
+
+
+def _one_job(
+    ctx: typer.Context, job_id: str, *, file_id: str | None, as_csv: bool, as_json: bool
+) -> None:
     from ftjobs import render_history
     from ftjobs.history import FILE_SOURCE_PREFIX
 
-    _one_format(csv=as_csv, json=as_json)
     with open_store(ctx) as store:
         job = store.get(job_id)
         found = store.metrics(job_id, file_id)
         if file_id is None and found is not None and found.source.startswith(FILE_SOURCE_PREFIX):
             file_id = found.source.removeprefix(FILE_SOURCE_PREFIX)
         stored = store.result_file(file_id) if file_id is not None else None
+    note = None
     if found is not None:
         note = render_history.source_note(found, job.result_files or [], job_id)
         if note:
@@ -324,7 +359,7 @@ def metrics(
         elif found is not None:
             sys.stdout.write(render_history.metrics_csv(found))
     elif found is not None:
-        _chart(found)
+        _chart(found, above=note or "")
     if found is None:
         if stored is not None and stored.csv is None:
             typer.echo(
@@ -339,15 +374,71 @@ def metrics(
             typer.echo(render_history.no_metrics_note(job_id), err=True)
 
 
-def _chart(found: Metrics) -> None:
-    """The chart and its summary line, as wide as the terminal."""
+def _chart(found: Metrics, *, above: str) -> None:
+    """The chart and its summary line, as wide as the terminal and, with what was said above
+    it (`above`) and the shell's next prompt, no taller."""
     from ftjobs import render_history
 
-    series = render_history.chart_series(found)
+    series = render_history.all_series(found)
     if not series:
         typer.echo("No numeric metrics to chart; --csv prints what is stored.", err=True)
         return
     columns = render_history.terminal_columns()
-    text = render_history.chart(series, columns=columns, color=render_history.use_color())
+    summary = render_history.summary_line(found, series)
+    taken = (render_history.wrapped_lines(above, columns) if above else 0) + 1
+    taken += len(textwrap.wrap(summary, width=columns, break_on_hyphens=False))
+    lines = [render_history.Line(one, one.name) for one in series]
+    text = render_history.chart(
+        lines,
+        columns=columns,
+        rows=render_history.terminal_rows() - taken,
+        color=render_history.use_color(),
+    )
     sys.stdout.write(text + "\n")
-    render_history.write_summary(render_history.summary_line(found, series), sys.stdout, columns)
+    render_history.write_summary(summary, sys.stdout, columns)
+
+
+def _compare(
+    ctx: typer.Context, job_ids: list[str], *, file_id: str | None, as_csv: bool, as_json: bool
+) -> None:
+    """Several runs: each job's metrics (as for one), those without any named on stderr."""
+    from ftjobs import render_history
+
+    if file_id is not None:
+        raise BadInput("--file takes one job: give one JOB_ID with it")
+    with open_store(ctx) as store:
+        for job_id in job_ids:
+            store.get(job_id)  # every job must exist before anything is shown
+        found = [(job_id, store.metrics(job_id)) for job_id in job_ids]
+    runs = [(job_id, metrics) for job_id, metrics in found if metrics is not None]
+    said = ""
+    for job_id, metrics in found:
+        if metrics is None:
+            said += f"Warning: no metrics for {job_id}; it is left out.\n"
+    if said:
+        typer.echo(said, err=True, nl=False)
+    if as_json:
+        render_history.write_compare_json(runs, sys.stdout)
+    elif as_csv or not sys.stdout.isatty():
+        if runs:
+            sys.stdout.write(render_history.compare_csv(runs))
+    elif runs:
+        lines = render_history.compare_lines(runs)
+        if not lines:
+            typer.echo("No numeric metrics to chart; --csv prints what is stored.", err=True)
+            return
+        columns = render_history.terminal_columns()
+        table = render_history.compare_table(runs, columns)
+        taken = render_history.wrapped_lines(said.rstrip("\n"), columns) if said else 0
+        taken += table.count("\n") + 1
+        text = render_history.chart(
+            lines,
+            columns=columns,
+            rows=render_history.terminal_rows() - taken,
+            color=render_history.use_color(),
+            jobs=len(runs),
+        )
+        sys.stdout.write(text + "\n")
+        sys.stdout.write(table)
+    if not runs:
+        typer.echo("No metrics for any of the jobs.", err=True)

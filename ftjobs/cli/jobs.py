@@ -120,7 +120,8 @@ def add(
 
     Prints the new job's id, or the job with --json. Hyperparameters not given are "auto". A
     finished job goes in in one command: --status succeeded (or failed, cancelled) stamps
-    finished_at now, as update does, unless --finished-at is given.
+    finished_at now, as update does, unless --finished-at is given. created_at is now, or
+    without --created-at an earlier --finished-at.
     """
     from ftjobs.jobs import NewJob, new_job
 
@@ -129,11 +130,16 @@ def add(
     now = int(time.time())
     if finished_at is None and status.value in FINAL_STATUSES:
         finished_at = now
+    if created_at is None:
+        # A job recorded after the fact (--finished-at 2024-07-24) did not start today: without
+        # --created-at it started when it finished, the one time known (one out of range is
+        # refused as finished_at's, not as a created_at the person never typed).
+        created_at = now if finished_at is None else max(0, min(now, finished_at))
     spec = NewJob(
         model=model,
         training_file=training_file,
         job_id=job_id,
-        created_at=created_at if created_at is not None else now,
+        created_at=created_at,
         status=status.value,
         validation_file=validation_file,
         seed=seed,

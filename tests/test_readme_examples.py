@@ -97,9 +97,10 @@ def _prepare_files(folder: Path) -> None:
 
 @pytest.fixture
 def fakes() -> Iterator[tuple[FakeFineTuningApi, FakeFineTuningApi]]:
-    with _fake_api() as fake, FakeFineTuningApi(
-        azure=True, api_key="...", api_version="2024-10-21"
-    ) as azure:
+    with (
+        _fake_api() as fake,
+        FakeFineTuningApi(azure=True, api_key="...", api_version="2024-10-21") as azure,
+    ):
         azure.add_job(json.dumps(make_job(5, id="ftjob-" + "c" * 24, result_files=[])))
         yield fake, azure
 

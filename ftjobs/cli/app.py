@@ -74,8 +74,10 @@ def _tidy(param: Any) -> Any:
         choices = _choices(param)
         # A choice's values as a user types them, `json|jsonl`, not typer's `<json|jsonl>`.
         values = [getattr(choice, "value", choice) for choice in choices or ()]
-        param.metavar = "|".join(map(str, values)) if values else _VALUE_NAMES.get(
-            param.name, param.name.upper()
+        param.metavar = (
+            "|".join(map(str, values))
+            if values
+            else _VALUE_NAMES.get(param.name, param.name.upper())
         )
     return param
 
@@ -276,6 +278,17 @@ def _describe_failure(error: Exception) -> tuple[str, int] | None:
         if isinstance(error, ValidationError):
             return f"invalid job: {describe_validation_error(error)}", 2
     return None
+
+
+def confirm(question: str) -> None:
+    """Ask on the terminal; "no" aborts (exit 1). Ctrl-C (or Ctrl-D) at the prompt is an
+    interrupt as anywhere else (exit 130), where click would say "Aborted!"."""
+    try:
+        answer = typer.confirm(question, err=True)
+    except typer.Abort:
+        raise KeyboardInterrupt from None
+    if not answer:
+        raise typer.Abort()
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

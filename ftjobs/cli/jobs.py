@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ftjobs.cli.app import app, open_store
+from ftjobs.cli.app import app, confirm, open_store
 from ftjobs.cli.options import (
     BatchSizeOption,
     FineTunedModelOption,
@@ -25,6 +25,7 @@ from ftjobs.cli.options import (
 )
 from ftjobs.constants import FINAL_STATUSES, STATUS_NAMES, Status
 from ftjobs.errors import BadInput
+from ftjobs.render import deletion_question, plural
 
 if TYPE_CHECKING:
     from ftjobs.models import FineTuningJob
@@ -315,13 +316,15 @@ def attach(
             job_id,
             lambda current: with_result_files(current, file_ids),
             as_json=as_json,
-            summary=lambda job: f"{job.id}: {len(job.result_files or ()):,} result file(s)",
+            summary=lambda job: f"{job.id}: {plural(len(job.result_files or ()), 'result file')}",
         )
         return
     _report(
         job,
         text,
-        summary=lambda job: f"{job.id}: {stored}{len(job.result_files or ()):,} result file(s)",
+        summary=lambda job: (
+            f"{job.id}: {stored}{plural(len(job.result_files or ()), 'result file')}"
+        ),
     )
 
 
@@ -346,7 +349,7 @@ def _attach_content(
         text = store.get_json(job_id, indent=2) if as_json else None
     rows = max(len((decoded.csv or "").splitlines()) - 1, 0)
     encoding = "base64-encoded CSV" if decoded.encoding == "base64" else "CSV"
-    return job, f"stored {file_id} ({encoding}, {rows:,} row(s)); ", text
+    return job, f"stored {file_id} ({encoding}, {plural(rows, 'row')}); ", text
 
 
 @app.command(epilog="Example: ftjobs delete ftjob-abc123 ftjob-def456 --yes")
@@ -369,6 +372,7 @@ def delete(
             # Name what would go, and find a mistyped id before asking, not after.
             doomed = [store.get(job_id) for job_id in dict.fromkeys(job_ids)]
             listing = "\n".join(f"  {job.id}  {job.status}  {job.model}" for job in doomed)
-            typer.confirm(f"{listing}\nDelete these {len(doomed):,} job(s)?", abort=True, err=True)
+            history = store.history_counts([job.id for job in doomed])
+            confirm(f"{listing}\n{deletion_question(len(doomed), history)}")
         deleted = store.delete(job_ids)
-    typer.echo(f"Deleted {deleted:,} job(s).", err=True)
+    typer.echo(f"Deleted {plural(deleted, 'job')}.", err=True)

@@ -28,6 +28,7 @@ from ftjobs.cli.options import (
     job_filter,
 )
 from ftjobs.errors import BadInput, FtjobsError, JobExists
+from ftjobs.render import plural
 
 
 @app.command(
@@ -188,7 +189,7 @@ def export(
     with open_store(ctx) as store, render.output_file(output) as out:
         count = render.write_job_texts(store.list_json(query), output_format.value, out)
     if output is not None:
-        typer.echo(f"Exported {count:,} job(s) to {output}.", err=True)
+        typer.echo(f"Exported {plural(count, 'job')} to {output}.", err=True)
 
 
 @app.command(

@@ -283,8 +283,8 @@ def test_a_past_finished_at_without_created_at_is_its_start_too(cli: Cli) -> Non
 
 
 def test_a_finished_at_before_created_at_is_named_in_iso_times(cli: Cli) -> None:
-    result = cli.fails(2, "add", "--model", "m", "--training-file", "f",
-                       "--created-at", "2024-07-25", "--finished-at", "2024-07-24T11:00:00Z")  # fmt: skip
+    times = ("--created-at", "2024-07-25", "--finished-at", "2024-07-24T11:00:00Z")
+    result = cli.fails(2, "add", "--model", "m", "--training-file", "f", *times)
     assert error_line(result) == (
         "Error: finished_at 2024-07-24T11:00:00Z is before created_at 2024-07-25T00:00:00Z"
     )

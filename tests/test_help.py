@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import CLEAN_ENV, describe
+from helpers import CLEAN_ENV
 from terminal import run_in_terminal
 from typer.testing import CliRunner
 

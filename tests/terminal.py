@@ -46,18 +46,20 @@ def run_in_terminal(
     db: Path | None,
     *args: str,
     columns: int = 80,
+    lines: int = 50,
     env: dict[str, str] | None = None,
     timeout: float = 30.0,
     stdin_data: bytes | None = None,
     piped_stdin: bytes | None = None,
     piped_stdout: bool = False,
 ) -> Screen:
-    """`ftjobs [--db DB] ARGS` on a pty `columns` wide; returns the screen and exit status.
+    """`ftjobs [--db DB] ARGS` on a pty `columns` wide and `lines` high; returns the screen and
+    exit status.
 
     stdin_data is typed at the terminal; piped_stdin makes stdin a pipe that carries it (then
     closes), and piped_stdout makes stdout a pipe, its text in Screen.stdout."""
     main_fd, child_fd = pty.openpty()
-    ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
     environment = {
         key: value
         for key, value in os.environ.items()

@@ -214,8 +214,8 @@ CASES = {
         ("stats",), env=NO_COLOR, expect=(f"{TOTAL} jobs", "By status", "trained tokens: 135,801")
     ),
     "stats-160-dumb": Case(
-        ("stats",), columns=160, env=DUMB, expect=(f"{TOTAL} jobs", "By model"), widest=81
-    ),
+        ("stats",), columns=160, env=DUMB, expect=(f"{TOTAL} jobs", "By model")
+    ),  # (its width honoured on a dumb terminal: test_insights.py, the models grouped)
     # info
     "info-empty-no-color": Case(
         ("info",), env=NO_COLOR, store="empty", expect=("jobs            0", "never")

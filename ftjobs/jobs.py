@@ -9,6 +9,7 @@ from typing import Any
 
 from ftjobs.errors import BadInput
 from ftjobs.models import FineTuningJob, range_problems
+from ftjobs.render import iso_time
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -95,7 +96,10 @@ def new_job(spec: NewJob) -> FineTuningJob:
     # created_at.
     job = within_ranges(FineTuningJob.model_validate(data))
     if spec.finished_at is not None and spec.finished_at < spec.created_at:
-        raise BadInput(f"finished_at {spec.finished_at} is before created_at {spec.created_at}")
+        raise BadInput(
+            f"finished_at {iso_time(spec.finished_at)} is before created_at"
+            f" {iso_time(spec.created_at)}"
+        )
     return job
 
 

@@ -41,8 +41,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
-from ftjobs.errors import FtjobsError
+from ftjobs.errors import BadInput, FtjobsError
 from ftjobs.jsonstream import compact_json
 from ftjobs.ratelimit import Throttle, retry_after_seconds
 from ftjobs.transport import RequestTemplate, is_plain_path, send_get
@@ -189,6 +190,9 @@ class ApiConfig:
         return ", ".join(parts)
 
 
+_SCHEME = re.compile(r"https?://", re.IGNORECASE)
+
+
 def config_from_env(environ: Mapping[str, str]) -> ApiConfig:
     """Configuration as OpenAI's tools read it: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
     ``OPENAI_ORG_ID``, ``OPENAI_PROJECT_ID``. With ``AZURE_OPENAI_ENDPOINT`` set and no
@@ -201,6 +205,16 @@ def config_from_env(environ: Mapping[str, str]) -> ApiConfig:
 
     key = get("OPENAI_API_KEY")
     endpoint = get("AZURE_OPENAI_ENDPOINT")
+    for name, url in (
+        ("OPENAI_BASE_URL", get("OPENAI_BASE_URL")),
+        ("AZURE_OPENAI_ENDPOINT", endpoint),
+    ):
+        if url is not None and not _SCHEME.match(url):
+            # httpx cannot send to it: say so now, not after three attempts.
+            raise BadInput(
+                f"{name} {url} has no http:// or https://: set it to https://{url}"
+                f" (or http:// for a server on this machine)"
+            )
     if key is None and endpoint is not None:
         azure_key = get("AZURE_OPENAI_API_KEY")
         if azure_key is None:
@@ -612,6 +626,16 @@ class FineTuningApi:
         self._sleep(seconds)
         self.throttle.resume()
 
+    def _v1_hint(self, path: str) -> str:
+        """A 404 for the job list or a job, from an OPENAI_BASE_URL without /v1: the likely
+        cause (OpenAI's API and most compatible ones are under /v1), said with the error."""
+        base = self.config.base_url
+        if self.config.azure or base is None or not path.startswith("/fine_tuning/jobs"):
+            return ""
+        if path.count("/") > 3 or urlsplit(base).path.rstrip("/").endswith("/v1"):
+            return ""  # (a job's events or checkpoints: a gap, not a wrong address)
+        return f"; OPENAI_BASE_URL {base} has no /v1: did you mean {base.rstrip('/')}/v1?"
+
     def _status_error(self, path: str, status: int, body: str) -> ApiError:
         key = self.config.api_key
         code, message = _error_fields(body)
@@ -638,7 +662,10 @@ class FineTuningApi:
             )
         if status == 404:
             return NotFoundError(
-                f"not found: GET {path} (HTTP 404{said})", path=path, status=status, code=code
+                f"not found: GET {path} (HTTP 404{said}){self._v1_hint(path)}",
+                path=path,
+                status=status,
+                code=code,
             )
         if status == 429:
             return RateLimited(

@@ -285,6 +285,15 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
+def deletion_question(jobs: int, history: Mapping[str, int]) -> str:
+    """What delete asks: "Delete 2 jobs and their 500 events, 6 checkpoints, 2 result files?"
+    (a history there is none of left out)."""
+    parts = [plural(count, noun.removesuffix("s")) for noun, count in history.items() if count]
+    if not parts:
+        return f"Delete {plural(jobs, 'job')}?"
+    return f"Delete {plural(jobs, 'job')} and {'its' if jobs == 1 else 'their'} {', '.join(parts)}?"
+
+
 def _of(part: int, whole: int, noun: str) -> str:
     """300 jobs, or 0 of 300 jobs when not all of them."""
     return plural(whole, noun) if part == whole else f"{part:,} of {plural(whole, noun)}"

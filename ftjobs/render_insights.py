@@ -4,18 +4,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from ftjobs.render import STATUS_STYLES, console, iso_time
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from ftjobs.store.check import CheckResult
     from ftjobs.store.insights import Stats, StoreInfo
 
-MONTHS_SHOWN = 24  # on a terminal; --json and piped output have every month
+# On a terminal, at most (fewer when its height says so); --json and piped output have all.
+MONTHS_SHOWN = 24
 MODELS_SHOWN = 10
 
 
@@ -177,11 +180,13 @@ def bar(value: int, largest: int, width: int, *, unicode: bool = True) -> str:
 def _bars(
     out: Console,
     title: str,
-    rows: list[tuple[str, int, str]],
+    rows: Sequence[tuple[str, int | None, str]],
     *,
     styles: dict[str, str] | None = None,
+    gap_after: bool = True,
 ) -> None:
-    """A titled chart: label, count, bar, note (a share or tokens), fitted to the width."""
+    """A titled chart: label, count, bar, note (a share or tokens), fitted to the width. A row
+    without a count (months folded) is its label and note alone."""
     from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
@@ -189,12 +194,13 @@ def _bars(
     if not rows:
         return
     unicode = out.encoding.lower().startswith("utf")
-    label_width = min(max(len(label) for label, _, _ in rows), 28)
-    count_width = max(len(f"{count:,}") for _, count, _ in rows)
+    counts = [count for _, count, _ in rows if count is not None]
+    label_width = min(max(len(label) for label, _, _ in rows), max(28, out.width // 4))
+    count_width = max((len(f"{count:,}") for count in counts), default=0)
     note_width = max(len(note) for _, _, note in rows)
     # two spaces of indent, and two between the four columns
     bar_width = max(4, min(40, out.width - 2 - label_width - count_width - note_width - 6))
-    largest = max(count for _, count, _ in rows)
+    largest = max(counts, default=0)
     grid = Table.grid(padding=(0, 2), pad_edge=False)
     grid.add_column(width=label_width, no_wrap=True, overflow="ellipsis")
     grid.add_column(justify="right", no_wrap=True)
@@ -202,6 +208,9 @@ def _bars(
     grid.add_column(justify="right", no_wrap=True)
     for label, count, note in rows:
         style = (styles or {}).get(label, "")
+        if count is None:
+            grid.add_row(Text(label, style="dim"), "", Text(note, style="dim"), "")
+            continue
         grid.add_row(
             Text(label, style=style),
             f"{count:,}",
@@ -210,7 +219,8 @@ def _bars(
         )
     out.print(Text(title, style="bold"))
     out.print(Padding(grid, (0, 0, 0, 2), expand=False))
-    out.print()
+    if gap_after:
+        out.print()
 
 
 def _share(count: int, total: int) -> str:
@@ -232,16 +242,57 @@ def _every_month(by_month: dict[str, int]) -> list[tuple[str, int]]:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
-def print_stats(stats: Stats) -> None:
+def fold_months(by_month: dict[str, int]) -> list[tuple[str, int | None, str]]:
+    """Months oldest first as chart rows; a run of months without jobs is one row
+    ("2024-03 … 2024-07", no jobs), so a gap shows as one without taking the screen."""
+    rows: list[tuple[str, int | None, str]] = []
+    months = _every_month(by_month)
+    i = 0
+    while i < len(months):
+        name, count = months[i]
+        if count:
+            rows.append((name, count, ""))
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(months) and not months[j + 1][1]:
+            j += 1
+        label = name if j == i else f"{name} … {months[j][0]}"
+        rows.append((label, None, "no jobs"))
+        i = j + 1
+    return rows
+
+
+# A dated snapshot's suffix, as --model matches them (store.queries._SNAPSHOT_SUFFIXES):
+# gpt-4o-mini-2024-07-18 and gpt-3.5-turbo-0125 are gpt-4o-mini and gpt-3.5-turbo.
+_SNAPSHOT = re.compile(r"-(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4})\Z")
+
+
+def model_family(model: str) -> str:
+    """The name `--model` finds a model by: a dated snapshot's base name, else the model."""
+    family = _SNAPSHOT.sub("", model)
+    return family or model
+
+
+def by_family(by_model: dict[str, int], tokens: dict[str, int]) -> list[tuple[str, int, int, int]]:
+    """Models grouped as --model groups them: (family, jobs, trained tokens, models in it),
+    most jobs first."""
+    groups: dict[str, list[int]] = {}
+    for model, count in by_model.items():
+        group = groups.setdefault(model_family(model), [0, 0, 0])
+        group[0] += count
+        group[1] += tokens.get(model, 0)
+        group[2] += 1
+    ordered = sorted(groups.items(), key=lambda item: (-item[1][0], item[0]))
+    return [(family, jobs, tok, models) for family, (jobs, tok, models) in ordered]
+
+
+def _headline(stats: Stats) -> Text:
     from rich.text import Text
 
-    out = console()
-    if not stats.total:
-        console(stderr=True).print("No jobs.")
-        return
     head = Text()
     head.append(f"{stats.total:,}", style="bold")
-    head.append(" jobs")
+    head.append(" job" if stats.total == 1 else " jobs")
     if stats.success_rate is not None:
         head.append("   ")
         head.append(f"{100 * stats.success_rate:.1f}%", style="bold green")
@@ -253,29 +304,56 @@ def print_stats(stats: Stats) -> None:
         head.append(human_duration(stats.duration_p90), style="bold")
     head.append("\ntrained tokens: ")
     head.append(f"{stats.trained_tokens:,}", style="bold")
+    return head
+
+
+def print_stats(stats: Stats) -> None:
+    """The headline, then jobs by status, model family and month, fitted to the terminal's
+    height: the models and months that do not fit are summed up in one row each."""
+    out = console()
+    if not stats.total:
+        console(stderr=True).print("No jobs.")
+        return
+    head = _headline(stats)
     out.print(head)
     out.print()
-    _bars(
-        out,
-        "By status",
-        [(name, count, _share(count, stats.total)) for name, count in stats.by_status.items()],
-        styles=STATUS_STYLES,
-    )
-    models = list(stats.by_model.items())
-    shown, rest = models[:MODELS_SHOWN], models[MODELS_SHOWN:]
-    rows = [
-        (name, count, f"{stats.trained_tokens_by_model.get(name, 0):,} tok")
-        for name, count in shown
+    statuses = [
+        (name, count, _share(count, stats.total)) for name, count in stats.by_status.items()
     ]
-    if rest:
-        rest_tokens = sum(stats.trained_tokens_by_model.get(name, 0) for name, _ in rest)
-        rows.append(
-            (f"({len(rest):,} more)", sum(count for _, count in rest), f"{rest_tokens:,} tok")
-        )
-    _bars(out, "By model (jobs, trained tokens)", rows)
-    months = _every_month(stats.by_month)
+    # The screen: the headline and a blank, each chart's title and a blank after it (the
+    # last's the shell prompt's line).
+    room = out.height - (head.plain.count("\n") + 2) - (len(statuses) + 2) - 4
+    families = by_family(stats.by_model, stats.trained_tokens_by_model)
+    months = fold_months(stats.by_month)
+    # A third for the models, the rest for the months, and what either leaves to the other.
+    model_rows = min(len(families), MODELS_SHOWN, max(3, room // 3))
+    month_rows = min(len(months), MONTHS_SHOWN, max(3, room - model_rows))
+    model_rows = min(len(families), MODELS_SHOWN, max(model_rows, room - month_rows))
+    _bars(out, "By status", statuses, styles=STATUS_STYLES)
+    _bars(out, "By model (jobs, trained tokens)", _family_rows(families, model_rows))
     title = "By month created (UTC)"
-    if len(months) > MONTHS_SHOWN:
-        title += f": the last {MONTHS_SHOWN} of {len(months):,} (--json has all)"
-        months = months[-MONTHS_SHOWN:]
-    _bars(out, title, [(name, count, "") for name, count in months])
+    if len(months) > month_rows:
+        title += f": the last {month_rows} of {len(months):,} rows (--json has all)"
+        months = months[-month_rows:]
+    _bars(out, title, months, gap_after=False)
+
+
+def _family_rows(
+    families: list[tuple[str, int, int, int]], rows: int
+) -> list[tuple[str, int | None, str]]:
+    """Up to rows chart rows, the last "(N more)" when they do not all fit."""
+    shown = families if len(families) <= rows else families[: max(1, rows - 1)]
+    chart: list[tuple[str, int | None, str]] = [
+        (family + (f" ({models} models)" if models > 1 else ""), jobs, f"{tokens:,} tok")
+        for family, jobs, tokens, models in shown
+    ]
+    rest = families[len(shown) :]
+    if rest:
+        chart.append(
+            (
+                f"({len(rest):,} more)",
+                sum(jobs for _, jobs, _, _ in rest),
+                f"{sum(tokens for _, _, tokens, _ in rest):,} tok",
+            )
+        )
+    return chart

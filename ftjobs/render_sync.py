@@ -69,8 +69,10 @@ class ProgressObserver(LineObserver):
     def _show(self) -> None:
         elapsed = max(time.monotonic() - self.started, 0.001)
         parts = [
-            f"{self.jobs:,}/{self.known:,} jobs" if self.known else f"{self.jobs:,} jobs",
-            f"{self.requests:,} requests ({self.requests / elapsed:.0f}/s)",
+            f"{self.jobs:,}/{_count(self.known, 'job')}"
+            if self.known
+            else _count(self.jobs, "job"),
+            f"{_count(self.requests, 'request')} ({self.requests / elapsed:.0f}/s)",
         ]
         throttle = self.throttle
         if throttle is not None and throttle.rate_limited:

@@ -8,6 +8,7 @@ from typing import Any
 from ftjobs.constants import FINAL_STATUSES
 from ftjobs.errors import BadInput, RuleViolation
 from ftjobs.models import FineTuningJob, range_problems
+from ftjobs.render import iso_time
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ def apply_update(job: FineTuningJob, update: JobUpdate, *, now: int) -> FineTuni
     # (A provider's finished_at before created_at stays; a new one must not be.)
     if finished_at is not None and finished_at != job.finished_at and finished_at < job.created_at:
         raise BadInput(
-            f"job {job.id}: finished_at {finished_at} is before created_at {job.created_at}"
+            f"job {job.id}: finished_at {iso_time(finished_at)} is before created_at"
+            f" {iso_time(job.created_at)}"
         )
     return changed

@@ -270,3 +270,27 @@ def test_finished_before_created_is_refused(cli: Cli) -> None:
                        "--finished-at", 1000)  # fmt: skip
     assert "finished_at" in error_line(result)
     assert cli.stored_ids() == []
+
+
+def test_a_past_finished_at_without_created_at_is_its_start_too(cli: Cli) -> None:
+    """`add --status succeeded --finished-at 2024-07-24...` (the README's) records a job done
+    in the past: created_at, not given, cannot be today, after it finished."""
+    job = cli.show(cli.add("--status", "succeeded", "--finished-at", "2024-07-24T11:00:00Z"))
+    assert job["created_at"] == job["finished_at"] == 1721818800
+    before = int(time.time())
+    future = cli.show(cli.add("--status", "running", "--finished-at", "9999-01-01"))
+    assert before <= future["created_at"] <= int(time.time())  # not after now: now
+
+
+def test_a_finished_at_before_created_at_is_named_in_iso_times(cli: Cli) -> None:
+    times = ("--created-at", "2024-07-25", "--finished-at", "2024-07-24T11:00:00Z")
+    result = cli.fails(2, "add", "--model", "m", "--training-file", "f", *times)
+    assert error_line(result) == (
+        "Error: finished_at 2024-07-24T11:00:00Z is before created_at 2024-07-25T00:00:00Z"
+    )
+    job_id = cli.add("--created-at", "2024-07-25")
+    result = cli.fails(2, "update", job_id, "--finished-at", "2024-07-24T11:00:00Z")
+    assert error_line(result) == (
+        f"Error: job {job_id}: finished_at 2024-07-24T11:00:00Z is before created_at"
+        " 2024-07-25T00:00:00Z"
+    )

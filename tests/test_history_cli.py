@@ -356,7 +356,7 @@ def stored_file(db: Path, file_id: str) -> tuple[str, bytes, str] | None:
 def test_attach_content_plain_stores_the_bytes(full: Cli, tmp_path: Path) -> None:
     path = write(tmp_path / "r.csv", h.result_csv())
     result = full.ok("attach", JOB, h.RESULT_FILE, "--content", path)
-    assert result.stderr == f"{JOB}: stored {h.RESULT_FILE} (CSV, 240 row(s)); 1 result file(s)\n"
+    assert result.stderr == f"{JOB}: stored {h.RESULT_FILE} (CSV, 240 rows); 1 result file\n"
     assert stored_file(full.db, h.RESULT_FILE) == ("plain", path.read_bytes(), h.result_csv())
     assert full.show(JOB)["result_files"] == [h.RESULT_FILE]  # already there: not added twice
 

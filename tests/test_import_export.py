@@ -245,7 +245,7 @@ def test_export_formats_and_filters(cli: Cli, tmp_path: Path) -> None:
 def test_export_to_a_file_and_to_gzip(cli: Cli, tmp_path: Path) -> None:
     cli.ok("import", write_jsonl(tmp_path / "a.jsonl", [make_job(n) for n in range(3)]))
     result = cli.ok("export", "-o", tmp_path / "out.jsonl")
-    assert result.stdout == "" and "Exported 3 job(s)" in result.stderr
+    assert result.stdout == "" and "Exported 3 jobs" in result.stderr
     cli.ok("export", "-o", tmp_path / "out.jsonl.gz")
     assert (
         gzip.decompress((tmp_path / "out.jsonl.gz").read_bytes())

@@ -190,3 +190,125 @@ def test_info_counts_what_the_store_holds(small: Cli) -> None:
     screen = run_in_terminal(small.db, "info")
     assert screen.exit_code == 0 and "schema version" in screen.text
     assert "succeeded 2" in screen.text
+
+
+# -- stats on a screen: the headline first, fitted to 80x24 ------------------------------------
+
+# Twelve models in eight families as --model finds them (a name and its dated snapshots; a
+# fine-tuned model is its own), over 2022-01 to 2024-12 with months without jobs between.
+_MODELS = [
+    "gpt-4o-mini-2024-07-18", "gpt-4o-mini", "gpt-4o-2024-08-06", "gpt-3.5-turbo-0125",
+    "gpt-3.5-turbo-1106", "gpt-4-0613", "babbage-002", "davinci-002", "gpt-4.1-2025-04-14",
+    "gpt-4.1-mini-2025-04-14", "o4-mini-2025-04-16", "ft:gpt-4o-mini-2024-07-18:acme::abc",
+]  # fmt: skip
+_FAMILIES = {
+    "gpt-4o-mini", "gpt-4o", "gpt-3.5-turbo", "gpt-4", "babbage-002", "davinci-002", "gpt-4.1",
+    "gpt-4.1-mini", "o4-mini", "ft:gpt-4o-mini-2024-07-18:acme::abc",
+}  # fmt: skip
+_MONTH_STARTS = [  # 2022-01 .. 2022-06, 2023-03 .. 2024-06, 2024-10 .. 2024-12 (UTC)
+    1_640_995_200 + 2_629_746 * m for m in [*range(6), *range(14, 30), *range(33, 36)]
+]
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("many")
+    statuses = ["succeeded", "succeeded", "succeeded", "failed", "cancelled", "running"]
+    jobs = []
+    for n in range(300):
+        created = _MONTH_STARTS[n % len(_MONTH_STARTS)] + 86_400 * (n % 7)
+        status = statuses[n % len(statuses)]
+        jobs.append(
+            make_job(
+                n, model=_MODELS[n % len(_MODELS)], status=status, created_at=created,
+                finished_at=None if status == "running" else created + 600 * (1 + n % 20),
+                trained_tokens=1000 * n if status == "succeeded" else None,
+            )
+        )  # fmt: skip
+    cli = Cli(folder / "jobs.db")
+    cli.ok("import", write_jsonl(folder / "jobs.jsonl", jobs))
+    return cli.db
+
+
+_ROW = re.compile(r"^  (\S.*?)\s{2,}([0-9,]+)\s+[█▏▎▍▌▋▊▉#]+\s*(.*)$")
+
+
+def _check_fits(screen_lines: list[str], columns: int, lines: int) -> None:
+    """Within the screen, the shell prompt's line left; every chart row whole (no number
+    split over two lines)."""
+    assert len(screen_lines) <= lines - 1, "\n".join(screen_lines)
+    assert all(len(line) <= columns for line in screen_lines), "\n".join(screen_lines)
+
+
+@pytest.mark.parametrize(
+    ("columns", "lines", "env"),
+    [(80, 24, {}), (160, 40, {}), (80, 24, {"NO_COLOR": "1"}), (80, 24, {"TERM": "dumb"})],
+)
+def test_stats_fits_the_screen_headline_first(
+    many: Path, columns: int, lines: int, env: dict[str, str]
+) -> None:
+    screen = run_in_terminal(many, "stats", columns=columns, rows=lines, env=env)
+    assert screen.exit_code == 0 and "Traceback" not in screen.text, screen.text
+    shown = screen.lines
+    _check_fits(shown, columns, lines)
+    assert shown[0].startswith("300 jobs   "), shown[0]
+    assert shown[1].startswith("time to finish: median ") and shown[2].startswith("trained")
+    text = "\n".join(shown)
+    assert "By status" in text and "By model" in text and "By month created (UTC)" in text
+    # The months without jobs, July to September 2024, in one row.
+    assert re.search(r"^  2024-07 … 2024-09\s+no jobs\s*$", text, re.MULTILINE), text
+    assert "2024-12" in text and "2024-08" not in text.replace("2024-07 … 2024-09", "")
+    if env.get("TERM") == "dumb":
+        assert ESCAPE not in screen.text
+
+
+def test_stats_groups_models_as_model_finds_them(many: Path) -> None:
+    """Each model row is a family: its count is what `--model FAMILY` counts. (On a dumb
+    terminal 160 wide: the fine-tuned model's 35 characters, cut at 80, are whole.)"""
+    screen = run_in_terminal(many, "stats", columns=160, rows=60, env={"TERM": "dumb"})
+    assert screen.exit_code == 0, screen.text
+    text = "\n".join(screen.lines)
+    models = text.split("By model")[1].split("By month")[0]
+    rows = {}
+    for line in models.splitlines()[1:]:
+        match = _ROW.match(line)
+        if match:
+            label = re.sub(r" \(\d+ models\)$", "", match.group(1))
+            rows[label] = int(match.group(2).replace(",", ""))
+    assert set(rows) == _FAMILIES, rows
+    assert "gpt-4o-mini (2 models)" in models and "gpt-3.5-turbo (2 models)" in models
+    cli = Cli(many)
+    for family, count in rows.items():
+        assert cli.json("stats", "--json", "--model", family)["total"] == count, family
+
+
+def test_stats_of_one_job_and_of_none_at_80x24(tmp_path: Path) -> None:
+    cli = Cli(tmp_path / "jobs.db")
+    cli.create_store()
+    empty = run_in_terminal(cli.db, "stats", columns=80, rows=24)
+    assert empty.exit_code == 0 and empty.lines == ["No jobs."], empty.text
+    cli.add("--created-at", "2024-07-18", model="gpt-4o-mini-2024-07-18")
+    one = run_in_terminal(cli.db, "stats", columns=80, rows=24)
+    assert one.exit_code == 0, one.text
+    _check_fits(one.lines, 80, 24)
+    assert one.lines[0] == "1 job"
+    assert any(re.match(r"  gpt-4o-mini\s+1\s+█+\s+0 tok", line) for line in one.lines)
+    assert any(re.match(r"  2024-07\s+1\s+█+", line) for line in one.lines)
+
+
+def test_fold_months_and_model_family() -> None:
+    from ftjobs.render_insights import fold_months, model_family
+
+    assert fold_months({"2024-01": 2, "2024-02": 0, "2024-05": 1, "2024-07": 3}) == [
+        ("2024-01", 2, ""),
+        ("2024-02 … 2024-04", None, "no jobs"),
+        ("2024-05", 1, ""),
+        ("2024-06", None, "no jobs"),
+        ("2024-07", 3, ""),
+    ]
+    assert fold_months({}) == []
+    assert [model_family(m) for m in ("gpt-4o-mini-2024-07-18", "gpt-3.5-turbo-0125")] == [
+        "gpt-4o-mini", "gpt-3.5-turbo",
+    ]  # fmt: skip
+    assert model_family("babbage-002") == "babbage-002"
+    assert model_family("ft:gpt-4o-mini-2024-07-18:acme::abc").startswith("ft:")

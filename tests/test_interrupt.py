@@ -76,3 +76,43 @@ def test_ctrl_c_in_any_other_command_says_the_store_is_unchanged(
     assert result.stderr == "Interrupted; the store is unchanged\n"
     assert result.stdout == ""
     assert dump(cli.db) == before
+
+
+def test_ctrl_c_at_a_prompt_is_an_interrupt_too(tmp_path: Path) -> None:
+    """delete's question on a terminal, answered with Ctrl-C: exit 130 and the one line every
+    command gives (click would say "Aborted!" and exit 1), the job still there."""
+    import os
+    import pty
+
+    cli = Cli(tmp_path / "jobs.db")
+    job_id = cli.add()
+    before = dump(cli.db)
+    main_fd, child_fd = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ftjobs", "--db", str(cli.db), "delete", job_id],
+        stdin=child_fd,
+        stdout=child_fd,
+        stderr=child_fd,
+    )
+    os.close(child_fd)
+    screen = b""
+    deadline = time.monotonic() + 30
+    try:
+        while b"[y/N]" not in screen and time.monotonic() < deadline:
+            screen += os.read(main_fd, 4096)
+        assert b"Delete 1 job? [y/N]" in screen, screen
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+        while True:
+            try:
+                chunk = os.read(main_fd, 4096)
+            except OSError:  # the child side closed
+                break
+            if not chunk:
+                break
+            screen += chunk
+    finally:
+        os.close(main_fd)
+    assert b"Interrupted; the store is unchanged" in screen, screen
+    assert b"Traceback" not in screen and b"Aborted" not in screen
+    assert dump(cli.db) == before

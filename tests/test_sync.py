@@ -285,6 +285,37 @@ def test_no_key_is_one_clear_line(cli: Cli) -> None:
     assert "OPENAI_API_KEY" in error_line(result) and "AZURE_OPENAI_ENDPOINT" in error_line(result)
 
 
+def test_a_base_url_without_a_scheme_is_refused_before_any_request(
+    cli: Cli, fake: FakeFineTuningApi
+) -> None:
+    """httpx cannot send to `127.0.0.1:PORT/v1`: one line saying how to write it, at once (not
+    after three attempts), exit 2, no store made, nothing asked of the server."""
+    bare = fake.base_url.removeprefix("http://")
+    result = cli.fails(2, "sync", env={**OPENAI_ENV, **fake.env(), "OPENAI_BASE_URL": bare})
+    assert error_line(result) == (
+        f"Error: OPENAI_BASE_URL {bare} has no http:// or https://: set it to https://{bare}"
+        " (or http:// for a server on this machine)"
+    )
+    assert fake.requests == [] and not cli.db.exists()
+
+
+def test_a_404_from_a_base_url_without_v1_says_what_is_likely_missing(
+    cli: Cli, fake: FakeFineTuningApi
+) -> None:
+    fill(fake, range(1, 3))
+    result = sync(cli, fake, env={"OPENAI_BASE_URL": fake.url})
+    assert result.exit_code == 1
+    assert error_line(result) == (
+        "Error: not found: GET /fine_tuning/jobs (HTTP 404: Not found); OPENAI_BASE_URL"
+        f" {fake.url} has no /v1: did you mean {fake.url}/v1?"
+    )
+    sync_ok(cli, fake)  # with /v1, and a job's 404 (a gap) gets no such hint
+    fake.not_found("/events")
+    fake.add_job(job_text(9, status="running"))
+    gaps = sync(cli, fake).stderr
+    assert "Gap:" in gaps and "/v1" not in gaps
+
+
 def test_a_bad_key_is_refused_and_never_shown_nor_stored(cli: Cli, fake: FakeFineTuningApi) -> None:
     fill(fake, range(1, 3))
     sync_ok(cli, fake)

@@ -160,20 +160,26 @@ CASES = {
     # attach: how many result files; with --content, what was stored.
     "attach-no-color": Case(
         ("attach", BARE, "file-r1", "file-r2"), env=NO_COLOR,
-        expect=(f"{BARE}: 3 result file(s)",),
+        expect=(f"{BARE}: 3 result files",),
     ),
     "attach-content-160-dumb": Case(
         ("attach", ONE, "file-one", "--content", "@csv"), columns=160, env=DUMB,
-        expect=(f"{ONE}: stored file-one (CSV, 240 row(s)); 1 result file(s)",),
+        expect=(f"{ONE}: stored file-one (CSV, 240 rows); 1 result file",),
     ),
     # delete: without --yes it asks on a terminal, naming the jobs.
     "delete-yes-no-color": Case(
-        ("delete", BARE, "--yes"), env=NO_COLOR, expect=("Deleted 1 job(s).",)
+        ("delete", BARE, "--yes"), env=NO_COLOR, expect=("Deleted 1 job.",)
     ),
     "delete-asks-160-dumb": Case(
         ("delete", FAILED, HISTORY), columns=160, env=DUMB, typed=b"y\n",
-        expect=(f"{FAILED}  failed  gpt-4o-mini-2024-07-18", HISTORY, "Delete these 2 job(s)?",
-                "Deleted 2 job(s)."),
+        expect=(f"{FAILED}  failed  gpt-4o-mini-2024-07-18", HISTORY,
+                "Delete 2 jobs and their 250 events, 3 checkpoints, 3 result files? [y/N]:",
+                "Deleted 2 jobs."),
+    ),
+    # "no" is an abort (exit 1; Ctrl-C at the prompt: test_interrupt.py).
+    "delete-no-no-color": Case(
+        ("delete", ONE), env=NO_COLOR, typed=b"n\n", exit_code=1,
+        expect=("Delete 1 job and its 1 event, 1 checkpoint? [y/N]: Aborted.",),
     ),
     # import: none, one, many, some again (more of the wording in-process, below).
     "import-none": Case(
@@ -198,7 +204,7 @@ CASES = {
     ),
     "export-file-160-no-color": Case(
         ("export", "-o", "@out"), columns=160, env=NO_COLOR,
-        expect=(f"Exported {TOTAL} job(s) to",),
+        expect=(f"Exported {TOTAL} jobs to",),
     ),
     # events, checkpoints, metrics: in test_history_cli.py (none, one, many; every width;
     # NO_COLOR; TERM=dumb); here the note on no metrics, which did not fit 80 columns.
@@ -208,8 +214,8 @@ CASES = {
         ("stats",), env=NO_COLOR, expect=(f"{TOTAL} jobs", "By status", "trained tokens: 135,801")
     ),
     "stats-160-dumb": Case(
-        ("stats",), columns=160, env=DUMB, expect=(f"{TOTAL} jobs", "By model"), widest=81
-    ),
+        ("stats",), columns=160, env=DUMB, expect=(f"{TOTAL} jobs", "By model")
+    ),  # (its width honoured on a dumb terminal: test_insights.py, the models grouped)
     # info
     "info-empty-no-color": Case(
         ("info",), env=NO_COLOR, store="empty", expect=("jobs            0", "never")

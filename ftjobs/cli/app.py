@@ -51,6 +51,7 @@ COMMAND_MODULES = {
     "search": "insights",
     "info": "insights",
     "check": "insights",
+    "help": "help",
 }
 COMMAND_ORDER = tuple(COMMAND_MODULES)
 
@@ -64,13 +65,50 @@ def _tidy(param: Any) -> Any:
     if param is None:
         return param
     coercion.install(param)
+    if param.param_type_name == "argument":
+        return _tidy_argument(param)
     if param.metavar is not None:
         return param
     if getattr(param, "is_flag", False):
         param.metavar = ""
-    elif param.param_type_name == "option" and param.name and not _choices(param):
-        param.metavar = param.name.upper()
+    elif param.param_type_name == "option" and param.name:
+        choices = _choices(param)
+        # A choice's values as a user types them, `json|jsonl`, not typer's `<json|jsonl>`.
+        values = [getattr(choice, "value", choice) for choice in choices or ()]
+        param.metavar = (
+            "|".join(map(str, values))
+            if values
+            else _VALUE_NAMES.get(param.name, param.name.upper())
+        )
     return param
+
+
+def _tidy_argument(param: Any) -> Any:
+    """An argument as a user types it: `JOB_ID` (`JOB_ID...` for several, `[FILE]...` when
+    optional) in the usage line, where typer writes `{JOB_ID}`, and in the Arguments panel
+    without typer's type column (`<str>`, `<list[str]>`, `<path>`): the name says it."""
+    name = param.metavar or (param.name or "").upper()
+    several = param.nargs != 1
+    usage = name if param.required else f"[{name}]"
+    usage += "..." if several else ""
+    param.metavar = name  # (error messages name it too: "Missing argument 'JOB_ID'")
+    # typer's hooks for these (instance attributes win over its methods).
+    param.display_type_rich = lambda ctx: None
+    param.display_type = lambda ctx: ""
+    param._usage_display_name = lambda: usage
+    param.get_usage_pieces = lambda ctx: [usage]
+    return param
+
+
+# Options whose name says little about the value they take.
+_VALUE_NAMES = {"db": "FILE", "limit": "N", "output": "FILE"}
+
+# Under every command's help: the options that go before the command (a user reads `ftjobs
+# list --help`, not `ftjobs --help`, for how to point list at another store).
+GLOBAL_OPTIONS_NOTE = (
+    "Before the command: --db FILE (the store; or FTJOBS_DB), --busy-timeout SECONDS "
+    "(or FTJOBS_BUSY_TIMEOUT): ftjobs --db FILE {name} ... See ftjobs --help."
+)
 
 
 def _choices(param: Any) -> Any:
@@ -105,6 +143,8 @@ def _build_command(name: str) -> Any:
                 rich_markup_mode=app.rich_markup_mode,
             )
             ours = copy.copy(info)  # the registration itself stays as the module made it
+            note = GLOBAL_OPTIONS_NOTE.format(name=name)
+            ours.epilog = f"{info.epilog}\n\n{note}" if info.epilog else note
             if info.cls in (None, TyperCommand):  # (typer's default; a module's own stays)
                 ours.cls = _FtjobsCommand
             single.registered_commands.append(ours)
@@ -241,6 +281,17 @@ def _describe_failure(error: Exception) -> tuple[str, int] | None:
     return None
 
 
+def confirm(question: str) -> None:
+    """Ask on the terminal; "no" aborts (exit 1). Ctrl-C (or Ctrl-D) at the prompt is an
+    interrupt as anywhere else (exit 130), where click would say "Aborted!"."""
+    try:
+        answer = typer.confirm(question, err=True)
+    except typer.Abort:
+        raise KeyboardInterrupt from None
+    if not answer:
+        raise typer.Abort()
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """One line on stderr, nothing on stdout, and the exit status."""
     typer.echo(f"Error: {message}", err=True)
@@ -313,7 +364,6 @@ def main_options(
             min=0,
             metavar="SECONDS",
             help="How long to wait for another process's write lock (default: 30).",
-            hidden=True,  # a tuning knob, mostly set in the environment
         ),
     ] = None,
 ) -> None:

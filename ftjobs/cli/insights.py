@@ -76,8 +76,10 @@ def stats(
 ) -> None:
     """Jobs summed up: by status, model and month (UTC); success rate; time to finish; tokens.
 
-    Takes list's filters. Bar charts on a terminal; tab-separated lines when piped (total,
-    status, model, month, tokens, then the single figures); one object with --json.
+    Takes list's filters. On a terminal the figures, then bar charts fitted to its height:
+    models by family as --model finds them (gpt-4o-mini with gpt-4o-mini-2024-07-18), months
+    without jobs in one row. Tab-separated lines when piped (total, status, model, month,
+    tokens, then the single figures); one object with --json.
     Durations are from created_at to finished_at of finished jobs (median and 90th percentile,
     nearest rank).
     """

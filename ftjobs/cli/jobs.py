@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ftjobs.cli.app import app, open_store
+from ftjobs.cli.app import app, confirm, open_store
 from ftjobs.cli.options import (
     BatchSizeOption,
     FineTunedModelOption,
@@ -25,6 +25,7 @@ from ftjobs.cli.options import (
 )
 from ftjobs.constants import FINAL_STATUSES, STATUS_NAMES, Status
 from ftjobs.errors import BadInput
+from ftjobs.render import deletion_question, plural
 
 if TYPE_CHECKING:
     from ftjobs.models import FineTuningJob
@@ -120,7 +121,8 @@ def add(
 
     Prints the new job's id, or the job with --json. Hyperparameters not given are "auto". A
     finished job goes in in one command: --status succeeded (or failed, cancelled) stamps
-    finished_at now, as update does, unless --finished-at is given.
+    finished_at now, as update does, unless --finished-at is given. created_at is now, or
+    without --created-at an earlier --finished-at.
     """
     from ftjobs.jobs import NewJob, new_job
 
@@ -129,11 +131,16 @@ def add(
     now = int(time.time())
     if finished_at is None and status.value in FINAL_STATUSES:
         finished_at = now
+    if created_at is None:
+        # A job recorded after the fact (--finished-at 2024-07-24) did not start today: without
+        # --created-at it started when it finished, the one time known (one out of range is
+        # refused as finished_at's, not as a created_at the person never typed).
+        created_at = now if finished_at is None else max(0, min(now, finished_at))
     spec = NewJob(
         model=model,
         training_file=training_file,
         job_id=job_id,
-        created_at=created_at if created_at is not None else now,
+        created_at=created_at,
         status=status.value,
         validation_file=validation_file,
         seed=seed,
@@ -309,13 +316,15 @@ def attach(
             job_id,
             lambda current: with_result_files(current, file_ids),
             as_json=as_json,
-            summary=lambda job: f"{job.id}: {len(job.result_files or ()):,} result file(s)",
+            summary=lambda job: f"{job.id}: {plural(len(job.result_files or ()), 'result file')}",
         )
         return
     _report(
         job,
         text,
-        summary=lambda job: f"{job.id}: {stored}{len(job.result_files or ()):,} result file(s)",
+        summary=lambda job: (
+            f"{job.id}: {stored}{plural(len(job.result_files or ()), 'result file')}"
+        ),
     )
 
 
@@ -340,7 +349,7 @@ def _attach_content(
         text = store.get_json(job_id, indent=2) if as_json else None
     rows = max(len((decoded.csv or "").splitlines()) - 1, 0)
     encoding = "base64-encoded CSV" if decoded.encoding == "base64" else "CSV"
-    return job, f"stored {file_id} ({encoding}, {rows:,} row(s)); ", text
+    return job, f"stored {file_id} ({encoding}, {plural(rows, 'row')}); ", text
 
 
 @app.command(epilog="Example: ftjobs delete ftjob-abc123 ftjob-def456 --yes")
@@ -363,6 +372,7 @@ def delete(
             # Name what would go, and find a mistyped id before asking, not after.
             doomed = [store.get(job_id) for job_id in dict.fromkeys(job_ids)]
             listing = "\n".join(f"  {job.id}  {job.status}  {job.model}" for job in doomed)
-            typer.confirm(f"{listing}\nDelete these {len(doomed):,} job(s)?", abort=True, err=True)
+            history = store.history_counts([job.id for job in doomed])
+            confirm(f"{listing}\n{deletion_question(len(doomed), history)}")
         deleted = store.delete(job_ids)
-    typer.echo(f"Deleted {deleted:,} job(s).", err=True)
+    typer.echo(f"Deleted {plural(deleted, 'job')}.", err=True)

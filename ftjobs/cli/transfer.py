@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ from ftjobs.cli.options import (
     job_filter,
 )
 from ftjobs.errors import BadInput, FtjobsError, JobExists
+from ftjobs.render import plural
 
 
 @app.command(
@@ -187,7 +189,7 @@ def export(
     with open_store(ctx) as store, render.output_file(output) as out:
         count = render.write_job_texts(store.list_json(query), output_format.value, out)
     if output is not None:
-        typer.echo(f"Exported {count:,} job(s) to {output}.", err=True)
+        typer.echo(f"Exported {plural(count, 'job')} to {output}.", err=True)
 
 
 @app.command(
@@ -200,10 +202,13 @@ def export(
 def backup(
     ctx: typer.Context,
     destination: Annotated[
-        Path,
+        str,
         typer.Argument(
             metavar="DEST",
-            help="The file to write, or a folder to write a file of the store's name in.",
+            help=(
+                "The file to write, or a folder to write a file of the store's name in (DEST/"
+                " is a folder, made if need be)."
+            ),
             show_default=False,
         ),
     ],
@@ -217,8 +222,14 @@ def backup(
     """
     from ftjobs.render_insights import human_size
 
+    folder = destination.endswith(("/", os.sep))
     with open_store(ctx) as store:
-        result = store.backup_to(destination, force=force)
+        if folder:  # `backup ~/archive/`: a folder, not a file named archive
+            try:
+                Path(destination).mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as error:
+                raise BadInput(f"cannot back up to {destination}: {error.strerror}") from None
+        result = store.backup_to(Path(destination), force=force)
     typer.echo(result.path)
     jobs = f"{result.jobs:,} job{'' if result.jobs == 1 else 's'}"
     typer.echo(f"Backed up {jobs} ({human_size(result.size_bytes)}) to {result.path}", err=True)

@@ -177,6 +177,24 @@ class Jobs(StoreBase):
                     raise JobNotFound(job_id)
             return self._delete(conn, list(dict.fromkeys(job_ids)))
 
+    def history_counts(self, job_ids: Sequence[str]) -> dict[str, int]:
+        """How much history goes with these jobs (delete names it before asking): their
+        events, checkpoints and result files."""
+        marks = ", ".join("?" * len(job_ids))
+        counts = {}
+        for name, table in (
+            ("events", "job_events"),
+            ("checkpoints", "job_checkpoints"),
+            ("result files", "job_result_files"),
+        ):
+            row = self.conn.execute(
+                f"SELECT count(*) FROM {table} JOIN jobs USING (job_key)"  # noqa: S608 (fixed names)
+                f" WHERE jobs.id IN ({marks})",
+                list(job_ids),
+            ).fetchone()
+            counts[name] = int(row[0])
+        return counts
+
     def _delete(self, conn: sqlite3.Connection, job_ids: list[str]) -> int:
         """Delete jobs; their rows in every other table go with them (foreign keys cascade),
         and so does the stored content of result files no remaining job lists."""

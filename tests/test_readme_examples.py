@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,6 +75,12 @@ def _fake_api() -> FakeFineTuningApi:
     fake.add_events(HISTORY_JOB, [_ours(t) for t in reversed(historydata.event_texts())])
     fake.add_checkpoints(HISTORY_JOB, [_ours(t) for t in reversed(historydata.checkpoint_texts())])
     return fake
+
+
+def _finish_history_job(fake: FakeFineTuningApi) -> None:
+    job = json.loads((EXAMPLES / "list_response.json").read_text())["data"][0]
+    job.update(status="succeeded", finished_at=job["created_at"] + 3600)
+    fake.add_job(json.dumps(job))
 
 
 def _ours(text: str) -> str:
@@ -138,6 +145,10 @@ def test_every_readme_example_runs_as_written(
             exports.append(line)
             continue
         script = "\n".join(["set -o pipefail", *exports, line])
+        finish = None
+        if "--follow --remote" in line:  # the job ends while it is followed (else: for ever)
+            finish = threading.Timer(1.0, _finish_history_job, [fake])
+            finish.start()
         result = subprocess.run(
             ["bash", "-c", script],
             cwd=tmp_path,
@@ -146,6 +157,8 @@ def test_every_readme_example_runs_as_written(
             text=True,
             timeout=60,
         )
+        if finish is not None:
+            finish.cancel()
         expected = EXPECTED_EXIT.get(example, 0)
         if result.returncode != expected or "Traceback" in result.stderr:
             failures.append(f"{example}\n  exit {result.returncode}: {result.stderr.strip()}")

@@ -111,13 +111,24 @@ class MetricTable:
 
     columns: list[str] = field(default_factory=list)
     rows: dict[int | float, dict[int, Any]] = field(default_factory=dict)
+    # Each name's first position, for the columns[:_indexed] it was built from: a sync adds
+    # about 200,000 values per 1,000 jobs, and columns.index() was a tenth of its saving.
+    _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    _indexed: int = field(default=0, repr=False, compare=False)
 
     def position(self, name: str) -> int:
-        try:
-            return self.columns.index(name)
-        except ValueError:
-            self.columns.append(name)
-            return len(self.columns) - 1
+        columns = self.columns
+        if self._indexed != len(columns):  # (columns is also assigned whole, from outside)
+            self._index = {}
+            for position, column in enumerate(columns):
+                self._index.setdefault(column, position)
+            self._indexed = len(columns)
+        found = self._index.get(name)
+        if found is None:
+            found = self._index[name] = len(columns)
+            columns.append(name)
+            self._indexed += 1
+        return found
 
     def add(self, step: int | float, values: dict[str, Any]) -> None:
         row = self.rows.setdefault(step, {self.position("step"): step})
@@ -204,6 +215,14 @@ def _number(cell: str) -> int | float | str | None:
     cell = cell.strip()
     if not cell:
         return None
+    if cell.isascii() and not cell.isdigit():  # most cells: a float (int() would raise)
+        first = cell[0]
+        if "." in cell and (first.isdigit() or first in "+-.") and "_" not in cell:
+            try:
+                value = float(cell)
+            except ValueError:
+                return cell
+            return value if math.isfinite(value) else cell
     try:
         return _storable(int(cell))
     except ValueError:
@@ -239,11 +258,15 @@ def flat_metrics(data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, 
     """The numeric leaves of a metrics object, nested names joined with "/" as reinforcement
     result files do (``usage/graders/...``); lists and text are left out."""
     for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            yield from flat_metrics(value, f"{name}/")
+        kind = type(value)  # (exact types first: a sync reads 200,000 of these per 1,000 jobs)
+        if kind is float:
+            yield prefix + key, value
+        elif kind is int:
+            yield prefix + key, value if -(2**63) <= value < 2**63 else float(value)
+        elif isinstance(value, dict):
+            yield from flat_metrics(value, f"{prefix}{key}/")
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            yield name, _storable(value)
+            yield f"{prefix}{key}", _storable(value)
 
 
 def event_metrics(event: JobEvent) -> tuple[int | float, dict[str, Any]] | None:

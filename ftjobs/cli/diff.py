@@ -37,9 +37,11 @@ def diff(
         ),
     ] = False,
 ) -> None:
-    """Show what differs between two jobs, side by side: model, files, method and its
-    hyperparameters, seed, metadata, status and error, fine-tuned model, trained tokens,
-    duration, and the final and best losses of their stored metrics (those `metrics` shows).
+    """Show what differs between two jobs, side by side.
+
+    Compared: model, files, method and its hyperparameters, seed, metadata, status and error,
+    fine-tuned model, trained tokens, duration, and the final and best losses of their stored
+    metrics (those `metrics` shows).
 
     Fields the two share are left out. On a terminal: a table; piped: tab-separated lines
     (field, A's value, B's value; duration in seconds, a missing value empty); --json: the

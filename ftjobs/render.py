@@ -523,7 +523,6 @@ def print_table(jobs: Sequence[ListedJob], fields: Sequence[str] | None = None) 
     model, give way first (a dim line on stderr says so), a long model name loses its middle,
     not its end, so snapshot dates stay visible; where even the id cannot fit, each job is
     shown as lines."""
-    from rich.table import Table
     from rich.text import Text
 
     out = console()
@@ -553,7 +552,7 @@ def print_table(jobs: Sequence[ListedJob], fields: Sequence[str] | None = None) 
             [_record(PLAIN_COLUMNS, [field_text(job, n) for n in PLAIN_COLUMNS]) for job in jobs]
         )
         return len(jobs)
-    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, _GAP // 2))
+    table = GappedTable()
     for column, width in zip(columns, widths, strict=True):
         if width is not None:
             table.add_column(column.label, no_wrap=True, width=width)
@@ -567,7 +566,7 @@ def print_table(jobs: Sequence[ListedJob], fields: Sequence[str] | None = None) 
             Text(row[5]),
         ]
         table.add_row(*(cell for cell, width in zip(cells, widths, strict=True) if width))
-    out.print(table)
+    out.print(table.table)
     hidden = [
         name
         for name, width in zip(
@@ -579,6 +578,35 @@ def print_table(jobs: Sequence[ListedJob], fields: Sequence[str] | None = None) 
     return len(jobs)
 
 
+class GappedTable:
+    """A Rich table whose columns are exactly the widths fit_columns gave them, _GAP apart, in
+    every Rich version: before Rich 15, padded columns with pad_edge=False came out a space wider
+    each than the widths asked for, so a table fitted to the terminal overflowed and Rich cut
+    values people copy. The gaps are columns of their own here, and nothing is padded."""
+
+    def __init__(self, *, show_header: bool = True) -> None:
+        from rich.table import Table
+
+        self.table = Table(
+            box=None, header_style="bold", pad_edge=False, padding=0, show_header=show_header
+        )
+        self._columns = 0
+
+    def add_column(self, label: str, **options: Any) -> None:
+        if self._columns:
+            self.table.add_column("", width=_GAP, no_wrap=True)
+        self.table.add_column(label, **options)
+        self._columns += 1
+
+    def add_row(self, *cells: Any) -> None:
+        spaced: list[Any] = []
+        for cell in cells:
+            if spaced:
+                spaced.append("")
+            spaced.append(cell)
+        self.table.add_row(*spaced)
+
+
 def print_fields_table(
     fields: Sequence[str], rows: Sequence[Sequence[str]], *, header: bool = True
 ) -> int:
@@ -587,7 +615,6 @@ def print_fields_table(
     a value people copy (WHOLE_FIELDS, or a word of the prose: an id in "Created fine-tuning
     job: ftjob-..."): where those cannot fit, each record is shown as "field: value" lines.
     header=False: more rows of a table already begun (events --follow)."""
-    from rich.table import Table
     from rich.text import Text
 
     out = console()
@@ -604,9 +631,7 @@ def print_fields_table(
     if widths is None:
         print_records([_record(fields, row) for row in rows])
         return len(rows)
-    table = Table(
-        box=None, header_style="bold", pad_edge=False, padding=(0, _GAP // 2), show_header=header
-    )
+    table = GappedTable(show_header=header)
     for name, width in zip(fields, widths, strict=True):
         prose = name in PROSE_FIELDS
         table.add_column(name, no_wrap=not prose, overflow="fold", width=width)
@@ -620,7 +645,7 @@ def print_fields_table(
                 for name, text, width in zip(fields, row, widths, strict=True)
             )
         )
-    out.print(table)
+    out.print(table.table)
     return len(rows)
 
 

@@ -104,10 +104,9 @@ def print_events(events: Sequence[StoredEvent], *, header: bool = True, log: boo
     header=False: more lines of a log already begun; log: always each event as lines (events
     --follow: batches printed apart line up)."""
     from rich.padding import Padding
-    from rich.table import Table
     from rich.text import Text
 
-    from ftjobs.render import Column, fit_columns, hidden_note
+    from ftjobs.render import Column, GappedTable, fit_columns, hidden_note
 
     out = console()
     cells = [event_cells(event) for event in events]
@@ -129,7 +128,7 @@ def print_events(events: Sequence[StoredEvent], *, header: bool = True, log: boo
             else:  # a word wider than the terminal: left whole for it to wrap
                 out.print(message, soft_wrap=True)
         return
-    table = Table(box=None, header_style="bold", pad_edge=False, show_header=header)
+    table = GappedTable(show_header=header)
     for column, width in zip(columns, widths, strict=True):
         if width is not None:
             wraps = column.label == "Message"
@@ -146,7 +145,7 @@ def print_events(events: Sequence[StoredEvent], *, header: bool = True, log: boo
             Text(row[3], style=style if style == "bold red" else ""),
         ]
         table.add_row(*(text for text, width in zip(texts, widths, strict=True) if width))
-    out.print(table)
+    out.print(table.table)
     if header:
         hidden_note(out.width, ["type"] if widths[2] is None else [])
 
@@ -260,10 +259,9 @@ def print_checkpoints(table: CheckpointTable) -> None:
     commands): the accuracies, then the created time, give way where the names do not fit
     whole beside them (a dim line on stderr says so); where even the losses and marks cannot,
     each checkpoint is shown as "key: value" lines."""
-    from rich.table import Table
     from rich.text import Text
 
-    from ftjobs.render import Column, fit_columns, hidden_note, print_records
+    from ftjobs.render import Column, GappedTable, fit_columns, hidden_note, print_records
 
     out = console()
     metrics = [(label, key) for label, key in table.columns if key is not None]
@@ -283,7 +281,7 @@ def print_checkpoints(table: CheckpointTable) -> None:
     if widths is None:
         print_records([_checkpoint_record(row, metrics) for row in table.rows])
         return
-    grid = Table(box=None, header_style="bold", pad_edge=False)
+    grid = GappedTable()
     for column, width in zip(columns, widths, strict=True):
         if width is not None:
             words = column.label in ("Created (UTC)", "Checkpoint model", "Mark")
@@ -294,7 +292,7 @@ def print_checkpoints(table: CheckpointTable) -> None:
         texts = [Text(cell) for cell in cells]
         texts[-1].stylize("bold green" if row.marks else "")
         grid.add_row(*(text for text, width in zip(texts, widths, strict=True) if width))
-    out.print(grid)
+    out.print(grid.table)
     hidden_note(
         out.width,
         [column.label.removesuffix(" (UTC)").lower()

@@ -80,7 +80,7 @@ LINK_INTEGRATION = (
     " VALUES (?, ?, (SELECT id FROM integrations WHERE fingerprint = ?))"
 )
 
-# ftjobs.models.json_text (pydantic-core's to_json) with the standard library: compact UTF-8.
+# ftjobs.api.models.json_text (pydantic-core's to_json) with the standard library: compact UTF-8.
 dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
@@ -186,7 +186,7 @@ def add_job(
             rows.links.append((key, position, fingerprint))
 
 
-# What compact JSON keeps (ftjobs.jsonstream.compact_json's token path): strings, runs of
+# What compact JSON keeps (ftjobs.jsonio.stream.compact_json's token path): strings, runs of
 # anything but white space and quotes.
 _KEPT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^ \t\n\r"]+|"', re.DOTALL)
 
@@ -293,8 +293,8 @@ def verify_rows(path: Path, limit: int) -> int:
     from itertools import islice
 
     from ftjobs import store
-    from ftjobs.jsonstream import compact_json
-    from ftjobs.models import FineTuningJob
+    from ftjobs.api.models import FineTuningJob
+    from ftjobs.jsonio.stream import compact_json
     from ftjobs.store.rows import rows_for
 
     mismatches = 0

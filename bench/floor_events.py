@@ -5,7 +5,7 @@ with the standard library alone, one transaction per job.
 Reads a directory from generate_events.py (``jobs.txt`` and one ``<job id>.jsonl`` per job) into
 a store that already holds those jobs. Per job, in one ``BEGIN IMMEDIATE`` transaction: the
 job's key and where its seq numbers continue, then ``json.loads`` of each line and the rows
-ftjobs writes: job_events (the text compacted as ftjobs.jsonstream.compact_json compacts it,
+ftjobs writes: job_events (the text compacted as ftjobs.jsonio.stream.compact_json compacts it,
 seq numbers so that (created_at, seq) reads oldest first, decided as ftjobs decides it), and
 job_metric_columns / job_metric_values from the metrics events (step first, then the numeric
 keys in the order first seen, nested names joined with "/"), by the same statements. The
@@ -52,7 +52,7 @@ UPSERT_VALUE = (
 SOURCE = "events"
 EVENT_OBJECT = "fine_tuning.job.event"
 
-# Compacting as ftjobs.jsonstream.compact_json does (the fastest way found with re: findall of
+# Compacting as ftjobs.jsonio.stream.compact_json does (the fastest way found with re: findall of
 # what to keep, joined; re.sub with a group template expands it in Python per string on 3.11).
 _KEPT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^ \t\n\r"]+|"', re.DOTALL)
 
@@ -223,7 +223,7 @@ def verify_rows(events_dir: Path, jobs: int) -> int:
     holding just those jobs, and compare the history tables row for row, types included."""
     from ftjobs_events import ftjobs_import
 
-    from ftjobs.models import FineTuningJob
+    from ftjobs.api.models import FineTuningJob
     from ftjobs.store import Store
 
     ids = job_ids(events_dir)[:jobs]

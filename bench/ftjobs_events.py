@@ -20,7 +20,7 @@ from pathlib import Path
 
 def ftjobs_import(events_dir: Path, db: Path, ids: list[str]) -> int:
     """Import each job's events file as `ftjobs import --job` does; returns the events added."""
-    from ftjobs.importing import JobReader, fewer_collections
+    from ftjobs.api.batches import JobReader, fewer_collections
     from ftjobs.store import Store
 
     added = 0

@@ -476,7 +476,7 @@ def self_test(count: int, seed: int) -> int:
     """Validate count generated jobs (after a JSON round trip) with ftjobs' own model."""
     from pydantic import ValidationError
 
-    from ftjobs.models import FineTuningJob, describe_validation_error
+    from ftjobs.api.models import FineTuningJob, describe_validation_error
 
     encode = json.JSONEncoder(separators=(",", ":")).encode
     stats: Counter[str] = Counter()

@@ -218,7 +218,7 @@ def test_every_in_process_run_prints_to_the_current_stdout(db: Path) -> None:
     """Regression: render's writers once took `out=sys.stdout` as a default, bound at import, so
     every run in a process after the first wrote to a closed stream (exit 1)."""
     # Import render afresh inside the first run, as a new process would.
-    sys.modules.pop("ftjobs.render", None)
+    sys.modules.pop("ftjobs.render.jobs", None)
     vars(ftjobs).pop("render", None)
     Cli(db).create_store()
     for command in (["list", "--json"], ["list", "--jsonl"], ["list"], ["list", "--json"]):
@@ -266,7 +266,7 @@ def test_a_misspelt_choice_gets_the_nearest_one(cli: Cli) -> None:
 
 def test_the_command_line_choices_are_the_model_s_values() -> None:
     """Status (an enum, for typer) and JobStatus (a Literal, for pydantic) must not drift."""
-    from ftjobs.constants import JOB_STATUSES, SORT_FIELDS, Status
+    from ftjobs.api.constants import JOB_STATUSES, SORT_FIELDS, Status
     from ftjobs.store import SORT_COLUMNS
 
     assert tuple(status.value for status in Status) == JOB_STATUSES

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from ftjobs.cli import coercion
 from ftjobs.cli.app import COMMAND_MODULES
 
-HEAVY_MODULES = ("pydantic", "sqlite_utils", "rich.table", "ftjobs.store", "ftjobs.models")
+HEAVY_MODULES = ("pydantic", "sqlite_utils", "rich.table", "ftjobs.store", "ftjobs.api.models")
 
 
 def test_app_and_main_are_exported() -> None:
@@ -60,7 +60,7 @@ def test_importing_the_cli_leaves_the_heavy_modules_out() -> None:
 
 def test_json_reads_build_no_models_and_skip_sqlite_utils(cli: Any, tmp_path: Path) -> None:
     """list --json, --jsonl, show --json and search --json go from SQLite rows straight to JSON
-    text, and list's and search's plain output from the rows' data: neither ftjobs.models
+    text, and list's and search's plain output from the rows' data: neither ftjobs.api.models
     (pydantic's models) nor sqlite_utils is imported on those paths, nor pydantic and
     pydantic-core where typer's conversion of option values is replaced (ftjobs.cli.coercion;
     bench/startup.py has the start-up they cost). Only the command run is imported. Both kinds
@@ -71,7 +71,7 @@ def test_json_reads_build_no_models_and_skip_sqlite_utils(cli: Any, tmp_path: Pa
     path = tmp_path / "job.json"
     path.write_text(json.dumps(imported, indent=4))
     cli.ok("import", path)
-    unwanted = ["ftjobs.models", "sqlite_utils", "ftjobs.cli.history", "ftjobs.cli.remote"]
+    unwanted = ["ftjobs.api.models", "sqlite_utils", "ftjobs.cli.history", "ftjobs.cli.sync"]
     if coercion.hooked():
         unwanted += ["pydantic", "pydantic_core"]
     code = (

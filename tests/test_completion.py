@@ -36,7 +36,7 @@ def test_job_ids_complete_newest_first_at_most_100(tmp_path: Path, cli: Cli) -> 
     got, imports = complete(cli.db, "show ", importtime=True)
     assert got == [make_job(n)["id"] for n in range(149, 49, -1)]
     # (pydantic itself is loaded by typer, which validates --db's value with it)
-    for heavy in ("sqlite_utils", "ftjobs.store", "ftjobs.models", "rich.table"):
+    for heavy in ("sqlite_utils", "ftjobs.store", "ftjobs.api.models", "rich.table"):
         assert f" {heavy}\n" not in imports and f" {heavy}." not in imports, heavy
     got, _ = complete(cli.db, "events ftjob-00000000000000000000001")
     assert got == [make_job(n)["id"] for n in range(19, 9, -1)]

@@ -12,7 +12,7 @@ from helpers import Cli, error_line
 from terminal import ESCAPE, run_in_terminal
 from test_history_cli import write
 
-from ftjobs.diff import duration_text
+from ftjobs.api.diff import duration_text
 
 A = h.JOB_ID  # supervised (the old top-level hyperparameters), succeeded, with a result file
 B = "ftjob-DiffOtherJobAbcdefghijkl"  # DPO on another model, failed

@@ -18,8 +18,8 @@ import pytest
 from helpers import FIXTURES, Cli, connect, dump, error_line
 from terminal import ESCAPE, run_in_terminal
 
-from ftjobs.render_history import chart_series, checkpoint_table
-from ftjobs.store.history_rows import Metrics, StoredCheckpoint
+from ftjobs.render.history import chart_series, checkpoint_table
+from ftjobs.store.records import Metrics, StoredCheckpoint
 
 HISTORY = FIXTURES / "history"
 JOB = h.JOB_ID
@@ -563,7 +563,7 @@ def test_only_the_chart_imports_numpy() -> None:
     """uniplot brings numpy (~0.3 s to import); sqlite_utils would import it whenever it is
     installed, on every command that opens the store."""
     code = (
-        "import sys, ftjobs.cli, ftjobs.store, ftjobs.render_history\n"
+        "import sys, ftjobs.cli, ftjobs.store, ftjobs.render.history\n"
         "print('numpy' in sys.modules)\n"
         "import uniplot\n"
         "print('numpy' in sys.modules)\n"

@@ -446,7 +446,7 @@ def test_a_bulk_load_fills_the_search_index_once_with_the_same_rows(
         assert conn.execute("INSERT INTO jobs_fts(jobs_fts) VALUES ('integrity-check')")
     # The same jobs written one at a time into a store that is never empty, by the triggers:
     # the same search rows.
-    from ftjobs.models import FineTuningJob
+    from ftjobs.api.models import FineTuningJob
     from ftjobs.store import Store
 
     other = Cli(tmp_path / "one-by-one.db")
@@ -469,8 +469,8 @@ def test_hostile_jobs_bulk_loaded_match_the_same_jobs_written_one_by_one(
 ) -> None:
     """Unknown keys at every depth, nulls, huge ints, unicode and a repeated id: the bulk load's
     search rows, tables and export are those of the same jobs written by the triggers."""
-    from ftjobs.jsonstream import compact_json
-    from ftjobs.models import FineTuningJob, JobRecord
+    from ftjobs.api.models import FineTuningJob, JobRecord
+    from ftjobs.jsonio.stream import compact_json
     from ftjobs.store import Store
 
     wandb = {

@@ -297,7 +297,7 @@ def test_stats_of_one_job_and_of_none_at_80x24(tmp_path: Path) -> None:
 
 
 def test_fold_months_and_model_family() -> None:
-    from ftjobs.render_insights import fold_months, model_family
+    from ftjobs.render.insights import fold_months, model_family
 
     assert fold_months({"2024-01": 2, "2024-02": 0, "2024-05": 1, "2024-07": 3}) == [
         ("2024-01", 2, ""),

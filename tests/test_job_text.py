@@ -16,8 +16,8 @@ from helpers import FIXTURES, Cli, connect, dump
 from jobdata import make_job, write_jsonl
 from test_migrations import v2_database
 
-from ftjobs.jsonstream import reindent_json
-from ftjobs.models import FineTuningJob
+from ftjobs.api.models import FineTuningJob
+from ftjobs.jsonio.stream import reindent_json
 
 JOB_ID = "ftjob-TextAsSent000000000000001"
 

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from ftjobs.models import FineTuningJob, describe_validation_error, range_problems
+from ftjobs.api.models import FineTuningJob, describe_validation_error, range_problems
 from ftjobs.store import Store
 
 EXAMPLE_NAMES = sorted(path.name for path in EXAMPLES.glob("*.json"))

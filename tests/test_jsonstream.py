@@ -1,4 +1,4 @@
-"""ftjobs.jsonstream reads records across any chunk boundary, and fails cleanly on bad text."""
+"""ftjobs.jsonio.stream reads records across any chunk boundary, and fails cleanly on bad text."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import json_values
 
-from ftjobs import jsonstream
-from ftjobs.jsonstream import JsonRecords, JsonStructureError
+from ftjobs.jsonio import stream as jsonstream
+from ftjobs.jsonio.stream import JsonRecords, JsonStructureError
 
 records = st.lists(st.dictionaries(st.text(max_size=5), json_values, max_size=4), max_size=8)
 

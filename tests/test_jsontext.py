@@ -1,5 +1,5 @@
 """JSON text from the standard library where it is pydantic-core's, byte for byte: the read path
-prints small outputs without importing pydantic-core (ftjobs.jsontext.JsonCodec)."""
+prints small outputs without importing pydantic-core (ftjobs.jsonio.text.JsonCodec)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic_core import from_json, to_json
 from strategies import text
 
-from ftjobs.jsontext import _MAY_DIFFER, JsonCodec, _stdlib_dumps
+from ftjobs.jsonio.text import _MAY_DIFFER, JsonCodec, _stdlib_dumps
 
 floats = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(
     [1e-4, 9.999e-5, 1e-5, 1.5e-5, 1e-6, 2.5e-7, 1e-300, 5e-324, 1e15, 1e16, 1.5e17, 1e22, -0.0]

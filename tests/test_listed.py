@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from strategies import jobs as job_strategy
 
-from ftjobs.constants import LIST_FIELDS
-from ftjobs.models import FineTuningJob
-from ftjobs.render import field_text
+from ftjobs.api.constants import LIST_FIELDS
+from ftjobs.api.models import FineTuningJob
+from ftjobs.render.jobs import field_text
 from ftjobs.store import JobFilter, Store
 from ftjobs.store.rows import ListedJob
 

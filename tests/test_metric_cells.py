@@ -1,4 +1,4 @@
-"""ftjobs.history's readers of metric values take short cuts for the common cells (floats in a
+"""ftjobs.api.history's readers of metric values take short cuts for the common cells (floats in a
 result file, exact ints and floats in an event); they must read every cell as the plain rules
 do."""
 
@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ftjobs.history import MetricTable, _number, flat_metrics
+from ftjobs.api.history import MetricTable, _number, flat_metrics
 
 
 def plain_number(cell: str) -> int | float | str | None:

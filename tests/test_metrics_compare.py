@@ -14,9 +14,9 @@ from helpers import Cli, error_line
 from terminal import ESCAPE, Screen, run_in_terminal
 from test_history_cli import add_job, colour_codes, import_events, write
 
-from ftjobs.diff import losses
-from ftjobs.render_history import short_labels
-from ftjobs.store.history_rows import Metrics
+from ftjobs.api.diff import losses
+from ftjobs.render.history import short_labels
+from ftjobs.store.records import Metrics
 
 # Three runs: the 240-step job (its metrics events: every supervised column, full_valid_* at
 # the end), a second whose result file ends the same way as the first's id but for its tail,

@@ -15,10 +15,10 @@ import pytest
 from helpers import Cli
 from jobdata import make_job
 
-from ftjobs.constants import SortField
+from ftjobs.api.constants import SortField
 from ftjobs.store import JobFilter, Store
+from ftjobs.store.filters import _keys_first, _list_tails
 from ftjobs.store.insights import stats_sql
-from ftjobs.store.queries import _keys_first, _list_tails
 from ftjobs.store.rows import SELECT_JOBS
 
 MODELS = ["gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06", "gpt-3.5-turbo-0125", "gpt-4o-mini"]

@@ -1,4 +1,4 @@
-"""ftjobs.remote against a real HTTP server (tests/fake_api.py) through the real openai SDK."""
+"""ftjobs.sync.client against a real HTTP server (tests/fake_api.py) through the real openai SDK."""
 
 from __future__ import annotations
 
@@ -18,23 +18,22 @@ from hypothesis import strategies as st
 from strategies import json_values
 
 from ftjobs.errors import FtjobsError
-from ftjobs.remote import (
+from ftjobs.jsonio.stream import compact_json, split_list_body
+from ftjobs.sync.client import FineTuningApi
+from ftjobs.sync.config import (
     ApiConfig,
     ApiError,
     AuthenticationFailed,
-    FineTuningApi,
     MalformedResponse,
     NotFoundError,
     PermissionDenied,
     RateLimited,
     ServerError,
     Unreachable,
-    compact_json,
     config_from_env,
     redact,
-    retry_after_seconds,
-    split_list_body,
 )
+from ftjobs.sync.ratelimit import retry_after_seconds
 
 # A job as a server writes it: key order not alphabetical, floats spelled as Python would not.
 JOB_TEXT = (
@@ -199,7 +198,7 @@ def test_config_from_env_without_a_key_names_the_variables(env: dict[str, str]) 
 
 def test_import_does_not_load_the_sdk() -> None:
     code = (
-        "import sys, ftjobs.remote\n"
+        "import sys, ftjobs.sync.client\n"
         "loaded = sorted(m for m in ('openai', 'httpx', 'httpx2') if m in sys.modules)\n"
         "print(','.join(loaded))\n"
     )

@@ -15,7 +15,7 @@ from helpers import Cli, connect, dump, error_line
 from syncdata import RESULT_CSV, checkpoint_text, event_text, fill, job_text
 from typer.testing import Result
 
-from ftjobs.jsonstream import compact_json
+from ftjobs.jsonio.stream import compact_json
 
 # Variables the SDK reads: none of the developer's own may leak in.
 OPENAI_ENV: dict[str, str | None] = {

@@ -19,7 +19,7 @@ from test_sync import OPENAI_ENV, assert_archive_equals_server
 from test_sync_process import sync_process
 from typer.testing import Result
 
-from ftjobs.ratelimit import Throttle, ThrottleClosed, reset_seconds
+from ftjobs.sync.ratelimit import Throttle, ThrottleClosed, reset_seconds
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from syncdata import job_text
 from test_sync import OPENAI_ENV, stored_checkpoints, stored_events
 
-from ftjobs.jsonstream import compact_json
+from ftjobs.jsonio.stream import compact_json
 
 _SCHEMAS = json.loads(SPEC_SCHEMAS.read_text(encoding="utf-8"))["components"]["schemas"]
 

@@ -1,5 +1,5 @@
 """Archiving the file objects and fine-tuned model states of synced jobs
-(ftjobs.sync_resources), against a real HTTP server on 127.0.0.1 (tests/fake_api.py) through the
+(ftjobs.sync.resources), against a real HTTP server on 127.0.0.1 (tests/fake_api.py) through the
 real openai SDK, into a real SQLite file; and what show and list make of them."""
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from helpers import Cli, connect
 from syncdata import T0, job_text
 from terminal import run_in_terminal
 
-from ftjobs.remote import FineTuningApi, ServerError, config_from_env
-from ftjobs.render_sync import LineObserver
+from ftjobs.render.sync import LineObserver
 from ftjobs.store import Store
-from ftjobs.sync_resources import MODEL_CHECK_AGE, archive_files_and_models
+from ftjobs.sync.client import FineTuningApi
+from ftjobs.sync.config import ServerError, config_from_env
+from ftjobs.sync.resources import MODEL_CHECK_AGE, archive_files_and_models
 
 DAY = 86_400
 NOW = T0 + 100 * DAY

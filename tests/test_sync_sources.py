@@ -16,7 +16,7 @@ from terminal import run_in_terminal
 from test_sync import OPENAI_ENV, assert_archive_equals_server, requests_since, stored_events
 from typer.testing import Result
 
-from ftjobs.jsonstream import compact_json
+from ftjobs.jsonio.stream import compact_json
 
 KEY_A = "sk-proj-AAAAaaaaAAAAaaaaAAAAkeyA"
 KEY_B = "sk-proj-BBBBbbbbBBBBbbbbBBBBkeyB"

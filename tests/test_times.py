@@ -15,7 +15,7 @@ from helpers import Cli, dump, error_line
 from jobdata import make_job, write_jsonl
 from terminal import run_in_terminal
 
-from ftjobs.constants import MAX_TIMESTAMP
+from ftjobs.api.constants import MAX_TIMESTAMP
 
 MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
 RULE = f"must be a Unix time from 0 to {MAX_TIMESTAMP}"

@@ -1,4 +1,4 @@
-"""ftjobs.transport: after the SDK's first request, GETs go straight to its httpx client. What
+"""ftjobs.sync.transport: after the SDK's first request, GETs go straight to its httpx client. What
 the server sees must not change: each request sent that way is compared, header by header, with
 the one the real openai SDK sends for the same call (tests/fake_api.py logs both)."""
 
@@ -10,8 +10,9 @@ import pytest
 from fake_api import FakeFineTuningApi
 from test_remote import JOB_TEXT, event_text
 
-from ftjobs.remote import ApiError, FineTuningApi, ServerError, config_from_env
-from ftjobs.transport import is_plain_path, retry_delay, should_retry
+from ftjobs.sync.client import FineTuningApi
+from ftjobs.sync.config import ApiError, ServerError, config_from_env
+from ftjobs.sync.transport import is_plain_path, retry_delay, should_retry
 
 MODEL_ID = "ft:gpt-4o-mini-2024-07-18:my-org:custom:9rXaBcDe"
 CHECKPOINT_TEXT = (
@@ -46,7 +47,7 @@ def _filled(fake: FakeFineTuningApi) -> FakeFineTuningApi:
 @pytest.mark.parametrize("call", list(CALLS))
 def test_direct_requests_are_the_sdks_byte_for_byte(call: str, azure: bool) -> None:
     """Each endpoint twice on a new client: the first request is built by the SDK, the second
-    by ftjobs.transport; method, path, query and every header must be the same (with an
+    by ftjobs.sync.transport; method, path, query and every header must be the same (with an
     organization and a project set, so their headers are there to compare)."""
     key = "0123456789abcdef0123456789abcdef" if azure else "sk-test-0123456789abcdef"
     with _filled(FakeFineTuningApi(azure=azure, api_key=key)) as fake:

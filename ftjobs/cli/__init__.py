@@ -9,7 +9,7 @@ Where things live:
   update, attach, delete), `queries.py` (list), `transfer.py` (import, export), `history.py`
   (events, checkpoints, metrics), `insights.py` (info, stats, search).
 
-Heavy modules (pydantic, sqlite-utils, rich tables, ftjobs.store, ftjobs.models) are imported
+Heavy modules (pydantic, sqlite-utils, rich tables, ftjobs.store, ftjobs.api.models) are imported
 inside the commands that need them, never at the top of a module here, so `ftjobs --help` and
 `ftjobs --version` answer quickly (tests/test_cli_layout.py checks it).
 """

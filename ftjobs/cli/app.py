@@ -33,9 +33,9 @@ if TYPE_CHECKING:
 # Every command, in the order `ftjobs --help` lists them, and the module (in ftjobs.cli) that
 # registers it; tests/test_cli_layout.py checks that this matches what the modules register.
 COMMAND_MODULES = {
-    "sync": "remote",
+    "sync": "sync",
     "add": "jobs",
-    "list": "queries",
+    "list": "list",
     "show": "jobs",
     "events": "history",
     "checkpoints": "history",
@@ -274,7 +274,7 @@ def _describe_failure(error: Exception) -> tuple[str, int] | None:
     if "pydantic" in sys.modules:
         from pydantic import ValidationError
 
-        from ftjobs.models import describe_validation_error
+        from ftjobs.api.models import describe_validation_error
 
         if isinstance(error, ValidationError):
             return f"invalid job: {describe_validation_error(error)}", 2

@@ -1,7 +1,7 @@
 """Shell completion of job ids (statuses and sort fields complete as click choices).
 
 Runs on every Tab press, so it stays light: plain sqlite3, read-only, no sqlite-utils, no
-ftjobs.store or ftjobs.models; any failure completes nothing. (On a 100k-job store: 0.31 s
+ftjobs.store or ftjobs.api.models; any failure completes nothing. (On a 100k-job store: 0.31 s
 against 0.16 s for `ftjobs --version`; the difference is typer's own completion path, which
 loads typer.rich_utils and pydantic, not the query.)
 """

@@ -47,8 +47,8 @@ def diff(
     (field, A's value, B's value; duration in seconds, a missing value empty); --json: the
     differences as JSON values (missing: null).
     """
-    from ftjobs import diff as diffs
-    from ftjobs import render_diff
+    from ftjobs.api import diff as diffs
+    from ftjobs.render import diff as render_diff
 
     with open_store(ctx) as store:
         fields = []

@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ftjobs.api.constants import CHECKPOINT_FIELDS, EVENT_FIELDS
 from ftjobs.cli.app import app, open_store
 from ftjobs.cli.completion import job_ids as complete_job_ids
 from ftjobs.cli.options import JobIdArgument, fields_option, output_fields, within_limit
-from ftjobs.constants import CHECKPOINT_FIELDS, EVENT_FIELDS
 from ftjobs.errors import BadInput
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ftjobs.store.history_rows import Metrics, StoredEvent
+    from ftjobs.store.records import Metrics, StoredEvent
 
 JsonArrayFlag = Annotated[
     bool, typer.Option("--json", help="Print a JSON array of the objects exactly as stored.")
@@ -137,7 +137,7 @@ def events(
         if limit is not None and len(found) == limit:
             hidden = store.count_events(job_id, levels=levels or (), types=types or ()) - limit
     if as_json:
-        from ftjobs import render_history
+        from ftjobs.render import history as render_history
 
         render_history.write_texts((event.text for event in found), sys.stdout, lines=False)
     else:
@@ -164,7 +164,8 @@ def _show_events(
     """Events as the options ask: JSON Lines as stored, the --fields, or the log (a table on a
     terminal, tab-separated lines when piped). log: followed, a terminal gets each event as
     lines, so that batches printed apart line up."""
-    from ftjobs import render, render_history
+    from ftjobs.render import history as render_history
+    from ftjobs.render import jobs as render
 
     terminal = sys.stdout.isatty()
     if jsonl:
@@ -193,14 +194,15 @@ def _follow(
     columns: tuple[str, ...] | None,
 ) -> None:
     """events --follow: the stored events, then new ones until the job is final."""
-    from ftjobs.follow import EventFollower, api_refresh
+    from ftjobs.sync.follow import EventFollower, api_refresh
 
     with ExitStack() as stack:
         store = stack.enter_context(open_store(ctx, create=remote))
         follower = EventFollower(store, job_id, *filters)
         if remote:
-            from ftjobs import render_sync
-            from ftjobs.remote import FineTuningApi, config_from_env
+            from ftjobs.render import sync as render_sync
+            from ftjobs.sync.client import FineTuningApi
+            from ftjobs.sync.config import config_from_env
 
             observer = render_sync.LineObserver(sys.stderr)
             api = stack.enter_context(FineTuningApi(config_from_env(os.environ)))
@@ -242,7 +244,8 @@ def checkpoints(
     valid loss, train accuracy, valid accuracy, marks (or --fields, the table too).
     --json / --jsonl: the objects as stored.
     """
-    from ftjobs import render, render_history
+    from ftjobs.render import history as render_history
+    from ftjobs.render import jobs as render
 
     _one_format(json=as_json, jsonl=as_jsonl)
     columns = output_fields(
@@ -335,8 +338,8 @@ def metrics(
 def _one_job(
     ctx: typer.Context, job_id: str, *, file_id: str | None, as_csv: bool, as_json: bool
 ) -> None:
-    from ftjobs import render_history
-    from ftjobs.history import FILE_SOURCE_PREFIX
+    from ftjobs.api.history import FILE_SOURCE_PREFIX
+    from ftjobs.render import history as render_history
 
     with open_store(ctx) as store:
         job = store.get(job_id)
@@ -377,7 +380,7 @@ def _one_job(
 def _chart(found: Metrics, *, above: str) -> None:
     """The chart and its summary line, as wide as the terminal and, with what was said above
     it (`above`) and the shell's next prompt, no taller."""
-    from ftjobs import render_history
+    from ftjobs.render import history as render_history
 
     series = render_history.all_series(found)
     if not series:
@@ -402,7 +405,7 @@ def _compare(
     ctx: typer.Context, job_ids: list[str], *, file_id: str | None, as_csv: bool, as_json: bool
 ) -> None:
     """Several runs: each job's metrics (as for one), those without any named on stderr."""
-    from ftjobs import render_history
+    from ftjobs.render import history as render_history
 
     if file_id is not None:
         raise BadInput("--file takes one job: give one JOB_ID with it")

@@ -45,7 +45,7 @@ def info(
 
     A grid on a terminal; key<TAB>value lines when piped; one object with --json.
     """
-    from ftjobs import render_insights
+    from ftjobs.render import insights as render_insights
 
     with open_store(ctx) as store:
         summary = store.info(tables=tables)
@@ -83,7 +83,7 @@ def stats(
     Durations are from created_at to finished_at of finished jobs (median and 90th percentile,
     nearest rank).
     """
-    from ftjobs import render_insights
+    from ftjobs.render import insights as render_insights
 
     with open_store(ctx) as store:
         summary = store.stats(job_filter(ctx.params))
@@ -122,7 +122,7 @@ def search(
     ftjob-abc123). Output as list's: a table on a terminal, tab-separated columns when piped
     (both of --fields if given), JSON with --json or --jsonl.
     """
-    from ftjobs import render
+    from ftjobs.render import jobs as render
     from ftjobs.store.insights import fts_query
 
     if as_json and as_jsonl:
@@ -165,7 +165,7 @@ def check(
     One line per check, and under a failed one what is wrong and how to fix it; exit 1 if
     anything is. Reads only, but with --repair.
     """
-    from ftjobs import render_insights
+    from ftjobs.render import insights as render_insights
 
     with open_store(ctx) as store:
         if repair:

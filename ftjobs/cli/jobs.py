@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ftjobs.api.constants import FINAL_STATUSES, STATUS_NAMES, Status
 from ftjobs.cli.app import app, confirm, open_store
 from ftjobs.cli.options import (
     BatchSizeOption,
@@ -23,17 +24,16 @@ from ftjobs.cli.options import (
     TrainedTokensOption,
     parse_metadata,
 )
-from ftjobs.constants import FINAL_STATUSES, STATUS_NAMES, Status
 from ftjobs.errors import BadInput
-from ftjobs.render import deletion_question, plural
+from ftjobs.render.jobs import deletion_question, plural
 
 if TYPE_CHECKING:
-    from ftjobs.models import FineTuningJob
+    from ftjobs.api.models import FineTuningJob
 
 
 def _print_job(job: FineTuningJob) -> None:
     """One job for people: a grid on a terminal, label<TAB>value lines when piped."""
-    from ftjobs import render
+    from ftjobs.render import jobs as render
 
     if sys.stdout.isatty():
         render.print_job(job)
@@ -124,7 +124,7 @@ def add(
     finished_at now, as update does, unless --finished-at is given. created_at is now, or
     without --created-at an earlier --finished-at.
     """
-    from ftjobs.jobs import NewJob, new_job
+    from ftjobs.api.jobs import NewJob, new_job
 
     if (wandb_name or wandb_entity or wandb_tag) and not wandb_project:
         raise BadInput("--wandb-name, --wandb-entity and --wandb-tag need --wandb-project")
@@ -190,7 +190,9 @@ def show(ctx: typer.Context, job_id: JobIdArgument, as_json: JsonFlag = False) -
     if history is None or resources is None:
         _print_job(job)
         return
-    from ftjobs import render, render_history, render_resources
+    from ftjobs.render import history as render_history
+    from ftjobs.render import jobs as render
+    from ftjobs.render import resources as render_resources
 
     render.print_job(
         job,
@@ -246,7 +248,7 @@ def update(
     Moving to succeeded, failed or cancelled stamps finished_at (now) unless --finished-at is
     given; a job in one of those states keeps it unless --force. Error options go with failed.
     """
-    from ftjobs.rules import JobUpdate, apply_update
+    from ftjobs.api.rules import JobUpdate, apply_update
 
     change = JobUpdate(
         status=status.value if status else None,
@@ -309,7 +311,7 @@ def attach(
             )
         job, stored, text = _attach_content(ctx, job_id, file_ids[0], content, as_json)
     else:
-        from ftjobs.jobs import with_result_files
+        from ftjobs.api.jobs import with_result_files
 
         _modify_and_report(
             ctx,
@@ -334,7 +336,7 @@ def _attach_content(
     """Store a result file's content (decoded before the store is opened: a file that is not
     a result file changes nothing); returns the job, what was stored, to report, and with
     as_json the job's JSON."""
-    from ftjobs.history import decode_result_file
+    from ftjobs.api.history import decode_result_file
 
     if path == "-":
         raw = typer.get_binary_stream("stdin").read()

@@ -1,6 +1,6 @@
 """What several commands take: value parsers, shared option types and choice enums.
 
-Kept light (typer and ftjobs.constants only), as every command module imports it.
+Kept light (typer and ftjobs.api.constants only), as every command module imports it.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ftjobs.api.constants import LIST_FIELDS, MAX_TIMESTAMP, STATUS_NAMES, Status
 from ftjobs.cli.completion import job_ids as complete_job_ids
-from ftjobs.constants import LIST_FIELDS, MAX_TIMESTAMP, STATUS_NAMES, Status
 from ftjobs.errors import BadInput
 
 if TYPE_CHECKING:

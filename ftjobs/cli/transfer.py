@@ -28,7 +28,7 @@ from ftjobs.cli.options import (
     job_filter,
 )
 from ftjobs.errors import BadInput, FtjobsError, JobExists
-from ftjobs.render import plural
+from ftjobs.render.jobs import plural
 
 
 @app.command(
@@ -89,8 +89,8 @@ def import_jobs(
     (newest first) unless the input runs forward in time. All or nothing: if any record is
     invalid, nothing is written (see --skip-invalid). Problems and a summary go to stderr.
     """
-    from ftjobs import render
-    from ftjobs.importing import JobReader, fewer_collections, input_size
+    from ftjobs.api.batches import JobReader, fewer_collections, input_size
+    from ftjobs.render import jobs as render
 
     paths = list(files or [])
     if not paths:
@@ -180,7 +180,7 @@ def export(
     `list --all --json`). Streams, so a store of any size exports in flat memory; `ftjobs import`
     reads every format back, and exporting that store again gives the same bytes.
     """
-    from ftjobs import render
+    from ftjobs.render import jobs as render
 
     if output is not None and str(output) == "-":
         output = None
@@ -220,7 +220,7 @@ def backup(
     beside DEST under a temporary name, readable by you only, and renamed into place when it is
     complete: DEST is never half written. Prints DEST on stdout.
     """
-    from ftjobs.render_insights import human_size
+    from ftjobs.render.insights import human_size
 
     folder = destination.endswith(("/", os.sep))
     with open_store(ctx) as store:

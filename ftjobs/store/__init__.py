@@ -1,6 +1,6 @@
 """The SQLite store: every SQL statement ftjobs runs lives in this package.
 
-Jobs go in and come out as :class:`~ftjobs.models.FineTuningJob`; nothing here prints. The
+Jobs go in and come out as :class:`~ftjobs.api.models.FineTuningJob`; nothing here prints. The
 database runs in WAL mode with foreign keys on, waits for locks instead of failing, and every write
 is one transaction that takes the write lock up front (``BEGIN IMMEDIATE``), so a failed command
 leaves the file as it was and concurrent writers queue instead of dead-locking.
@@ -17,7 +17,7 @@ One room per concern, each a part of :class:`Store`:
 - `resources.py`: the file objects and fine-tuned model states sync archives beside the jobs;
 - `insights.py`: `info`, `stats` and `search`.
 
-Not imported on every command's path: pydantic and the models (ftjobs.models, about 100 ms
+Not imported on every command's path: pydantic and the models (ftjobs.api.models, about 100 ms
 with the plugin scan its first model triggers) are imported by the functions that validate or
 build a FineTuningJob; `list --json`, `show --json` and export's rows go from SQLite straight to
 JSON text: the job's text as its provider sent it (jobs.raw_json), or JSON built from the
@@ -32,9 +32,9 @@ from ftjobs.store.backup import Backup, BackupResult
 from ftjobs.store.base import DEFAULT_BUSY_TIMEOUT, SCHEMA_VERSION, schema_sql
 from ftjobs.store.bulk import IMPORT_CACHE_KIB, BulkImport, ImportCounts, OnConflict
 from ftjobs.store.check import Check, CheckResult
+from ftjobs.store.filters import NULLABLE_SORT_FIELDS, SORT_COLUMNS, JobFilter
 from ftjobs.store.history import History
 from ftjobs.store.insights import Insights
-from ftjobs.store.queries import NULLABLE_SORT_FIELDS, SORT_COLUMNS, JobFilter
 from ftjobs.store.resources import FileObject, JobResources, ModelState, Resources
 from ftjobs.store.sync import Mark, SourceState, SourceSummary, Sync, SyncedJob
 

@@ -8,19 +8,19 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ftjobs.errors import JobNotFound, StoreError
-from ftjobs.imports import without_modules
-from ftjobs.migrations import MIGRATIONS
+from ftjobs.store.migrations import MIGRATIONS
 
 if TYPE_CHECKING:
     import sqlite_utils
     from typing_extensions import Self
 
-    from ftjobs.models import FineTuningJob
+    from ftjobs.api.models import FineTuningJob
 
 SCHEMA_VERSION = max(MIGRATIONS)
 DEFAULT_BUSY_TIMEOUT = 30.0
@@ -66,7 +66,7 @@ class StoreBase:
         """sqlite-utils over this store's connection, imported on first use: for code that uses
         its helpers (FTS, introspection). Store's own statements run on plain sqlite3."""
         if self._db is None:
-            with without_modules("numpy", "pandas"):  # it needs neither (see ftjobs.imports)
+            with without_modules("numpy", "pandas"):  # it needs neither (see without_modules)
                 import sqlite_utils
 
             # As it is: no PRAGMA recursive_triggers, which sqlite-utils sets by default.
@@ -260,3 +260,23 @@ def sqlite_errors(path: Path) -> Iterator[None]:
         raise StoreError(f"database {path}: {message}") from None
     except sqlite3.DatabaseError as error:
         raise StoreError(f"database {path}: {error}") from None
+
+
+@contextlib.contextmanager
+def without_modules(*names: str) -> Iterator[None]:
+    """Import something as if these (optional) modules were not installed.
+
+    sqlite_utils imports numpy and pandas whenever they are installed, only to map their
+    types, which ftjobs never stores; numpy comes with uniplot (the metrics chart) and costs
+    about 0.3 s, on every command that opens the store. Modules already imported stay as
+    they are, and afterwards the names import normally again.
+    """
+    hidden = [name for name in names if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]

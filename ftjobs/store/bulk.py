@@ -8,20 +8,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from ftjobs.errors import BadInput, FtjobsError, JobExists
-from ftjobs.jsontext import json_text
+from ftjobs.jsonio.text import json_text
 from ftjobs.store.base import RollBack
 from ftjobs.store.jobs import Jobs
 
-# ftjobs.history and ftjobs.store.history_rows are imported when an import runs (see
+# ftjobs.api.history and ftjobs.store.history_rows are imported when an import runs (see
 # store/history.py): every command opens a Store, and only import needs them here.
 if TYPE_CHECKING:
-    from ftjobs.history import CheckpointRecord, EventRecord, Repeated
-    from ftjobs.models import FineTuningJob, JobRecord
-    from ftjobs.store.history_rows import HistoryCounts
+    from ftjobs.api.history import CheckpointRecord, EventRecord, Repeated
+    from ftjobs.api.models import FineTuningJob, JobRecord
+    from ftjobs.store.records import HistoryCounts
 
 
 def _no_history_yet() -> HistoryCounts:
-    from ftjobs.store.history_rows import HistoryCounts
+    from ftjobs.store.records import HistoryCounts
 
     return HistoryCounts()
 
@@ -84,8 +84,8 @@ class BulkImport(Jobs):
         Once every record is written, keep() decides: False rolls everything back (a dry run,
         or an all-or-nothing import that met a bad record).
         """
-        from ftjobs.history import EventRecord
-        from ftjobs.models import JobRecord
+        from ftjobs.api.history import EventRecord
+        from ftjobs.api.models import JobRecord
         from ftjobs.store.history_rows import HistoryWriter
 
         counts = ImportCounts()
@@ -228,7 +228,7 @@ def _batches(records: Iterable[ImportRecord], size: int) -> Iterator[tuple[type,
     """Runs of records of one kind (jobs as JobRecord, events, checkpoints) in input order, at
     most size long. A run of jobs never holds an id twice: a later record of the same id lands
     in a later batch, so it updates the earlier one as it would one at a time."""
-    from ftjobs.models import FineTuningJob, JobRecord
+    from ftjobs.api.models import FineTuningJob, JobRecord
 
     kind: type | None = None
     batch: list[Any] = []

@@ -10,12 +10,12 @@ from ftjobs.errors import FtjobsError
 from ftjobs.store.base import sqlite_errors
 from ftjobs.store.jobs import Jobs
 
-# ftjobs.store.history_rows and ftjobs.history (about 12 ms) are imported by the methods that
+# ftjobs.store.history_rows and ftjobs.api.history (about 12 ms) are imported by the methods that
 # use them: every command opens a Store, few read history.
 if TYPE_CHECKING:
-    from ftjobs.history import ResultFile
-    from ftjobs.models import FineTuningJob
-    from ftjobs.store.history_rows import HistorySummary, Metrics, StoredCheckpoint, StoredEvent
+    from ftjobs.api.history import ResultFile
+    from ftjobs.api.models import FineTuningJob
+    from ftjobs.store.records import HistorySummary, Metrics, StoredCheckpoint, StoredEvent
 
 
 class History(Jobs):
@@ -71,7 +71,7 @@ class History(Jobs):
     def metrics(self, job_id: str, file_id: str | None = None) -> Metrics | None:
         """Per-step metrics of a job: from its first result file with stored content (or the
         one named), else from its metrics events, else from its checkpoints; None if none."""
-        from ftjobs.history import CHECKPOINTS_SOURCE, EVENTS_SOURCE, file_source
+        from ftjobs.api.history import CHECKPOINTS_SOURCE, EVENTS_SOURCE, file_source
         from ftjobs.store import history_rows
 
         job = self.get(job_id)
@@ -109,7 +109,7 @@ class History(Jobs):
     def attach_content(self, job_id: str, content: ResultFile) -> FineTuningJob:
         """Store a result file's content for a job, adding its id to the job's result_files
         when it is not there: one transaction."""
-        from ftjobs.models import FineTuningJob
+        from ftjobs.api.models import FineTuningJob
         from ftjobs.store.history_rows import HistoryWriter
 
         with self._transaction() as conn:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from ftjobs.history import (
+from ftjobs.api.history import (
     CHECKPOINTS_SOURCE,
     EVENTS_SOURCE,
     CheckpointRecord,
@@ -24,7 +24,14 @@ from ftjobs.history import (
     file_source,
     metrics_from_csv,
 )
-from ftjobs.jsontext import json_text
+from ftjobs.jsonio.text import json_text
+from ftjobs.store.records import (
+    HistoryCounts,
+    HistorySummary,
+    Metrics,
+    StoredCheckpoint,
+    StoredEvent,
+)
 
 HistoryRecord = TypeVar("HistoryRecord", EventRecord, CheckpointRecord)
 
@@ -49,25 +56,6 @@ _UPSERT_METRIC_VALUE = (
     "INSERT INTO job_metric_values (job_key, source, step, position, value) VALUES (?, ?, ?, ?, ?)"
     " ON CONFLICT (job_key, source, step, position) DO UPDATE SET value = excluded.value"
 )
-
-
-@dataclass
-class HistoryCounts:
-    """What an import or a sync added to jobs' histories, found already there (known: stored
-    before this command), and left out as repeated (an id that came earlier in this command)."""
-
-    events_added: int = 0
-    events_known: int = 0
-    events_repeated: int = 0
-    checkpoints_added: int = 0
-    checkpoints_known: int = 0
-    checkpoints_repeated: int = 0
-    files_added: int = 0
-
-    def __iadd__(self, other: HistoryCounts) -> HistoryCounts:
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        return self
 
 
 @dataclass
@@ -349,33 +337,6 @@ def write_metrics(conn: sqlite3.Connection, job_key: int, source: str, table: Me
 # -- reading ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StoredEvent:
-    created_at: int
-    level: str | None
-    type: str | None
-    message: str | None
-    text: str
-    key: int = 0  # the row's event_key: rows stored later have higher keys (events --follow)
-
-
-@dataclass(frozen=True)
-class StoredCheckpoint:
-    created_at: int
-    step_number: int | None
-    fine_tuned_model_checkpoint: str | None
-    text: str
-
-
-@dataclass(frozen=True)
-class Metrics:
-    """One source's per-step metrics: the columns, then a row of values per step."""
-
-    source: str
-    columns: list[str]
-    rows: list[list[Any]]
-
-
 def read_events(
     conn: sqlite3.Connection,
     job_key: int,
@@ -505,14 +466,6 @@ def stored_file_ids(conn: sqlite3.Connection, file_ids: Sequence[str]) -> set[st
             [json_text(list(file_ids))],
         )
     }
-
-
-@dataclass(frozen=True)
-class HistorySummary:
-    events: int
-    last_event: StoredEvent | None
-    checkpoints: int
-    metric_sources: list[str]
 
 
 def summary(conn: sqlite3.Connection, job_key: int) -> HistorySummary:

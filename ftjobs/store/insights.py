@@ -14,9 +14,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ftjobs.constants import FINAL_STATUSES, MAX_TIMESTAMP, MIN_DATE_TIME
+from ftjobs.api.constants import FINAL_STATUSES, MAX_TIMESTAMP, MIN_DATE_TIME
 from ftjobs.store.base import sqlite_errors
-from ftjobs.store.queries import JobFilter, Queries, where_clause
+from ftjobs.store.filters import JobFilter, Queries, where_clause
 from ftjobs.store.rows import ListedJob
 from ftjobs.store.sync import source_summaries
 

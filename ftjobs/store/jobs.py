@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ftjobs.errors import JobExists, JobNotFound
-from ftjobs.jsonstream import reindent_json
-from ftjobs.jsontext import JsonCodec
+from ftjobs.jsonio.stream import reindent_json
+from ftjobs.jsonio.text import JsonCodec
 from ftjobs.store.base import StoreBase, sqlite_errors
 from ftjobs.store.rows import (
     INSERT_ERROR,
@@ -29,7 +29,7 @@ from ftjobs.store.rows import (
 )
 
 if TYPE_CHECKING:
-    from ftjobs.models import FineTuningJob, JobRecord
+    from ftjobs.api.models import FineTuningJob, JobRecord
 
 
 class Jobs(StoreBase):

@@ -2,7 +2,7 @@
 purpose) and whether each fine-tuned model still exists. Both are kept by file or model id, not
 by job: many jobs train on one file, and deleting a job leaves what was learnt of its file.
 
-The JSON texts come in as the API sent them (compacted by ftjobs.remote); the columns are read
+The JSON texts come in as the API sent them (compacted by ftjobs.sync.client); the columns are read
 from them here so that show and list need no JSON parsing.
 """
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ftjobs.jsontext import json_text
+from ftjobs.jsonio.text import json_text
 
 if TYPE_CHECKING:
-    from ftjobs.models import FineTuningJob, Integration
+    from ftjobs.api.models import FineTuningJob, Integration
 
 JOB_COLUMNS = (
     "job_key", "id", "object", "model", "created_at", "finished_at", "fine_tuned_model",
@@ -253,7 +253,7 @@ def job_from_row(
     from_json: Callable[[str], Any],
 ) -> FineTuningJob:
     """Rebuild the model from a row of SELECT_JOBS."""
-    from ftjobs.models import KNOWN_FINITE, FineTuningJob
+    from ftjobs.api.models import KNOWN_FINITE, FineTuningJob
 
     data = job_data(row, integration_for, from_json)
     return FineTuningJob.model_validate(data, context=KNOWN_FINITE)

@@ -1,7 +1,7 @@
 """What `ftjobs sync` keeps between runs, per source, and its one-transaction save of a job
 with its history.
 
-A source is what one API key can see (see :attr:`ftjobs.remote.ApiConfig.source`). Each has its
+A source is what one API key can see (see :attr:`ftjobs.sync.client.ApiConfig.source`). Each has its
 own mark (the newest job its last finished walk saw), its own place in an unfinished walk, and
 the jobs it listed: one project's jobs never end another's walk, and a sync revisits by id only
 the jobs its own source listed."""
@@ -14,17 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from ftjobs.constants import FINAL_STATUSES
-from ftjobs.jsonstream import compact_json
-from ftjobs.jsontext import json_text
+from ftjobs.api.constants import FINAL_STATUSES
+from ftjobs.jsonio.stream import compact_json
+from ftjobs.jsonio.text import json_text
 from ftjobs.store.base import sqlite_errors
 from ftjobs.store.jobs import Jobs
 
 # ftjobs.store.history_rows is imported by the methods that use it (see store/history.py).
 if TYPE_CHECKING:
-    from ftjobs.history import FetchedHistory
-    from ftjobs.models import FineTuningJob
-    from ftjobs.store.history_rows import HistoryCounts
+    from ftjobs.api.history import FetchedHistory
+    from ftjobs.api.models import FineTuningJob
+    from ftjobs.store.records import HistoryCounts
 
 
 @dataclass(frozen=True)
@@ -212,9 +212,10 @@ class Sync(Jobs):
         says the history is all there (else the next sync fetches it again); gaps name what
         could not be fetched. text is the job as the server sent it, kept (compacted) as its
         raw_json: a job whose text changed, if only in key order, is updated."""
-        from ftjobs.models import JobRecord
+        from ftjobs.api.models import JobRecord
         from ftjobs.store import history_rows
-        from ftjobs.store.history_rows import HistoryCounts, HistoryWriter
+        from ftjobs.store.history_rows import HistoryWriter
+        from ftjobs.store.records import HistoryCounts
 
         text = None if text is None else compact_json(text)
         counts = HistoryCounts()

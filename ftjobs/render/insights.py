@@ -8,7 +8,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from ftjobs.render import STATUS_STYLES, console, iso_time
+from ftjobs.api.times import iso_time
+from ftjobs.render.jobs import STATUS_STYLES, console
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -72,9 +72,10 @@ def sync(
     parts the API refuses for one job (a deleted result file) are listed as gaps at the end
     (exit 1) and asked for again next time.
     """
-    from ftjobs import render_sync
-    from ftjobs.remote import FineTuningApi, config_from_env
-    from ftjobs.sync import Syncer, SyncOptions
+    from ftjobs.render import sync as render_sync
+    from ftjobs.sync.client import FineTuningApi
+    from ftjobs.sync.config import config_from_env
+    from ftjobs.sync.engine import Syncer, SyncOptions
 
     config = config_from_env(os.environ)
     options = SyncOptions(

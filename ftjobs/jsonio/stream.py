@@ -274,3 +274,77 @@ def reindent_json(text: str, indent: int = 2) -> str:
         else:
             out.append(token)
     return "".join(out)
+
+
+# ---- list bodies: one page of an API list, cut into its items' texts ------------------------
+_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+def _skip(text: str, pos: int) -> int:
+    match = _SPACE.match(text, pos)
+    assert match is not None  # the pattern matches the empty string
+    return match.end()
+
+
+def _expect(text: str, pos: int, char: str) -> int:
+    pos = _skip(text, pos)
+    if text[pos : pos + 1] != char:
+        raise ValueError(f"expected {char!r} at position {pos}")
+    return pos + 1
+
+
+def split_list_body(text: str) -> tuple[dict[str, Any], list[str]]:
+    """Parse a list envelope ``{"object": "list", "data": [...], ...}`` and cut its ``data``
+    array into the raw texts of its elements (as written, not yet compacted).
+
+    Returns the envelope (parsed, with ``data`` parsed too) and the element texts. Raises
+    ``ValueError`` if the text is not one JSON object or its ``data`` is not an array; a
+    repeated ``data`` key counts as ``json.loads`` counts it (the last one wins)."""
+    pos = _expect(text, 0, "{")
+    envelope: dict[str, Any] = {}
+    elements: list[str] | None = None
+    pos = _skip(text, pos)
+    if text[pos : pos + 1] == "}":
+        pos += 1
+    else:
+        while True:
+            pos = _skip(text, pos)
+            key, pos = _DECODER.raw_decode(text, pos)
+            if not isinstance(key, str):
+                raise ValueError(f"object key expected at position {pos}")
+            pos = _skip(text, _expect(text, pos, ":"))
+            if key == "data" and text[pos : pos + 1] == "[":
+                elements, values = [], []
+                pos = _skip(text, pos + 1)
+                if text[pos : pos + 1] == "]":
+                    pos += 1
+                else:
+                    while True:
+                        start = _skip(text, pos)
+                        value, pos = _DECODER.raw_decode(text, start)
+                        elements.append(text[start:pos])
+                        values.append(value)
+                        pos = _skip(text, pos)
+                        if text[pos : pos + 1] == ",":
+                            pos += 1
+                            continue
+                        pos = _expect(text, pos, "]")
+                        break
+                envelope[key] = values
+            else:
+                value, pos = _DECODER.raw_decode(text, pos)
+                envelope[key] = value
+                if key == "data":
+                    elements = None
+            pos = _skip(text, pos)
+            if text[pos : pos + 1] == ",":
+                pos += 1
+                continue
+            pos = _expect(text, pos, "}")
+            break
+    if _skip(text, pos) != len(text):
+        raise ValueError(f"extra data at position {_skip(text, pos)}")
+    if elements is None:
+        raise ValueError("no 'data' array")
+    return envelope, elements

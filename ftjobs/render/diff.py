@@ -7,8 +7,8 @@ import json
 from collections.abc import Sequence
 from typing import IO, Any
 
-from ftjobs.diff import Difference, duration_text
-from ftjobs.render import console, plain_cell
+from ftjobs.api.diff import Difference, duration_text
+from ftjobs.render.jobs import console, plain_cell
 
 # Field column, two value columns, and the gaps between them (two spaces each).
 _GAPS = 4

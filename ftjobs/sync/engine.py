@@ -3,8 +3,8 @@ files, file objects, model states) in the store, incrementally, resumably and wi
 anything already archived.
 
 What one key can see is a source (an endpoint, an organization and a project; see
-:attr:`ftjobs.remote.ApiConfig.source`), and every source is walked apart: a team syncing several
-projects, and Azure, into one store has each one's jobs archived whole.
+:attr:`ftjobs.sync.client.ApiConfig.source`), and every source is walked apart: a team
+syncing several projects, and Azure, into one store has each one's jobs archived whole.
 
 The API lists jobs newest first, with cursor pages and no "newer than" filter. A source's first
 sync walks its whole list; later ones walk from the top down to the source's mark (the newest
@@ -14,7 +14,7 @@ job is saved with the history fetched for it in one transaction, so an interrupt
 every job it finished; where an unfinished walk stopped is remembered and the next sync goes on
 from there.
 
-Histories are fetched on up to ``concurrency`` worker threads (ftjobs.sync_fetch, which never
+Histories are fetched on up to ``concurrency`` worker threads (ftjobs.sync.fetch, which never
 touches the store) while this thread walks the list and is the store's one writer. What the
 workers return is saved in the order the jobs were listed, and the walk's cursor and the mark
 move only once every job they cover is saved: a sync killed at any moment is gone on from a
@@ -31,18 +31,12 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Literal, Protocol, TypeVar
 
-from ftjobs.models import FineTuningJob as Job
-from ftjobs.remote import (
-    ApiError,
-    FineTuningApi,
-    NotFoundError,
-    Page,
-    PermissionDenied,
-    RawObject,
-)
+from ftjobs.api.models import FineTuningJob as Job
 from ftjobs.store import Mark, Store, SyncedJob
-from ftjobs.store.history_rows import HistoryCounts
-from ftjobs.sync_fetch import (
+from ftjobs.store.records import HistoryCounts
+from ftjobs.sync.client import FineTuningApi
+from ftjobs.sync.config import ApiError, NotFoundError, PermissionDenied
+from ftjobs.sync.fetch import (
     FetchedJobHistory,
     Gap,
     HistoryFetcher,
@@ -54,7 +48,8 @@ from ftjobs.sync_fetch import (
     pages,
     read_job,
 )
-from ftjobs.sync_resources import ResourceReport, archive_files_and_models
+from ftjobs.sync.pages import Page, RawObject
+from ftjobs.sync.resources import ResourceReport, archive_files_and_models
 
 __all__ = ["Gap", "RepeatedPage", "SyncObserver", "SyncOptions", "SyncReport", "Syncer"]
 

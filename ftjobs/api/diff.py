@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ftjobs.models import FineTuningJob
-    from ftjobs.store.history_rows import Metrics
+    from ftjobs.api.history import Metrics
+    from ftjobs.api.models import FineTuningJob
 
 
 @dataclass(frozen=True)

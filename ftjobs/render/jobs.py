@@ -11,10 +11,10 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from ftjobs.api.times import iso_time
 from ftjobs.errors import FtjobsError
 
 if TYPE_CHECKING:
@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.text import Text
 
-    from ftjobs.importing import Problems
-    from ftjobs.models import FineTuningJob
+    from ftjobs.api.batches import Problems
+    from ftjobs.api.models import FineTuningJob
     from ftjobs.store import ImportCounts
     from ftjobs.store.rows import ListedJob
 
@@ -51,22 +51,6 @@ def console(*, stderr: bool = False) -> Console:
         size = shutil.get_terminal_size()
         return Console(stderr=stderr, width=size.columns, height=size.lines)
     return Console(stderr=stderr)
-
-
-_EPOCH = datetime(1970, 1, 1)  # naive: UTC, as every stored time is
-
-
-def iso_time(timestamp: int | None) -> str:
-    """Unix seconds as ISO-8601 UTC (2024-07-23T20:00:00Z); empty for None. A provider's time
-    that no date can show (before the year 1 or after 9999: any 64-bit integer is archived)
-    is the number itself. Counted from the epoch rather than by fromtimestamp, which refuses
-    negative times on some systems; isoformat keeps four digits of a year before 1000."""
-    if timestamp is None:
-        return ""
-    try:
-        return (_EPOCH + timedelta(seconds=timestamp)).isoformat() + "Z"
-    except OverflowError:
-        return str(timestamp)
 
 
 def short_time(timestamp: int | None) -> str:

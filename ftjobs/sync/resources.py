@@ -9,8 +9,8 @@ name, archived before self-serve fine-tuning ends (2027-01-06).
   when it was last seen. Models are deleted at any time, so one is asked again once its last
   check is older than ``model_check_age``.
 
-Kept apart from ftjobs.sync, which calls :func:`archive_files_and_models` at the end of a run;
-this module imports neither it nor pydantic.
+Kept apart from ftjobs.sync.engine, which calls :func:`archive_files_and_models` at the end of
+a run; this module imports neither it nor pydantic.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from ftjobs.remote import ApiError, NotFoundError, PermissionDenied
+from ftjobs.sync.config import ApiError, NotFoundError, PermissionDenied
 
 if TYPE_CHECKING:
-    from ftjobs.remote import FineTuningApi, RawObject
     from ftjobs.store import Store
+    from ftjobs.sync.client import FineTuningApi
+    from ftjobs.sync.pages import RawObject
 
 MapRequests = Callable[
     [
@@ -39,7 +40,7 @@ JOBS_PER_QUERY = 500  # job ids per store query (an organization's first sync se
 
 
 class Progress(Protocol):
-    """What this step tells the sync's observer (ftjobs.sync.SyncObserver has it)."""
+    """What this step tells the sync's observer (ftjobs.sync.engine.SyncObserver has it)."""
 
     def fetching(self, what: str) -> None: ...
 
@@ -47,7 +48,7 @@ class Progress(Protocol):
 @dataclass(frozen=True)
 class ResourceGap:
     """Something the API refused (HTTP 403): stored nowhere, so the next sync asks again. The
-    fields are ftjobs.sync.Gap's: ``Gap(gap.job_id, gap.what, gap.reason)`` makes one."""
+    fields are ftjobs.sync.engine.Gap's: ``Gap(gap.job_id, gap.what, gap.reason)`` makes one."""
 
     job_id: str
     what: str

@@ -5,10 +5,11 @@ it.
 The official ``openai`` SDK does the talking (auth headers, env configuration, retries with
 backoff and ``Retry-After``, Azure's paths and ``api-key`` header): its client builds the first
 request, and later GETs reuse what that request carried on the SDK's own httpx client, with the
-SDK's retry rules (:mod:`ftjobs.transport`: the same requests for a fraction of the CPU; a path
-the SDK would refuse or encode still goes through it). It is imported lazily, inside
-:class:`FineTuningApi`, because importing it costs about half a second: ``import ftjobs.remote``
-stays cheap and the commands that never talk to the API never pay for it.
+SDK's retry rules (:mod:`ftjobs.sync.transport`: the same requests for a fraction of the
+CPU; a path the SDK would refuse or encode still goes through it). It is imported lazily, inside
+:class:`FineTuningApi`, because importing it costs about half a second:
+``import ftjobs.sync.client`` stays cheap and the commands that never talk to the API never
+pay for it.
 
 Only the SDK's raw-response API is used (``client.fine_tuning.jobs.with_raw_response.list(...)``
 and friends), never its models, ``to_dict()`` or paging helpers: those reorder keys and respell
@@ -31,24 +32,32 @@ Limits (the SDK's own default lets a silent server hold one request for 600 s):
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from ftjobs.errors import BadInput, FtjobsError
-from ftjobs.jsonstream import compact_json
-from ftjobs.ratelimit import Throttle, retry_after_seconds
-from ftjobs.transport import RequestTemplate, is_plain_path, send_get
+from ftjobs.sync.config import (
+    OPENAI_BASE_URL,
+    ApiConfig,
+    ApiError,
+    AuthenticationFailed,
+    MalformedResponse,
+    NotFoundError,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    Unreachable,
+    redact,
+)
+from ftjobs.sync.pages import Page, RawObject, parse_list_body, parse_object_body
+from ftjobs.sync.ratelimit import Throttle, retry_after_seconds
+from ftjobs.sync.transport import RequestTemplate, is_plain_path, send_get
 
-OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 15.0
 DEFAULT_MAX_RETRIES = 2
@@ -57,322 +66,6 @@ DEFAULT_MAX_WAIT = 900.0
 SDK_MAX_RETRY_AFTER = 120.0
 # Statuses the SDK retries; with a long Retry-After it raises them at once instead.
 _RETRYABLE = frozenset({408, 409, 429})
-
-
-# ---- errors -----------------------------------------------------------------------------------
-class ApiError(FtjobsError):
-    """The API did not give what was asked for. ``status`` is the HTTP status (None if there was
-    no answer); ``path`` the endpoint, relative to the base URL (e.g. ``/fine_tuning/jobs``);
-    ``code`` the server's ``error.code``, if any."""
-
-    def __init__(
-        self, message: str, *, path: str, status: int | None = None, code: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.path = path
-        self.status = status
-        self.code = code
-
-
-class AuthenticationFailed(ApiError):
-    """HTTP 401: the key is wrong, revoked or missing."""
-
-
-class PermissionDenied(ApiError):
-    """HTTP 403, e.g. ``training_not_available`` once an organization lost fine-tuning."""
-
-
-class NotFoundError(ApiError):
-    """HTTP 404: the caller decides whether that is a gap (a deleted file) or an error."""
-
-
-class RateLimited(ApiError):
-    """HTTP 429 after the retries, or a ``Retry-After`` longer than ``max_wait``."""
-
-
-class ServerError(ApiError):
-    """HTTP 5xx after the retries."""
-
-
-class Unreachable(ApiError):
-    """No answer: connection refused, DNS failure or timeouts, after the retries."""
-
-
-class MalformedResponse(ApiError):
-    """A 200 answer that is not what the endpoint documents (not JSON, no ``data`` list, an item
-    without a string ``id``)."""
-
-
-# ---- data -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RawObject:
-    """One API object: ``text`` is its JSON exactly as the server wrote it (key order, number
-    spellings and string contents kept) with the white space between tokens removed; ``value``
-    is ``json.loads(text)``."""
-
-    id: str | None
-    value: dict[str, Any]
-    text: str
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list endpoint. ``extra`` holds the envelope's other keys (``object``,
-    ``first_id``, ``last_id``, ...); ``refused`` says which items could not be taken at all (not
-    an object, no string id): judged item by item, they never cost the rest of the page."""
-
-    items: list[RawObject]
-    has_more: bool
-    extra: dict[str, Any] = field(default_factory=dict)
-    refused: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ApiConfig:
-    """Where and how to connect. ``repr`` never shows the key; ``key_hint`` shows its last four
-    characters at most."""
-
-    api_key: str = field(repr=False)
-    base_url: str | None = None
-    organization: str | None = None
-    project: str | None = None
-    azure_endpoint: str | None = None
-    api_version: str | None = None
-
-    @property
-    def azure(self) -> bool:
-        return self.azure_endpoint is not None
-
-    @property
-    def key_variable(self) -> str:
-        return "AZURE_OPENAI_API_KEY" if self.azure else "OPENAI_API_KEY"
-
-    @property
-    def key_hint(self) -> str:
-        """``key ending ...WXYZ`` (nothing of a key shorter than 12 characters)."""
-        if len(self.api_key) < 12:
-            return f"key of {len(self.api_key)} characters"
-        return f"key ending ...{self.api_key[-4:]}"
-
-    @property
-    def target(self) -> str:
-        """Where requests go, for messages."""
-        return self.azure_endpoint or self.base_url or OPENAI_BASE_URL
-
-    @property
-    def source(self) -> str:
-        """What identifies the jobs this configuration can see, so that sync walks each
-        source's list apart (see schema.sql, sync_sources). An Azure resource is its endpoint;
-        an OpenAI key sees its organization's project: the endpoint, org and project as set,
-        and, when no project is named, a fingerprint of the key (a project key sees its own
-        project only; the key itself is never kept)."""
-        if self.azure_endpoint is not None:
-            return f"azure {self.azure_endpoint.rstrip('/')}"
-        parts = [f"openai {self.target.rstrip('/')}"]
-        if self.organization:
-            parts.append(f"org={self.organization}")
-        if self.project:
-            parts.append(f"project={self.project}")
-        else:
-            digest = hashlib.sha256(self.api_key.encode("utf-8")).hexdigest()[:16]
-            parts.append(f"key=sha256:{digest}")
-        return " ".join(parts)
-
-    @property
-    def source_label(self) -> str:
-        """The source for people: where, which organization and project, which key."""
-        parts = [("Azure " if self.azure else "") + self.target.rstrip("/")]
-        if self.organization:
-            parts.append(f"organization {self.organization}")
-        if self.project:
-            parts.append(f"project {self.project}")
-        parts.append(self.key_hint)
-        return ", ".join(parts)
-
-
-_SCHEME = re.compile(r"https?://", re.IGNORECASE)
-
-
-def config_from_env(environ: Mapping[str, str]) -> ApiConfig:
-    """Configuration as OpenAI's tools read it: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
-    ``OPENAI_ORG_ID``, ``OPENAI_PROJECT_ID``. With ``AZURE_OPENAI_ENDPOINT`` set and no
-    ``OPENAI_API_KEY``: Azure OpenAI, with ``AZURE_OPENAI_API_KEY`` and ``OPENAI_API_VERSION``.
-    Empty values count as unset."""
-
-    def get(name: str) -> str | None:
-        value = environ.get(name, "").strip()
-        return value or None
-
-    key = get("OPENAI_API_KEY")
-    endpoint = get("AZURE_OPENAI_ENDPOINT")
-    for name, url in (
-        ("OPENAI_BASE_URL", get("OPENAI_BASE_URL")),
-        ("AZURE_OPENAI_ENDPOINT", endpoint),
-    ):
-        if url is not None and not _SCHEME.match(url):
-            # httpx cannot send to it: say so now, not after three attempts.
-            raise BadInput(
-                f"{name} {url} has no http:// or https://: set it to https://{url}"
-                f" (or http:// for a server on this machine)"
-            )
-    if key is None and endpoint is not None:
-        azure_key = get("AZURE_OPENAI_API_KEY")
-        if azure_key is None:
-            raise FtjobsError(
-                "AZURE_OPENAI_ENDPOINT is set but AZURE_OPENAI_API_KEY is not: "
-                "set AZURE_OPENAI_API_KEY to the resource's key"
-            )
-        version = get("OPENAI_API_VERSION")
-        if version is None:
-            raise FtjobsError(
-                "Azure OpenAI needs an API version: set OPENAI_API_VERSION (e.g. 2024-10-21)"
-            )
-        return ApiConfig(
-            api_key=azure_key,
-            azure_endpoint=endpoint,
-            api_version=version,
-            organization=get("OPENAI_ORG_ID"),
-            project=get("OPENAI_PROJECT_ID"),
-        )
-    if key is None:
-        raise FtjobsError(
-            "no API key: set OPENAI_API_KEY (or, for Azure OpenAI, AZURE_OPENAI_ENDPOINT, "
-            "AZURE_OPENAI_API_KEY and OPENAI_API_VERSION)"
-        )
-    return ApiConfig(
-        api_key=key,
-        base_url=get("OPENAI_BASE_URL"),
-        organization=get("OPENAI_ORG_ID"),
-        project=get("OPENAI_PROJECT_ID"),
-    )
-
-
-# ---- raw JSON helpers -------------------------------------------------------------------------
-_SPACE = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
-
-
-def _skip(text: str, pos: int) -> int:
-    match = _SPACE.match(text, pos)
-    assert match is not None  # the pattern matches the empty string
-    return match.end()
-
-
-def _expect(text: str, pos: int, char: str) -> int:
-    pos = _skip(text, pos)
-    if text[pos : pos + 1] != char:
-        raise ValueError(f"expected {char!r} at position {pos}")
-    return pos + 1
-
-
-def split_list_body(text: str) -> tuple[dict[str, Any], list[str]]:
-    """Parse a list envelope ``{"object": "list", "data": [...], ...}`` and cut its ``data``
-    array into the raw texts of its elements (as written, not yet compacted).
-
-    Returns the envelope (parsed, with ``data`` parsed too) and the element texts. Raises
-    ``ValueError`` if the text is not one JSON object or its ``data`` is not an array; a
-    repeated ``data`` key counts as ``json.loads`` counts it (the last one wins)."""
-    pos = _expect(text, 0, "{")
-    envelope: dict[str, Any] = {}
-    elements: list[str] | None = None
-    pos = _skip(text, pos)
-    if text[pos : pos + 1] == "}":
-        pos += 1
-    else:
-        while True:
-            pos = _skip(text, pos)
-            key, pos = _DECODER.raw_decode(text, pos)
-            if not isinstance(key, str):
-                raise ValueError(f"object key expected at position {pos}")
-            pos = _skip(text, _expect(text, pos, ":"))
-            if key == "data" and text[pos : pos + 1] == "[":
-                elements, values = [], []
-                pos = _skip(text, pos + 1)
-                if text[pos : pos + 1] == "]":
-                    pos += 1
-                else:
-                    while True:
-                        start = _skip(text, pos)
-                        value, pos = _DECODER.raw_decode(text, start)
-                        elements.append(text[start:pos])
-                        values.append(value)
-                        pos = _skip(text, pos)
-                        if text[pos : pos + 1] == ",":
-                            pos += 1
-                            continue
-                        pos = _expect(text, pos, "]")
-                        break
-                envelope[key] = values
-            else:
-                value, pos = _DECODER.raw_decode(text, pos)
-                envelope[key] = value
-                if key == "data":
-                    elements = None
-            pos = _skip(text, pos)
-            if text[pos : pos + 1] == ",":
-                pos += 1
-                continue
-            pos = _expect(text, pos, "}")
-            break
-    if _skip(text, pos) != len(text):
-        raise ValueError(f"extra data at position {_skip(text, pos)}")
-    if elements is None:
-        raise ValueError("no 'data' array")
-    return envelope, elements
-
-
-def _raw_object(text: str, value: Any, what: str) -> RawObject:
-    if not isinstance(value, dict):
-        raise ValueError(f"{what} is not a JSON object")
-    object_id = value.get("id")
-    if not isinstance(object_id, str) or not object_id:
-        raise ValueError(f"{what} has no string 'id'")
-    return RawObject(id=object_id, value=value, text=compact_json(text))
-
-
-def parse_list_body(body: bytes) -> Page:
-    """A list response body as a :class:`Page` (raises ``ValueError`` if the page itself is
-    malformed). An item that is not an object or has no string id cannot be archived: it is
-    named in ``refused`` and the others are kept."""
-    text = body.decode("utf-8")
-    envelope, elements = split_list_body(text)
-    has_more = envelope.pop("has_more", None)
-    if not isinstance(has_more, bool):
-        raise ValueError("'has_more' is missing or not true/false")
-    values = envelope.pop("data")
-    items: list[RawObject] = []
-    refused: list[str] = []
-    for n, (raw, value) in enumerate(zip(elements, values, strict=True)):
-        try:
-            items.append(_raw_object(raw, value, f"item {n + 1} of the page"))
-        except ValueError as error:
-            refused.append(f"{error}: {raw[:80]}")
-    return Page(items=items, has_more=has_more, extra=envelope, refused=refused)
-
-
-def parse_object_body(body: bytes) -> RawObject:
-    """A single-object response body as a :class:`RawObject` (raises ``ValueError``)."""
-    text = body.decode("utf-8").strip()
-    value = json.loads(text)
-    return _raw_object(text, value, "the object")
-
-
-# ---- secrets ----------------------------------------------------------------------------------
-# Things that look like (masked) keys: sk-..., runs of stars with letters around them.
-_KEYLIKE = re.compile(r"\bsk-[A-Za-z0-9_\-*]+|[A-Za-z0-9_\-]*\*{3,}[A-Za-z0-9_\-*]*")
-
-
-def redact(text: str, key: str) -> str:
-    """``text`` with the key, and anything that looks like a key or a masked key, replaced by
-    ``...`` and at most its last four characters."""
-    if key:
-        text = text.replace(key, "..." + key[-4:])
-
-    def hide(match: re.Match[str]) -> str:
-        tail = match.group()[-4:]
-        return "..." + tail if tail.isalnum() else "[redacted]"
-
-    return _KEYLIKE.sub(hide, text)
 
 
 # ---- waiting ----------------------------------------------------------------------------------
@@ -414,7 +107,7 @@ class FineTuningApi:
         self.requests = 0
         self._lock = threading.Lock()  # requests and waited, from every thread
         self._waiting_until = 0.0  # (monotonic) when the waits under way end
-        # At most `concurrency` requests in flight, fewer after a 429 (see ftjobs.ratelimit).
+        # At most `concurrency` requests in flight, fewer after a 429 (see ftjobs.sync.ratelimit).
         self.throttle = Throttle(concurrency)
         self.waited = 0.0
         self.max_wait = max_wait
@@ -516,7 +209,7 @@ class FineTuningApi:
     ) -> Callable[[], Any]:
         """How to send GET path: through the SDK for the first request (which shows what it
         sends) and for a path it would change or refuse; else directly on its httpx client,
-        the same request for a fraction of the CPU (see ftjobs.transport)."""
+        the same request for a fraction of the CPU (see ftjobs.sync.transport)."""
         template = self._template
         if template is None or not is_plain_path(path):
             return via_sdk
@@ -727,7 +420,7 @@ def _make_client(
     *,
     pool_size: int = 1,
 ) -> tuple[Any, Any]:
-    """The SDK client, and the httpx client it sends on (ftjobs.transport sends on it too)."""
+    """The SDK client, and the httpx client it sends on (ftjobs.sync.transport sends on it too)."""
     import httpx2
     import openai
 

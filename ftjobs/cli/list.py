@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, get_args
 
 import typer
 
+from ftjobs.api.constants import DEFAULT_LIST_FIELDS, SortField
 from ftjobs.cli.app import app, open_store
 from ftjobs.cli.options import (
     ErrorCodeFilter,
@@ -26,7 +27,6 @@ from ftjobs.cli.options import (
     output_fields,
     within_limit,
 )
-from ftjobs.constants import DEFAULT_LIST_FIELDS, SortField
 from ftjobs.errors import BadInput
 
 # The "Showing N of M" notice counts matches up to this many (more is "more than 1,000").
@@ -99,7 +99,7 @@ def list_jobs(
     --tsv; the API's job objects with --json or --jsonl. When a limit hides jobs, stderr says so;
     with --fine-tuned-model, stderr says whether sync last found that model or found it deleted.
     """
-    from ftjobs import render
+    from ftjobs.render import jobs as render
 
     modes = [name for name, on in (("--json", as_json), ("--jsonl", as_jsonl),
                                    ("--csv", as_csv), ("--tsv", as_tsv)) if on]  # fmt: skip
@@ -131,7 +131,7 @@ def list_jobs(
                 typer.echo(f"Showing {shown:,} of {of} jobs; --all shows every one.", err=True)
         model_state = store.model_state(fine_tuned_model) if fine_tuned_model else None
     if model_state is not None:
-        from ftjobs import render_resources
+        from ftjobs.render import resources as render_resources
 
         typer.echo(render_resources.model_line(model_state), err=True)
 
@@ -141,7 +141,7 @@ def _write_listing(
 ) -> int:
     """Jobs as CSV or TSV with a header row, a table on a terminal, or plain tab-separated
     rows; returns how many were written."""
-    from ftjobs import render
+    from ftjobs.render import jobs as render
 
     if sys.stdout.isatty() and not (as_csv or as_tsv):
         return render.print_table(list(jobs), columns)  # a screenful: fine to hold

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ftjobs.errors import BadInput
 
 if TYPE_CHECKING:
-    from ftjobs.models import JobCheckpoint, JobEvent
+    from ftjobs.api.models import JobCheckpoint, JobEvent
 
 # "unreadable": neither CSV nor base64 of one, kept as the server sent it all the same.
 Encoding = Literal["plain", "base64", "unreadable"]
@@ -102,6 +102,15 @@ class FetchedHistory:
     events_whole: bool = False
     checkpoints: list[CheckpointRecord] = field(default_factory=list)
     files: list[ResultFile] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """One source's per-step metrics as stored: the columns, then a row of values per step."""
+
+    source: str
+    columns: list[str]
+    rows: list[list[Any]]
 
 
 @dataclass

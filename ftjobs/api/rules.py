@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ftjobs.constants import FINAL_STATUSES
+from ftjobs.api.constants import FINAL_STATUSES
+from ftjobs.api.models import FineTuningJob, range_problems
+from ftjobs.api.times import iso_time
 from ftjobs.errors import BadInput, RuleViolation
-from ftjobs.models import FineTuningJob, range_problems
-from ftjobs.render import iso_time
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ftjobs.ratelimit import retry_after_seconds
+from ftjobs.sync.ratelimit import retry_after_seconds
 
 # The SDK's backoff (openai._constants): 0.5 s doubling to at most 8 s, less up to 25% jitter.
 INITIAL_RETRY_DELAY = 0.5

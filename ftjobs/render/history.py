@@ -20,17 +20,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
-from ftjobs.history import CHECKPOINTS_SOURCE, EVENTS_SOURCE, FILE_SOURCE_PREFIX
-from ftjobs.render import (
+from ftjobs.api.history import CHECKPOINTS_SOURCE, EVENTS_SOURCE, FILE_SOURCE_PREFIX
+from ftjobs.api.times import iso_time
+from ftjobs.render.jobs import (
     console,
-    iso_time,
     plain_cell,
     record_field_text,
     short_time,
     write_enclosed,
     write_job_texts,
 )
-from ftjobs.store.history_rows import HistorySummary, Metrics, StoredCheckpoint, StoredEvent
+from ftjobs.store.records import HistorySummary, Metrics, StoredCheckpoint, StoredEvent
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -106,7 +106,7 @@ def print_events(events: Sequence[StoredEvent], *, header: bool = True, log: boo
     from rich.padding import Padding
     from rich.text import Text
 
-    from ftjobs.render import Column, GappedTable, fit_columns, hidden_note
+    from ftjobs.render.jobs import Column, GappedTable, fit_columns, hidden_note
 
     out = console()
     cells = [event_cells(event) for event in events]
@@ -261,7 +261,7 @@ def print_checkpoints(table: CheckpointTable) -> None:
     each checkpoint is shown as "key: value" lines."""
     from rich.text import Text
 
-    from ftjobs.render import Column, GappedTable, fit_columns, hidden_note, print_records
+    from ftjobs.render.jobs import Column, GappedTable, fit_columns, hidden_note, print_records
 
     out = console()
     metrics = [(label, key) for label, key in table.columns if key is not None]
@@ -694,7 +694,7 @@ def compare_table(runs: Sequence[tuple[str, Metrics]], columns: int) -> str:
     step, as a terminal shows it; ids whole."""
     from rich.table import Table
 
-    from ftjobs.diff import losses
+    from ftjobs.api.diff import losses
 
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("Job", no_wrap=True)

@@ -14,13 +14,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ftjobs.constants import FINAL_STATUSES
+from ftjobs.api.constants import FINAL_STATUSES
 
 if TYPE_CHECKING:
-    from ftjobs.remote import FineTuningApi
     from ftjobs.store import Store
-    from ftjobs.store.history_rows import StoredEvent
-    from ftjobs.sync import SyncObserver
+    from ftjobs.store.records import StoredEvent
+    from ftjobs.sync.client import FineTuningApi
+    from ftjobs.sync.engine import SyncObserver
 
 
 @dataclass
@@ -74,7 +74,7 @@ def api_refresh(
     """A refresh that fetches the job and what is new of its history from the API and saves
     it into the store, as `ftjobs sync --job JOB` does (the archive keeps what was followed).
     Each gap (a part the API refused) is told once, through observer.warning."""
-    from ftjobs.sync import Syncer, SyncOptions
+    from ftjobs.sync.engine import Syncer, SyncOptions
 
     options = SyncOptions(job_ids=(job_id,), concurrency=1)
     told: set[str] = set()

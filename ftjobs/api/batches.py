@@ -4,7 +4,7 @@ Accepted, detected from the content: one job object; a JSON array of jobs; the A
 envelope ``{"object": "list", "data": [...]}``; JSON Lines, where a line may itself be a list
 envelope (a paginated dump saved page by page); any of these gzip-compressed. Nothing is held in
 memory but the record at hand: JSON Lines go line by line, arrays and envelopes record by record
-(ftjobs.jsonstream).
+(ftjobs.jsonio.stream).
 
 Every record is validated by the same model the rest of the tool uses, and kept with its text as
 it stands in the input, compacted (a job's raw_json, an event's or checkpoint's): what the
@@ -27,9 +27,8 @@ from typing import IO, Any, Literal
 
 from pydantic import ValidationError
 
-from ftjobs.history import CheckpointRecord, EventRecord, Repeated
-from ftjobs.jsonstream import JsonRecords, compact_json, reject_constant
-from ftjobs.models import (
+from ftjobs.api.history import CheckpointRecord, EventRecord, Repeated
+from ftjobs.api.models import (
     KNOWN_FINITE,
     FineTuningJob,
     JobCheckpoint,
@@ -39,6 +38,7 @@ from ftjobs.models import (
     item_range_problems,
     range_problems,
 )
+from ftjobs.jsonio.stream import JsonRecords, compact_json, reject_constant
 
 Record = JobRecord | EventRecord | CheckpointRecord
 EVENT_OBJECT = "fine_tuning.job.event"

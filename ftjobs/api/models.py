@@ -32,8 +32,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ftjobs.constants import FINAL_STATUSES, JOB_STATUSES, MAX_TIMESTAMP
-from ftjobs.jsontext import json_text
+from ftjobs.api.constants import FINAL_STATUSES, JOB_STATUSES, MAX_TIMESTAMP
+from ftjobs.jsonio.text import json_text
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
@@ -356,7 +356,7 @@ class FineTuningJob(ApiObject):
 @dataclass(frozen=True, slots=True)
 class JobRecord:
     """A job to archive: the validated model, and its text as the provider sent it, compact
-    (ftjobs.jsonstream.compact_json), which show --json and export give back as it is. None:
+    (ftjobs.jsonio.stream.compact_json), which show --json and export give back as it is. None:
     no text (a model built in code); the job's JSON is then built from its columns."""
 
     job: FineTuningJob

@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ftjobs.render import iso_time
+from ftjobs.api.times import iso_time
 
 if TYPE_CHECKING:
-    from ftjobs.models import FineTuningJob
+    from ftjobs.api.models import FineTuningJob
     from ftjobs.store.resources import FileObject, JobResources, ModelState
 
 # (text, Rich style) lines shown under a label of show's grid.

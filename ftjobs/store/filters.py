@@ -7,14 +7,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ftjobs.constants import SortField
-from ftjobs.jsontext import json_text
+from ftjobs.api.constants import SortField
+from ftjobs.jsonio.text import json_text
 from ftjobs.store.base import sqlite_errors
 from ftjobs.store.jobs import Jobs
 from ftjobs.store.rows import SELECT_JOBS, ListedJob
 
 if TYPE_CHECKING:
-    from ftjobs.models import FineTuningJob
+    from ftjobs.api.models import FineTuningJob
 
 T = TypeVar("T")
 

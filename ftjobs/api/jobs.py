@@ -7,9 +7,9 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
+from ftjobs.api.models import FineTuningJob, range_problems
+from ftjobs.api.times import iso_time
 from ftjobs.errors import BadInput
-from ftjobs.models import FineTuningJob, range_problems
-from ftjobs.render import iso_time
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 

@@ -1,6 +1,6 @@
 """The fetch half of `ftjobs sync` (github-to-sqlite's fetch/save split): what the API has of one
 job, as data, with what was odd about it. Nothing here touches the store or prints, so these
-run on a sync's worker threads; the engine (ftjobs.sync) saves what they return on its one
+run on a sync's worker threads; the engine (ftjobs.sync.engine) saves what they return on its one
 writer thread.
 
 What the server sends is judged item by item: an event or checkpoint the models find odd is
@@ -16,15 +16,14 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
 
-from ftjobs.errors import FtjobsError
-from ftjobs.history import (
+from ftjobs.api.history import (
     UNREADABLE_RESULT_FILE,
     CheckpointRecord,
     EventRecord,
     FetchedHistory,
     result_file_as_sent,
 )
-from ftjobs.models import (
+from ftjobs.api.models import (
     FineTuningJob,
     JobCheckpoint,
     JobEvent,
@@ -32,7 +31,10 @@ from ftjobs.models import (
     item_range_problems,
     range_problems,
 )
-from ftjobs.remote import ApiError, FineTuningApi, NotFoundError, Page, PermissionDenied, RawObject
+from ftjobs.errors import FtjobsError
+from ftjobs.sync.client import FineTuningApi
+from ftjobs.sync.config import ApiError, NotFoundError, PermissionDenied
+from ftjobs.sync.pages import Page, RawObject
 
 ModelT = TypeVar("ModelT", JobEvent, JobCheckpoint)
 HistoryKind = Literal["events", "checkpoints"]

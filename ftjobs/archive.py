@@ -19,9 +19,11 @@ history in the jobs' order, then the file objects and model states::
 A history item is wrapped, not changed: "data" is the item's stored text byte for byte, and the
 wrapper names the job it is kept under (an event does not name its job; a checkpoint's
 fine_tuning_job_id is what the server said, not where it is kept). "data" comes last, so a
-reader finds its text without re-encoding it (read_archive_line). Events run oldest first,
-as `events --jsonl` gives them. A result file's "content" is the stored bytes as text (the
-CSV, or the base64 as the API sent it); bytes that are not UTF-8 come as "content_base64".
+reader finds its text without re-encoding it (read_archive_line). Events run newest first,
+as the API lists them, checkpoints in the order they were archived: what import writes in that
+order reads the same per-step metrics from them as sync did. A result file's "content" is the
+stored bytes as text (the CSV, or the base64 as the API sent it); bytes that are not UTF-8
+come as "content_base64".
 Nothing in the stream depends on when it was written: exporting the same store again gives
 the same bytes.
 """
@@ -34,7 +36,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ftjobs.jsonstream import compact_json, reject_constant
 
@@ -76,18 +78,22 @@ class LineProblem(ValueError):
 
 @dataclass(frozen=True)
 class OwnedEvent:
-    """An event and the job it is kept under (events run oldest first in a full export)."""
+    """An event and the job it is kept under (events run newest first in a full export)."""
 
     job_id: str
     record: EventRecord
+    # what the model refused, when it did: the item is kept as sent all the same, as sync
+    # archived it (ftjobs.history.loose_fields)
+    warning: str | None = None
 
 
 @dataclass(frozen=True)
 class OwnedCheckpoint:
-    """A checkpoint and the job it is kept under."""
+    """A checkpoint and the job it is kept under (warning: as OwnedEvent's)."""
 
     job_id: str
     record: CheckpointRecord
+    warning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -258,31 +264,46 @@ def _history_item(
 ) -> OwnedEvent | OwnedCheckpoint:
     from pydantic import ValidationError
 
-    from ftjobs.history import CheckpointRecord, EventRecord
+    from ftjobs.history import CheckpointRecord, EventRecord, loose_fields
     from ftjobs.models import KNOWN_FINITE, JobCheckpoint, JobEvent, describe_validation_error
 
     job_id = _text_field(head, "job")
     model = JobEvent if kind == EVENT else JobCheckpoint
+    noun: Literal["event", "checkpoint"] = "event" if kind == EVENT else "checkpoint"
     item: JobEvent | JobCheckpoint | None = None
+    warning: str | None = None
     if data_text is not None and "NaN" not in data_text and "Infinity" not in data_text:
         try:
             item = model.model_validate_json(data_text, context=KNOWN_FINITE)
         except ValidationError:
             item = None  # maybe not the data alone: read the line whole, for the real error
     if item is None:
-        value = _parsed(line).get("data")
+        # Read as sync read the server's answer (json.loads: NaN and Infinity taken), so that
+        # whatever a sync archived comes back; the model then says what it refuses.
+        value = _parsed(line, lenient=True).get("data")
         if not isinstance(value, dict):
-            raise LineProblem(f"data: expected the {kind[7:]} object, got {_show(value)}", job_id)
+            raise LineProblem(f"data: expected the {noun} object, got {_show(value)}", job_id)
+        non_finite = b"NaN" in line or b"Infinity" in line
+        item_id = value.get("id")
+        if not isinstance(item_id, str) or not item_id:
+            raise LineProblem(f"data.id: must be a non-empty string, got {_show(item_id)}", job_id)
         try:
-            item = model.model_validate(value, context=KNOWN_FINITE)
+            item = model.model_validate(value, context=None if non_finite else KNOWN_FINITE)
         except ValidationError as error:
-            raise LineProblem(describe_validation_error(error, limit=3), job_id) from None
-        data_text = _reencoded(value)
+            # Archived as sent by a sync that warned of it: kept so again (its columns as
+            # close as they can hold it), with the same warning.
+            item = model.model_construct(**loose_fields(noun, value))
+            problem = describe_validation_error(error, limit=3)
+            warning = f"{noun} {item_id}: {problem} (kept as sent)"
+        if data_text is not None and not _same_value(data_text, value):
+            data_text = None  # not the data's text alone (a line laid out by hand)
+        if data_text is None:
+            data_text = _reencoded(value)
     assert data_text is not None
     text = compact_json(data_text)
     if isinstance(item, JobEvent):
-        return OwnedEvent(job_id, EventRecord(item, text, source, location))
-    return OwnedCheckpoint(job_id, CheckpointRecord(item, text, source, location))
+        return OwnedEvent(job_id, EventRecord(item, text, source, location), warning)
+    return OwnedCheckpoint(job_id, CheckpointRecord(item, text, source, location), warning)
 
 
 def _result_file(head: dict[str, Any], where: str) -> ResultFileRecord:
@@ -357,9 +378,9 @@ def _loads(text: bytes | str) -> Any:
     return json.loads(text, parse_constant=reject_constant)
 
 
-def _parsed(line: bytes) -> dict[str, Any]:
+def _parsed(line: bytes, *, lenient: bool = False) -> dict[str, Any]:
     try:
-        value = _loads(line)
+        value = json.loads(line) if lenient else _loads(line)
     except RecursionError:
         raise LineProblem("invalid JSON: nested too deeply") from None
     except ValueError as error:
@@ -368,6 +389,14 @@ def _parsed(line: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise LineProblem("expected a JSON object")
     return value
+
+
+def _same_value(text: str, value: Any) -> bool:
+    """Whether text is value's (compared as JSON text: NaN is not equal to itself)."""
+    try:
+        return _reencoded(json.loads(text)) == _reencoded(value)
+    except (ValueError, RecursionError):
+        return False
 
 
 def _reencoded(value: Any) -> str:

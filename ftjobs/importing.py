@@ -217,7 +217,9 @@ class JobReader:
         except archive.LineProblem as problem:
             self._problem(source, location, problem.job_id, str(problem))
             return
-        if isinstance(record, archive.OwnedEvent):
+        if isinstance(record, (archive.OwnedEvent, archive.OwnedCheckpoint)) and record.warning:
+            self.warnings.add(Problem(source, location, record.job_id, record.warning))
+        elif isinstance(record, archive.OwnedEvent):
             item = f"event {record.record.event.id}"
             self._warn(source, location, record.job_id, item, record.record.event)
         elif isinstance(record, archive.OwnedCheckpoint):

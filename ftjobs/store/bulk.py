@@ -194,8 +194,8 @@ class BulkImport(Jobs):
             if on_conflict == "skip" and key <= last_stored:
                 restored.history_skipped += len(records)
             elif kind is OwnedEvent:
-                # A full export lists events oldest first.
-                history.add_events(key, [r.record for r in records], newest_first=False)
+                # A full export lists events newest first, as the API does.
+                history.add_events(key, [r.record for r in records], newest_first=True)
             elif kind is ResultFileRecord:
                 for record in records:
                     export.restore_result_file(conn, history, key, record, on_conflict, restored)

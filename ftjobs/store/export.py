@@ -32,8 +32,8 @@ class FullExport(Queries):
 
     def export_full(self, query: JobFilter) -> Iterator[tuple[Any, ...]]:
         """("header", schema), then ("job", text) per job the filter picks (every job without
-        one) in the order recorded, then per job ("event", job_id, text) oldest first,
-        ("checkpoint", job_id, text) by step, ("result_file", job_id, file_id, encoding, raw)
+        one) in the order recorded, then per job ("event", job_id, text) newest first,
+        ("checkpoint", job_id, text) as archived, ("result_file", job_id, file_id, encoding, raw)
         in the job's order; then ("file_object", ...) and ("model_state", ...) rows by id:
         every row without a filter, with one those the picked jobs name.
 
@@ -60,14 +60,17 @@ class FullExport(Queries):
 
 
 def _history(conn: sqlite3.Connection, key: int, job_id: str) -> Iterator[tuple[Any, ...]]:
+    # Events newest first, as the API lists them and sync stores them: the import writes them
+    # in that order, so that the metrics read from them come out as sync's did (a step two
+    # events give: the later written wins).
     for (text,) in conn.execute(
-        "SELECT raw_json FROM job_events WHERE job_key = ? ORDER BY created_at, seq", [key]
+        "SELECT raw_json FROM job_events WHERE job_key = ? ORDER BY created_at DESC, seq DESC",
+        [key],
     ):
         yield ("event", job_id, text)
+    # Checkpoints in the order they were archived, for the same reason.
     for (text,) in conn.execute(
-        "SELECT raw_json FROM job_checkpoints WHERE job_key = ?"
-        " ORDER BY step_number, created_at, id",
-        [key],
+        "SELECT raw_json FROM job_checkpoints WHERE job_key = ? ORDER BY checkpoint_key", [key]
     ):
         yield ("checkpoint", job_id, text)
     # A file two jobs list comes with each (the import stores it once).

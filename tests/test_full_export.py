@@ -363,3 +363,19 @@ def test_generated_histories_round_trip(
         restored.ok("metrics", job_id, "--json").stdout
         == synced.ok("metrics", job_id, "--json").stdout
     )
+
+
+def test_a_restored_store_syncs_as_one_that_never_synced(tmp_path: Path) -> None:
+    """No sync cursors travel: the first sync of the restored store lists the jobs again and
+    fetches their history, finding what the import stored already there."""
+    synced = Cli(tmp_path / "synced.db")
+    with FakeFineTuningApi(page_cap=3) as fake:
+        fill(fake, range(1, 4), events=5)
+        sync_ok(synced, fake)
+        restored = Cli(tmp_path / "restored.db")
+        restored.ok("import", "-", input=synced.ok("export", "--full").stdout)
+        result = restored("sync", "--timeout", "2", env={**OPENAI_ENV, **fake.env()})
+    assert result.exit_code == 0, result.stderr
+    assert "3 unchanged" in result.stderr and "added 0 events, 0 checkpoints" in result.stderr
+    assert rows(restored.db) == rows(synced.db)
+    assert count(restored.db, "sync_sources") == 1

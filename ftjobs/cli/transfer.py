@@ -86,6 +86,7 @@ def import_jobs(
     which must be stored (or come earlier in the input). Events are taken in the API's order
     (newest first) unless the input runs forward in time. All or nothing: if any record is
     invalid, nothing is written (see --skip-invalid). Problems and a summary go to stderr.
+    A full export (export --full) is restored whole: jobs, history, file objects, model states.
     """
     from ftjobs import render
     from ftjobs.importing import JobReader, fewer_collections, input_size

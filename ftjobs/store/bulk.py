@@ -194,6 +194,10 @@ class BulkImport(Jobs):
             if on_conflict == "skip" and key <= last_stored:
                 restored.history_skipped += len(records)
             elif kind is OwnedEvent:
+                if key not in history.runs:
+                    # A full export gives a job's events together: settle the jobs' before
+                    # it now, so that their metrics are not all held to the end.
+                    history.finish()
                 # A full export lists events newest first, as the API does.
                 history.add_events(key, [r.record for r in records], newest_first=True)
             elif kind is ResultFileRecord:

@@ -157,6 +157,9 @@ def export_lines(items: Iterable[tuple[Any, ...]], counts: Counter[str]) -> Iter
     in counts by its kind."""
     for item in items:
         kind = item[0]
+        if kind == "header":
+            yield header_line(item[1])
+            continue
         counts[kind] += 1
         if kind == "job":
             yield item[1]
@@ -175,16 +178,13 @@ def export_lines(items: Iterable[tuple[Any, ...]], counts: Counter[str]) -> Iter
                 f'{{"object":"{FILE_OBJECT}","file_id":{_string(file_id)},"found":{_flag(found)},'
                 f'"fetched_at":{_number(fetched_at)},"data":{text or "null"}}}'
             )
-        elif kind == "model_state":
+        else:
             _, model_id, found, last_seen_at, checked_at, text = item
-            yield (
+            yield (  # a model state
                 f'{{"object":"{MODEL_STATE}","model_id":{_string(model_id)},'
                 f'"found":{_flag(found)},"last_seen_at":{_number(last_seen_at)},'
                 f'"checked_at":{_number(checked_at)},"data":{text or "null"}}}'
             )
-        else:  # the header
-            counts[kind] -= 1
-            yield header_line(item[1])
 
 
 def _content(raw: bytes) -> str:
@@ -199,6 +199,18 @@ def _content(raw: bytes) -> str:
 
 def is_archive_kind(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("ftjobs.")
+
+
+def is_archive_line(line: bytes) -> bool:
+    """Whether a line holding MARKER is one of a full export's own kinds (not a job whose text
+    merely holds the marker)."""
+    if line.startswith(b'{"object":"ftjobs.'):
+        return True
+    try:
+        value = _loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(value, dict) and is_archive_kind(value.get("object"))
 
 
 def read_archive_line(line: bytes, source: str, location: str) -> ArchiveRecord | None:

@@ -182,7 +182,7 @@ class JobReader:
                 line = line.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
             if not line.strip():
                 continue
-            if archive.MARKER in line and _is_archive_line(line):  # a full export's own kinds
+            if archive.MARKER in line and archive.is_archive_line(line):  # export --full's kinds
                 yield from self._from_archive_line(line, source, str(line_number))
                 continue
             # Two plain tests, not any() over a generator: this runs for every line (the
@@ -408,18 +408,6 @@ def _decompressed(raw: IO[bytes]) -> io.BufferedReader[Any]:
     if buffered.peek(2)[:2] == _GZIP_MAGIC:
         return io.BufferedReader(gzip.GzipFile(fileobj=buffered), buffer_size=1 << 16)
     return buffered
-
-
-def _is_archive_line(line: bytes) -> bool:
-    """Whether a line holding archive.MARKER is one of a full export's own kinds (not a job
-    whose text merely holds the marker)."""
-    if line.startswith(b'{"object":"ftjobs.'):
-        return True
-    try:
-        value = _loads(line)
-    except (ValueError, RecursionError):
-        return False
-    return isinstance(value, dict) and archive.is_archive_kind(value.get("object"))
 
 
 def _reencoded(value: Any) -> str:

@@ -202,49 +202,46 @@ def test_filters_pick_jobs_and_only_their_history(source: Cli, tmp_path: Path) -
     assert {line.get("job", line.get("id")) for line in lines(one.stdout)[1:]} - {None} == {JOB_1}
 
 
-def damaged(source: Cli, tmp_path: Path, line_number: int, text: str) -> Path:
-    exported = source.ok("export", "--full").stdout.splitlines()
-    exported[line_number - 1] = text
-    path = tmp_path / "damaged.jsonl"
-    path.write_text("\n".join(exported) + "\n", encoding="utf-8")
-    return path
+def compact(value: dict[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def event_line_number(source: Cli) -> int:
-    exported = source.ok("export", "--full").stdout
-    return 1 + next(i for i, kind in enumerate(kinds(exported)) if kind == "ftjobs.event")
+ODD_EVENT = (
+    '{"object":"ftjobs.event","job":"ftjob-x","data":{"object":"fine_tuning.job.event",'
+    '"created_at":1}}'
+)
 
 
 @pytest.mark.parametrize(
-    ("replacement", "expected"),
+    ("kind", "damage", "expected"),
     [
-        ('{"object":"ftjobs.bogus","job":"x"}', 'unknown kind of line "ftjobs.bogus"'),
-        ("MISSING", "no job with id 'ftjob-missing' in the store"),
-        (
-            '{"object":"ftjobs.event","job":"ftjob-x","data":{"object":"fine_tuning.job.event",'
-            '"created_at":1}}',
-            "ftjob-x: data.id: must be a non-empty string",
-        ),
-        ('{"object":"ftjobs.event","job":"ftjob-x"', "invalid JSON"),
-        ('{"object":"ftjobs.export","version":2,"schema":9}', "reads up to version 1"),
+        ("ftjobs.event", lambda line: '{"object":"ftjobs.bogus","job":"x"}',
+         'unknown kind of line "ftjobs.bogus"'),
+        ("ftjobs.event", lambda line: compact({**line, "job": "ftjob-missing"}),
+         "no job with id 'ftjob-missing' in the store"),
+        ("ftjobs.event", lambda line: ODD_EVENT, "ftjob-x: data.id: must be a non-empty string"),
+        ("ftjobs.event", lambda line: '{"object":"ftjobs.event","job":"ftjob-x"', "invalid JSON"),
+        ("ftjobs.export", lambda line: '{"object":"ftjobs.export","version":2,"schema":9}',
+         "reads up to version 1"),
+        ("ftjobs.result_file", lambda line: compact({**line, "file_id": "file-other"}),
+         "result file file-other is not one of job ftjob-"),
     ],
-)
+)  # fmt: skip
 def test_a_damaged_line_is_named_and_nothing_changes(
-    source: Cli, tmp_path: Path, replacement: str, expected: str
+    source: Cli, tmp_path: Path, kind: str, damage: Any, expected: str
 ) -> None:
-    number = event_line_number(source)
-    if replacement == "MISSING":
-        line = json.loads(source.ok("export", "--full").stdout.splitlines()[number - 1])
-        replacement = json.dumps({**line, "job": "ftjob-missing"}, separators=(",", ":"))
-    elif "version" in replacement:
-        number = 1
-    path = damaged(source, tmp_path, number, replacement)
+    """The first line of a kind replaced by a damaged one: one Error naming file:line, and the
+    store as it was."""
+    exported = source.ok("export", "--full").stdout.splitlines()
+    index = next(i for i, text in enumerate(exported) if json.loads(text)["object"] == kind)
+    exported[index] = damage(json.loads(exported[index]))
+    path = tmp_path / "damaged.jsonl"
+    path.write_text("\n".join(exported) + "\n", encoding="utf-8")
     target = Cli(tmp_path / "target.db")
     target.ok("import", "-", input=job_text(9))  # not empty: must stay as it is
     before = rows(target.db)
-    result = target.fails(1, "import", path)
-    message = result.stderr.splitlines()[0]
-    assert message.startswith(f"Error: {path}:{number}:"), message
+    message = target.fails(1, "import", path).stderr.splitlines()[0]
+    assert message.startswith(f"Error: {path}:{index + 1}:"), message
     assert expected in message, message
     assert rows(target.db) == before
 
@@ -297,6 +294,16 @@ def test_conflicts_follow_on_conflict(source: Cli, tmp_path: Path) -> None:
     assert sorted(rows(target.db)["job_events"]) == sorted(rows(source.db)["job_events"])
     again = target.ok("import", "-", input=exported)
     assert "0 of 6 jobs" in again.stderr and "already stored" in again.stderr
+
+
+def test_a_dry_run_counts_and_writes_nothing(source: Cli, tmp_path: Path) -> None:
+    target = Cli(tmp_path / "target.db")
+    target.ok("import", "-", input=job_text(9))
+    before = rows(target.db)
+    result = target.ok("import", "--dry-run", "-", input=source.ok("export", "--full").stdout)
+    assert result.stderr.startswith("Would import 6 jobs: 6 inserted")
+    assert "4 result files, 3 file objects, 3 model states" in result.stderr
+    assert rows(target.db) == before
 
 
 def test_a_line_rewritten_by_hand_still_imports(source: Cli, tmp_path: Path) -> None:

@@ -164,8 +164,8 @@ def test_help_reads_cleanly_at_80_columns() -> None:
 
 
 def test_list_stats_and_export_declare_the_same_filters() -> None:
-    """job_filter reads the filters from a command's parsed values by name: the three commands
-    that filter must name them alike (and offer all of them)."""
+    """The three commands that filter take list's ten options, declared once
+    (cli.options.with_job_filters) and handed to them as one JobFilters."""
     from ftjobs.cli.app import _build_command
 
     filters = {

@@ -12,20 +12,12 @@ import typer
 
 from ftjobs.cli.app import app, open_store
 from ftjobs.cli.options import (
+    NO_FILTERS,
     ConflictChoice,
-    ErrorCodeFilter,
     ExportFormat,
-    FineTunedModelFilter,
-    FinishedSinceFilter,
-    FinishedUntilFilter,
     InputFormat,
-    MetadataFilter,
-    ModelFilter,
-    SinceFilter,
-    StatusFilter,
-    TrainingFileFilter,
-    UntilFilter,
-    job_filter,
+    JobFilters,
+    with_job_filters,
 )
 from ftjobs.errors import BadInput, FtjobsError, JobExists
 from ftjobs.render.jobs import plural
@@ -154,6 +146,7 @@ def import_jobs(
         " archive-2027-01-05.jsonl.gz)"
     )
 )
+@with_job_filters
 def export(
     ctx: typer.Context,
     output: Annotated[
@@ -179,16 +172,7 @@ def export(
             " and the file objects and model states (JSON Lines; see README).",
         ),
     ] = False,
-    status: StatusFilter = None,
-    model: ModelFilter = None,
-    since: SinceFilter = None,
-    until: UntilFilter = None,
-    fine_tuned_model: FineTunedModelFilter = None,
-    training_file: TrainingFileFilter = None,
-    error_code: ErrorCodeFilter = None,
-    metadata: MetadataFilter = None,
-    finished_since: FinishedSinceFilter = None,
-    finished_until: FinishedUntilFilter = None,
+    filters: JobFilters = NO_FILTERS,
 ) -> None:
     """Write jobs as JSON: JSON Lines, an array, or the API's list response.
 
@@ -207,7 +191,7 @@ def export(
     if full and output_format is not ExportFormat.jsonl:
         raise BadInput("--full writes JSON Lines only: leave out --format")
     # The order recorded: a straight read of the file, and a stable round trip.
-    query = job_filter(ctx.params, sort=None)
+    query = filters.query(sort=None)
     if full:
         from collections import Counter
 

@@ -10,7 +10,7 @@ One room per concern, each a part of :class:`Store`:
 - `base.py`: opening the file, its schema and migrations, transactions, SQLite's errors;
 - `rows.py`: a job as table rows and back (no connection needed);
 - `jobs.py`: whole jobs (get, add, modify, delete, and the writes others share);
-- `queries.py`: the filter `list`, `export` and `stats` take, and its indexed SQL;
+- `filters.py`: the filter `list`, `export` and `stats` take, and its indexed SQL;
 - `bulk.py`: `import` of many jobs, events and checkpoints;
 - `history.py` over `history_rows.py`: events, checkpoints, metrics, result files;
 - `sync.py`: what `sync` remembers, and its save of one job with its history;

@@ -16,7 +16,9 @@ One room per concern, each a part of :class:`Store`:
 - `sync.py`: what `sync` remembers, and its save of one job with its history;
 - `resources.py`: the file objects and fine-tuned model states sync archives beside the jobs;
 - `insights.py`: `info`, `stats` and `search`;
-- `export.py`: `export --full` (every job with its history and resources), and its restore.
+- `export.py`: `export --full` (every job with its history and resources), and its restore;
+- `backup.py`, `check.py`: `backup` and `check`;
+- `records.py`: the records the other layers read; `migrations.py`: one step a version.
 
 Not imported on every command's path: pydantic and the models (ftjobs.api.models, about 100 ms
 with the plugin scan its first model triggers) are imported by the functions that validate or

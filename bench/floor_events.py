@@ -36,7 +36,7 @@ from typing import Any
 
 CACHE_KIB = 64 * 1024  # ftjobs.store.IMPORT_CACHE_KIB: a store that holds jobs is not bulk-loaded
 
-# The statements of ftjobs.store.history_rows, so SQLite does the same work.
+# The statements of ftjobs.store.history_writer, so SQLite does the same work.
 INSERT_EVENT = (
     "INSERT INTO job_events (job_key, id, created_at, seq, level, type, message, raw_json)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_key, id) DO NOTHING"

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INSERT_EVENT = (  # ftjobs.store.history_rows._INSERT_EVENT
+INSERT_EVENT = (  # ftjobs.store.history_writer._INSERT_EVENT
     "INSERT INTO job_events (job_key, id, created_at, seq, level, type, message, raw_json)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_key, id) DO NOTHING"
 )

@@ -1,6 +1,7 @@
 """Archiving the file objects and fine-tuned model states of synced jobs
-(ftjobs.sync.resources), against a real HTTP server on 127.0.0.1 (tests/support/fake_api.py) through the
-real openai SDK, into a real SQLite file; and what show and list make of them."""
+(ftjobs.sync.resources), against a real HTTP server on 127.0.0.1
+(tests/support/fake_api.py) through the real openai SDK, into a real SQLite file; and what show
+and list make of them."""
 
 from __future__ import annotations
 

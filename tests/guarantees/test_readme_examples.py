@@ -6,7 +6,8 @@ with pipefail) with the installed `ftjobs` first on PATH, HOME and the working d
 temporary folder, and FTJOBS_DB pointing at the store there. What an example needs is there
 first: the API is tests/support/fake_api.py, holding the jobs the README names (ftjob-abc123 from
 tests/fixtures/examples/list_response.json, ftjob-def456) with a history from
-tests/support/historydata.py, and keys the README's `sk-...`, `sk-proj-AAA...`, `sk-proj-BBB...`; the
+tests/support/historydata.py, and keys the README's `sk-...`, `sk-proj-AAA...`,
+`sk-proj-BBB...`; the
 files an example reads (pages/*.json, dump.jsonl.gz, new.jsonl, checkpoints.json, results.csv)
 are made from the same fixtures. The one rewriting: the API's host (`https://api.openai.com/v1`
 in the curl lines, `https://NAME.openai.azure.com`) becomes the fake server's.

@@ -1,4 +1,5 @@
-"""ftjobs.sync.client against a real HTTP server (tests/support/fake_api.py) through the real openai SDK."""
+"""ftjobs.sync.client against a real HTTP server (tests/support/fake_api.py) through the real
+openai SDK."""
 
 from __future__ import annotations
 

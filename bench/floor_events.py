@@ -221,8 +221,7 @@ def differing_rows(db: Path, reference: Path) -> list[str]:
 def verify_rows(events_dir: Path, jobs: int) -> int:
     """Import the first `jobs` jobs' events with ftjobs and with this floor, each into a store
     holding just those jobs, and compare the history tables row for row, types included."""
-    from ftjobs_events import ftjobs_import
-
+    from bench.ftjobs_events import ftjobs_import
     from ftjobs.api.models import FineTuningJob
     from ftjobs.store import Store
 

@@ -4,56 +4,47 @@ has ftjobs installed: the scripts import the bench package and tests.support fro
 
 from __future__ import annotations
 
-import ast
 import importlib
 import inspect
 import sys
-from pathlib import Path
 
-# Name -> module of the bench package, in the order the list shows them: the drivers first,
-# then the parts they run as child processes (each also runs on its own).
+# Name -> (module of the bench package, what it does), in the order the list shows them: the
+# drivers first, then the parts they run as child processes (each also runs on its own).
 BENCHMARKS = {
-    "run": "run",
-    "sync": "run_sync",
-    "startup": "startup",
-    "reads": "reads",
-    "sqlite-utils-paths": "sqlite_utils_paths",
-    "generate": "generate",
-    "generate-events": "generate_events",
-    "floor": "floor",
-    "floor-events": "floor_events",
-    "ftjobs-events": "ftjobs_events",
-    "read-events": "read_events",
-    "fake-server": "fake_server",
-    "sync-floor": "sync_floor",
-    "sample-cpu": "sample_cpu",
+    "run": ("run", "import/export against a stdlib floor and sqlite-utils; --events, --sync"),
+    "sync": ("run_sync", "ftjobs sync against a local fake API, and a stdlib floor's fetches"),
+    "startup": ("startup", "start-up of ftjobs' commands against a bare Typer app"),
+    "reads": ("reads", "read commands on a 1M-job store against a 20-job one"),
+    "sqlite-utils-paths": ("sqlite_utils_paths", "where sqlite-utils could do the store's work"),
+    "generate": ("generate", "N realistic fine_tuning.job objects, seeded (tests/support)"),
+    "generate-events": ("generate_events", "events for the generated jobs, a file per job"),
+    "floor": ("floor", "the speed floor of import: the same rows by json.loads + executemany"),
+    "floor-events": ("floor_events", "the speed floor of import --job: events' rows"),
+    "ftjobs-events": ("ftjobs_events", "ftjobs' own import --job path, all jobs in one process"),
+    "read-events": ("read_events", "Store.events / Store.metrics timed, with their query plans"),
+    "fake-server": ("fake_server", "the tests' fake API serving generated jobs and histories"),
+    "sync-floor": ("sync_floor", "the speed floor of sync: its requests, stdlib only"),
+    "sample-cpu": ("sample_cpu", "an ftjobs command under a CPU sampler: where its CPU went"),
 }
-
-
-def summary(module: str) -> str:
-    """The first sentence of a module's docstring, read from its source: listing imports none."""
-    path = Path(__file__).with_name(f"{module}.py")
-    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
-    first = " ".join(doc.split("\n\n")[0].split())
-    return first.split(". ")[0].split(": ")[0].rstrip(".")
 
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "list"):
-        print("usage: python -m bench NAME [ARGS]   (NAME --help for its options)\n")
         width = max(map(len, BENCHMARKS))
-        for name, module in BENCHMARKS.items():
-            line = summary(module)
-            room = 100 - width - 4
-            print(f"  {name:{width}}  {line if len(line) <= room else line[: room - 3] + '...'}")
+        lines = [f"  {name:{width}}  {what}" for name, (_, what) in BENCHMARKS.items()]
+        try:
+            print("usage: python -m bench NAME [ARGS]   (NAME --help for its options)\n")
+            print("\n".join(lines))
+        except BrokenPipeError:  # `| head` stopped reading: not an error
+            sys.stderr.close()
         return 0
     name, *args = argv
-    module = BENCHMARKS.get(name) or BENCHMARKS.get(name.replace("_", "-"))
-    if module is None:
+    found = BENCHMARKS.get(name) or BENCHMARKS.get(name.replace("_", "-"))
+    if found is None:
         print(f"Error: no benchmark {name!r}; `python -m bench` lists them.", file=sys.stderr)
         return 2
     sys.argv = [f"python -m bench {name}", *args]
-    entry = importlib.import_module(f"bench.{module}").main
+    entry = importlib.import_module(f"bench.{found[0]}").main
     # Scripts whose main() takes no arguments read sys.argv, set above.
     result = entry(args) if inspect.signature(entry).parameters else entry()
     return int(result or 0)

@@ -7,11 +7,11 @@ It prints one JSON line on stdout once it is ready (``{"port": ..., "jobs": ...,
 serves until stdin closes or it is terminated (with ``--stay``, until it is killed). Standard
 library only (ftjobs is not imported).
 
-    python bench/fake_server.py --jobs 10000 --events 50 --checkpoints 2
-    python bench/fake_server.py --jobs 100 --events 250 --checkpoints 3 --result-files 1 \
+    python -m bench fake-server --jobs 10000 --events 50 --checkpoints 2
+    python -m bench fake-server --jobs 100 --events 250 --checkpoints 3 --result-files 1 \
         --latency-ms 100 --max-in-flight 8          # issue 15's slow-API case
-    python bench/fake_server.py --jobs 1000 --stay &     # in the background; kill %1 ends it
-    python bench/fake_server.py --jobs 300 --self-check   # bodies == tests/support/fake_api's, exit
+    python -m bench fake-server --jobs 1000 --stay &     # in the background; kill %1 ends it
+    python -m bench fake-server --jobs 300 --self-check   # bodies == tests/support/fake_api's, exit
 
 Why a subclass: FakeFineTuningApi builds every body per request (it re-parses the item ids and
 pretty-prints the page character by character in Python, 0.1 ms per event here). That is

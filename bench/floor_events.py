@@ -14,8 +14,8 @@ the import's page cache. What a floor may skip, it skips: validation (no pydanti
 and reporting; and since it holds a job's events before writing them, it gives them their
 final seq numbers at once instead of turning provisional ones around with an UPDATE.
 
-    python bench/floor_events.py bench/out/events-4000x250 store.db
-    python bench/floor_events.py bench/out/events-4000x250 --verify-rows 50   # == ftjobs' rows
+    python -m bench floor-events bench/out/events-4000x250 store.db
+    python -m bench floor-events bench/out/events-4000x250 --verify-rows 50   # == ftjobs' rows
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ data has and this keeps:
 - compact JSON text (what ``jq -c '.data[]'`` saves from a page); ``--spaced`` writes
   ``", "`` and ``": "`` between tokens instead, which import must compact.
 
-    python bench/generate_events.py --jobs 4000 --events-per-job 250 -o bench/out/events-4000x250
-    python bench/generate_events.py --jobs 1 --events-per-job 250000 -o bench/out/events-1x250000
+    python -m bench generate-events --jobs 4000 --events-per-job 250 -o bench/out/events-4000x250
+    python -m bench generate-events --jobs 1 --events-per-job 250000 -o bench/out/events-1x250000
 """
 
 from __future__ import annotations

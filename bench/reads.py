@@ -6,8 +6,8 @@ import`) and one of 20, then times each read command on both, as child processes
 median of --repeat runs, and prints the ratio big/small per command. Output goes to /dev/null
 (piped, so `list` without --json writes its plain table).
 
-    python bench/reads.py                    # 1,000,000 jobs against 20
-    python bench/reads.py --size 300k --repeat 5
+    python -m bench reads                    # 1,000,000 jobs against 20
+    python -m bench reads --size 300k --repeat 5
 """
 
 from __future__ import annotations

@@ -6,11 +6,11 @@ Every case runs as a child process, timed from start to exit (wall seconds, star
 since every shell call pays it), with its own peak RSS taken from os.wait4. With --repeat N the
 cases take turns, so machine noise spreads over all of them, and the median is reported.
 
-    python bench/run.py                         # 100k and 1M jobs, every case
-    python bench/run.py --sizes 100000 --skip-ftjobs
-    python bench/run.py --sizes 100000 --repeat 3 --check
-    python bench/run.py --events --check       # 1M events into a store of 4,000 jobs, and reads
-    python bench/run.py --sync [--jobs N --repeat N --check]   # ftjobs sync: bench/run_sync.py
+    python -m bench run                         # 100k and 1M jobs, every case
+    python -m bench run --sizes 100000 --skip-ftjobs
+    python -m bench run --sizes 100000 --repeat 3 --check
+    python -m bench run --events --check       # 1M events into a store of 4,000 jobs, and reads
+    python -m bench run --sync [--jobs N --repeat N --check]   # ftjobs sync: bench/run_sync.py
 """
 
 from __future__ import annotations

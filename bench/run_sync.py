@@ -9,9 +9,9 @@ os.wait4); the requests it made are counted by the server (``/__reset`` before, 
 after), by kind, with the 429s it was sent, the most requests it had in flight at once, and the
 server's CPU seconds meanwhile.
 
-    python bench/run_sync.py                      # 10,000 jobs, 50 events and 2 checkpoints each
-    python bench/run_sync.py --jobs 2000 --repeat 3 --check
-    python bench/run.py --sync                    # the same, from run.py
+    python -m bench sync                      # 10,000 jobs, 50 events and 2 checkpoints each
+    python -m bench sync --jobs 2000 --repeat 3 --check
+    python -m bench run --sync                    # the same, from run.py
 
 Concurrency (issue 15): ``--concurrency N`` (or a preset) runs the floor with N threads, then
 ``ftjobs sync --concurrency N`` (first and unchanged second sync), and with ``--sequential``
@@ -19,9 +19,9 @@ the floor with 1 thread and ``ftjobs sync --concurrency 1`` for the speed-up; th
 answers after ``--latency-ms`` and, by default, refuses with 429 more than N requests in
 flight at once.
 
-    python bench/run_sync.py --preset history-100ms --check --by-kind
-    python bench/run_sync.py --preset 10k-0ms --check --by-kind
-    python bench/run_sync.py --preset 10k-50ms --check --by-kind
+    python -m bench sync --preset history-100ms --check --by-kind
+    python -m bench sync --preset 10k-0ms --check --by-kind
+    python -m bench sync --preset 10k-50ms --check --by-kind
 """
 
 from __future__ import annotations

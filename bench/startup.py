@@ -6,9 +6,9 @@ then run 2 of each, ...) so the machine's noise spreads over all of them; the ta
 median of --repeat runs and the ratio to a bare Typer app answering `--version`, the least a
 Typer CLI can cost.
 
-    python bench/startup.py                 # 15 runs of each case
-    python bench/startup.py --repeat 31 --importtime   # and what each command imports
-    python bench/startup.py --before "env PYTHONPATH=/tmp/old .venv/bin/python -m ftjobs"
+    python -m bench startup                 # 15 runs of each case
+    python -m bench startup --repeat 31 --importtime   # and what each command imports
+    python -m bench startup --before "env PYTHONPATH=/tmp/old .venv/bin/python -m ftjobs"
 """
 
 from __future__ import annotations

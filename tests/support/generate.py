@@ -11,8 +11,8 @@ The mix follows what real responses contain (see the spec README): every status 
 missing keys the spec calls required; unknown keys at the top level and inside wandb settings;
 a few wandb settings shared by many jobs.
 
-    python bench/generate.py --count 100000 --format jsonl --seed 1 -o bench/out/jobs.jsonl
-    python bench/generate.py --self-test --count 20000   # validate with ftjobs' pydantic model
+    python -m bench generate --count 100000 --format jsonl --seed 1 -o bench/out/jobs.jsonl
+    python -m bench generate --self-test --count 20000   # validate with ftjobs' pydantic model
 """
 
 from __future__ import annotations

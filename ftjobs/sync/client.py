@@ -32,27 +32,22 @@ Limits (the SDK's own default lets a silent server hold one request for 600 s):
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 from ftjobs.sync.config import (
     OPENAI_BASE_URL,
     ApiConfig,
     ApiError,
-    AuthenticationFailed,
     MalformedResponse,
-    NotFoundError,
-    PermissionDenied,
     RateLimited,
-    ServerError,
     Unreachable,
     redact,
+    status_error,
 )
 from ftjobs.sync.pages import Page, RawObject, parse_list_body, parse_object_body
 from ftjobs.sync.ratelimit import Throttle, retry_after_seconds
@@ -273,7 +268,9 @@ class FineTuningApi:
                 ):
                     self._wait(path, status, wait)
                     continue
-                raise self._status_error(path, status, err.response.text) from None
+                raise status_error(
+                    self.config, path, status, err.response.text, attempts=self.max_retries + 1
+                ) from None
             except openai.APITimeoutError:
                 raise Unreachable(
                     f"no answer from {self.config.target} within {self.read_timeout:g} s "
@@ -319,69 +316,6 @@ class FineTuningApi:
         self._sleep(seconds)
         self.throttle.resume()
 
-    def _v1_hint(self, path: str) -> str:
-        """A 404 for the job list or a job, from an OPENAI_BASE_URL without /v1: the likely
-        cause (OpenAI's API and most compatible ones are under /v1), said with the error."""
-        base = self.config.base_url
-        if self.config.azure or base is None or not path.startswith("/fine_tuning/jobs"):
-            return ""
-        if path.count("/") > 3 or urlsplit(base).path.rstrip("/").endswith("/v1"):
-            return ""  # (a job's events or checkpoints: a gap, not a wrong address)
-        return f"; OPENAI_BASE_URL {base} has no /v1: did you mean {base.rstrip('/')}/v1?"
-
-    def _status_error(self, path: str, status: int, body: str) -> ApiError:
-        key = self.config.api_key
-        code, message = _error_fields(body)
-        code = redact(code, key) if code else None
-        message = redact(message, key) if message else ""
-        said = f": {message}" if message else ""
-        attempts = f"after {self.max_retries + 1} attempts"
-        if status == 401:
-            return AuthenticationFailed(
-                f"the API rejected the {self.config.key_hint} (HTTP 401{said}): "
-                f"set {self.config.key_variable} to a valid key",
-                path=path,
-                status=status,
-                code=code,
-            )
-        if status == 403:
-            return PermissionDenied(
-                f"access denied to GET {path} (HTTP 403 {code or 'forbidden'}{said}): "
-                "check the key's organization and project (OPENAI_ORG_ID, OPENAI_PROJECT_ID) "
-                "and their access to fine-tuning",
-                path=path,
-                status=status,
-                code=code,
-            )
-        if status == 404:
-            return NotFoundError(
-                f"not found: GET {path} (HTTP 404{said}){self._v1_hint(path)}",
-                path=path,
-                status=status,
-                code=code,
-            )
-        if status == 429:
-            return RateLimited(
-                f"rate limited on GET {path} {attempts} (HTTP 429{said}): try again in a few "
-                "minutes",
-                path=path,
-                status=status,
-                code=code,
-            )
-        if status >= 500:
-            return ServerError(
-                f"the API failed on GET {path} {attempts} (HTTP {status}{said}): try again later",
-                path=path,
-                status=status,
-                code=code,
-            )
-        return ApiError(
-            f"GET {path} was refused (HTTP {status}{' ' + code if code else ''}{said})",
-            path=path,
-            status=status,
-            code=code,
-        )
-
 
 def _sdk_retry_after_limit() -> float:
     """The longest Retry-After the SDK waits out itself (it raises at once beyond)."""
@@ -392,22 +326,6 @@ def _sdk_retry_after_limit() -> float:
 
 def _paging(after: str | None, limit: int) -> dict[str, Any]:
     return {"limit": limit} if after is None else {"after": after, "limit": limit}
-
-
-def _error_fields(body: str) -> tuple[str | None, str | None]:
-    """``error.code`` and ``error.message`` of an error body, as strings (None if absent)."""
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return None, body.strip()[:200] or None
-    error = value.get("error", value) if isinstance(value, dict) else None
-    if not isinstance(error, dict):
-        return None, None
-    code, message = error.get("code"), error.get("message")
-    return (
-        str(code) if code is not None else None,
-        str(message) if message is not None else None,
-    )
 
 
 def _make_client(

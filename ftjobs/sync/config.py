@@ -5,9 +5,11 @@ redaction that keeps a key out of every message."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from ftjobs.errors import BadInput, FtjobsError
 
@@ -194,3 +196,87 @@ def redact(text: str, key: str) -> str:
         return "..." + tail if tail.isalnum() else "[redacted]"
 
     return _KEYLIKE.sub(hide, text)
+
+
+def _v1_hint(config: ApiConfig, path: str) -> str:
+    """A 404 for the job list or a job, from an OPENAI_BASE_URL without /v1: the likely
+    cause (OpenAI's API and most compatible ones are under /v1), said with the error."""
+    base = config.base_url
+    if config.azure or base is None or not path.startswith("/fine_tuning/jobs"):
+        return ""
+    if path.count("/") > 3 or urlsplit(base).path.rstrip("/").endswith("/v1"):
+        return ""  # (a job's events or checkpoints: a gap, not a wrong address)
+    return f"; OPENAI_BASE_URL {base} has no /v1: did you mean {base.rstrip('/')}/v1?"
+
+
+def status_error(
+    config: ApiConfig, path: str, status: int, body: str, *, attempts: int
+) -> ApiError:
+    """The error an HTTP status ends a request in, worded for the person who can fix it (the
+    key, the project, the address), with the API's own code and message, the key redacted."""
+    key = config.api_key
+    code, message = _error_fields(body)
+    code = redact(code, key) if code else None
+    message = redact(message, key) if message else ""
+    said = f": {message}" if message else ""
+    tries = f"after {attempts} attempts"
+    if status == 401:
+        return AuthenticationFailed(
+            f"the API rejected the {config.key_hint} (HTTP 401{said}): "
+            f"set {config.key_variable} to a valid key",
+            path=path,
+            status=status,
+            code=code,
+        )
+    if status == 403:
+        return PermissionDenied(
+            f"access denied to GET {path} (HTTP 403 {code or 'forbidden'}{said}): "
+            "check the key's organization and project (OPENAI_ORG_ID, OPENAI_PROJECT_ID) "
+            "and their access to fine-tuning",
+            path=path,
+            status=status,
+            code=code,
+        )
+    if status == 404:
+        return NotFoundError(
+            f"not found: GET {path} (HTTP 404{said}){_v1_hint(config, path)}",
+            path=path,
+            status=status,
+            code=code,
+        )
+    if status == 429:
+        return RateLimited(
+            f"rate limited on GET {path} {tries} (HTTP 429{said}): try again in a few minutes",
+            path=path,
+            status=status,
+            code=code,
+        )
+    if status >= 500:
+        return ServerError(
+            f"the API failed on GET {path} {tries} (HTTP {status}{said}): try again later",
+            path=path,
+            status=status,
+            code=code,
+        )
+    return ApiError(
+        f"GET {path} was refused (HTTP {status}{' ' + code if code else ''}{said})",
+        path=path,
+        status=status,
+        code=code,
+    )
+
+
+def _error_fields(body: str) -> tuple[str | None, str | None]:
+    """``error.code`` and ``error.message`` of an error body, as strings (None if absent)."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None, body.strip()[:200] or None
+    error = value.get("error", value) if isinstance(value, dict) else None
+    if not isinstance(error, dict):
+        return None, None
+    code, message = error.get("code"), error.get("message")
+    return (
+        str(code) if code is not None else None,
+        str(message) if message is not None else None,
+    )

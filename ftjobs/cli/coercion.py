@@ -2,15 +2,15 @@
 
 typer 0.29 converts every value a command is given (a default like `--limit 20` included)
 through a pydantic TypeAdapter, built on first use. Importing pydantic and building those
-adapters costs about 180 ms, more than everything else `ftjobs list --json` does on a small
-store (bench/startup.py). ftjobs' options are plain types (text, numbers, paths, choices and
+adapters costs more than everything else `ftjobs list --json` does on a small store
+(bench/README.md, "Start-up"). ftjobs' options are plain types (text, numbers, paths, choices and
 values with a parser), which this module converts as typer does, with typer's own helpers for
 choices and paths and click's wording for numbers. Any other type is left to typer.
 
 It hooks typer's (private) per-parameter converter, so it is guarded: where typer has no such
 converter (typer 0.28 converts with click's types, without pydantic) or changes it, nothing is
-installed and typer converts as it always does. tests/guarantees/test_cli_layout.py checks that the
-commands a person runs most import no pydantic where the hook applies.
+installed and typer converts as it always does. tests/guarantees/test_cli_layout.py checks that
+the commands a person runs most import no pydantic where the hook applies.
 """
 
 from __future__ import annotations

@@ -51,8 +51,9 @@ def _stdlib_dumps(value: Any, indent: int | None) -> str:
 class JsonCodec:
     """Reads and writes JSON text exactly as pydantic-core does, starting on the standard library.
 
-    pydantic-core reads and writes JSON 3-4x faster than json, but importing it takes about 45 ms,
-    a sixth of a small `ftjobs list --json`. A codec starts on json and moves to pydantic-core
+    pydantic-core reads and writes JSON several times faster than json, but importing it is a
+    visible part of a small `ftjobs list --json` (bench/README.md, "Figures behind the code").
+    A codec starts on json and moves to pydantic-core
     after `switch_after` values, so a few jobs print without the import and a million export at
     pydantic-core's speed. Either way the text is the same.
     """

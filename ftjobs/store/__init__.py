@@ -21,13 +21,13 @@ One room per concern, each a part of :class:`Store`:
 - `backup.py`, `check.py`: `backup` and `check`;
 - `records.py`: the records the other layers read; `migrations.py`: one step a version.
 
-Not imported on every command's path: pydantic and the models (ftjobs.api.models, about 100 ms
-with the plugin scan its first model triggers) are imported by the functions that validate or
+Not imported on every command's path: pydantic and the models (ftjobs.api.models, slow with
+the plugin scan its first model triggers) are imported by the functions that validate or
 build a FineTuningJob; `list --json`, `show --json` and export's rows go from SQLite straight to
 JSON text: the job's text as its provider sent it (jobs.raw_json), or JSON built from the
-columns (rows.job_data, Jobs._select_json). sqlite_utils (about 90 ms, with the click it
-imports) is imported only by Store.db, for code that wants its helpers; Store itself runs plain
-sqlite3. See bench/startup.py.
+columns (rows.job_data, Jobs._select_json). sqlite_utils (slow, with the click it imports) is
+imported only by Store.db, for code that wants its helpers; Store itself runs plain
+sqlite3. The figures: bench/README.md, "Start-up".
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ class RollBack(Exception):
 
 def schema_sql() -> str:
     """The text of schema.sql, from the installed package or, in a source checkout, the repo."""
-    from importlib import resources  # (5 ms: only a new store needs it)
+    from importlib import resources  # (only a new store needs it)
 
     packaged = resources.files("ftjobs").joinpath("schema.sql")
     if packaged.is_file():

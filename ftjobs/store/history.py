@@ -10,8 +10,8 @@ from ftjobs.errors import FtjobsError
 from ftjobs.store.base import sqlite_errors
 from ftjobs.store.jobs import Jobs
 
-# ftjobs.store.history_reads and ftjobs.api.history (about 12 ms) are imported by the methods that
-# use them: every command opens a Store, few read history.
+# ftjobs.store.history_reads and ftjobs.api.history are imported by the methods that use them:
+# every command opens a Store, few read history.
 if TYPE_CHECKING:
     from ftjobs.api.history import ResultFile
     from ftjobs.api.models import FineTuningJob

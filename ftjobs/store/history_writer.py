@@ -30,8 +30,8 @@ from ftjobs.store.records import (
 
 HistoryRecord = TypeVar("HistoryRecord", EventRecord, CheckpointRecord)
 
-# Hand-written, not sqlite-utils' insert_all(ignore=True): 2.7x slower for the same rows
-# (bench/sqlite_utils_paths.py: 50,000 events, half already stored, 0.66 s against 1.78 s).
+# Hand-written, not sqlite-utils' insert_all(ignore=True), which is much slower for the same
+# rows (bench/README.md, "sqlite-utils: where it earns its import").
 _INSERT_EVENT = (
     "INSERT INTO job_events (job_key, id, created_at, seq, level, type, message, raw_json)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_key, id) DO NOTHING"
@@ -317,8 +317,7 @@ def write_metrics(conn: sqlite3.Connection, job_key: int, source: str, table: Me
         [(job_key, source, position, name) for position, name in enumerate(table.columns)],
     )
     # In key order: the API lists events newest first, and rows inserted backwards leave the
-    # table's B-tree pages a third empty (job_metric_values: 141 MiB instead of about 92 for a
-    # million events).
+    # table's B-tree pages partly empty (bench/README.md, "Figures behind the code").
     conn.executemany(
         _UPSERT_METRIC_VALUE,
         [

@@ -261,7 +261,7 @@ def job_from_row(
 
 class ListedJob:
     """A stored job as the API's data, without building a model: what `list`'s table, TSV and
-    CSV read (pydantic and the models cost about 250 ms of a small `ftjobs list`). Its fields
+    CSV read (pydantic and the models would be most of a small `ftjobs list`). Its fields
     read as a FineTuningJob's do (`job.status`; None for one the job does not have); the parts
     are the API's dicts and lists."""
 

@@ -49,7 +49,7 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     raw = lowered.get("retry-after")
     if raw is None:
         return None
-    import email.utils  # about 40 ms to import, and rarely needed
+    import email.utils  # slow to import, and rarely needed (a Retry-After as a date)
 
     try:
         parsed = email.utils.parsedate_to_datetime(raw)

@@ -1,9 +1,9 @@
 """GET requests sent on the SDK's own httpx client, shaped by the SDK's first request.
 
 Why: the openai SDK builds every request anew (its options copied and validated, headers merged,
-the URL re-derived, the response wrapped): about 0.3 ms of CPU a request on this machine, more
-than the request itself costs httpx, and a third of a first sync's CPU (50,000 requests for
-10,000 jobs; bench/README.md, "Sync CPU"). Its first request shows exactly what it sends (the
+the URL re-derived, the response wrapped): more CPU a request than httpx itself spends sending
+it, over the tens of thousands of requests of a first sync (bench/README.md, "Results: sync's
+CPU"). Its first request shows exactly what it sends (the
 key, as ``Authorization`` or Azure's ``api-key``; organization and project; User-Agent and
 platform headers); :class:`RequestTemplate` keeps that, and later GETs reuse it on the same
 connection pool, with the SDK's retry rules (:func:`should_retry`, :func:`retry_delay`) and its

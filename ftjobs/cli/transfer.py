@@ -28,7 +28,7 @@ from ftjobs.cli.options import (
     job_filter,
 )
 from ftjobs.errors import BadInput, FtjobsError, JobExists
-from ftjobs.render.jobs import plural
+from ftjobs.render.text import plural
 
 
 @app.command(
@@ -90,7 +90,7 @@ def import_jobs(
     invalid, nothing is written (see --skip-invalid). Problems and a summary go to stderr.
     """
     from ftjobs.api.batches import JobReader, fewer_collections, input_size
-    from ftjobs.render import jobs as render
+    from ftjobs.render import transfer as render
 
     paths = list(files or [])
     if not paths:
@@ -180,14 +180,14 @@ def export(
     `list --all --json`). Streams, so a store of any size exports in flat memory; `ftjobs import`
     reads every format back, and exporting that store again gives the same bytes.
     """
-    from ftjobs.render import jobs as render
+    from ftjobs.render.output import output_file, write_job_texts
 
     if output is not None and str(output) == "-":
         output = None
     # The order recorded: a straight read of the file, and a stable round trip.
     query = job_filter(ctx.params, sort=None)
-    with open_store(ctx) as store, render.output_file(output) as out:
-        count = render.write_job_texts(store.list_json(query), output_format.value, out)
+    with open_store(ctx) as store, output_file(output) as out:
+        count = write_job_texts(store.list_json(query), output_format.value, out)
     if output is not None:
         typer.echo(f"Exported {plural(count, 'job')} to {output}.", err=True)
 

@@ -169,12 +169,14 @@ def check(
     anything is. Reads only, but with --repair.
     """
     from ftjobs.render import insights as render_insights
+    from ftjobs.render.output import OutputMode, choose_output
 
+    mode = choose_output(json=as_json)  # (the report is the same on a terminal and piped)
     with open_store(ctx) as store:
         if repair:
             store.rebuild_search()
         results = store.check()
-    if as_json:
+    if mode is OutputMode.JSON:
         render_insights.write_json_object(
             {"ok": all(r.ok for r in results), "checks": [r.as_dict() for r in results]},
             sys.stdout,

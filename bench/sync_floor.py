@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-PAGE = 100  # what ftjobs sync asks for (JOBS_PAGE and HISTORY_PAGE in ftjobs/sync/engine.py)
+PAGE = 100  # what ftjobs sync asks for (JOBS_PAGE and HISTORY_PAGE in ftjobs/sync/report.py)
 
 SCHEMA = """
 CREATE TABLE jobs (id TEXT PRIMARY KEY, json TEXT NOT NULL);

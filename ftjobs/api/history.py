@@ -297,6 +297,39 @@ def event_metrics(event: JobEvent) -> tuple[int | float, dict[str, Any]] | None:
     return step, {name: value for name, value in flat_metrics(data) if name != "step"}
 
 
+def loose_fields(kind: Literal["event", "checkpoint"], value: dict[str, Any]) -> dict[str, Any]:
+    """What of an item the store's columns can hold when the model refuses one of its fields:
+    text where text belongs, whole numbers where they do (0 for a time that is none), the rest
+    None. The item's text is archived as sent beside them (sync, and import of a full export:
+    model_construct(**loose_fields(...)))."""
+
+    def text(name: str) -> str | None:
+        found = value.get(name)
+        return found if isinstance(found, str) else None
+
+    def integer(name: str) -> int | None:
+        found = value.get(name)
+        return found if type(found) is int and -(2**63) <= found < 2**63 else None
+
+    fields: dict[str, Any] = {
+        "object": value.get("object"),
+        "id": value.get("id"),
+        "created_at": integer("created_at") or 0,
+    }
+    if kind == "event":
+        fields.update(level=text("level"), message=text("message"), type=text("type"))
+        fields["data"] = value.get("data")
+    else:
+        metrics = value.get("metrics")
+        fields.update(
+            fine_tuning_job_id=text("fine_tuning_job_id"),
+            fine_tuned_model_checkpoint=text("fine_tuned_model_checkpoint"),
+            step_number=integer("step_number"),
+            metrics=metrics if isinstance(metrics, dict) else None,
+        )
+    return fields
+
+
 def checkpoint_metrics(checkpoint: JobCheckpoint) -> tuple[int | float, dict[str, Any]] | None:
     """(step, metrics) of a checkpoint, its step from metrics.step or step_number."""
     metrics = checkpoint.metrics or {}

@@ -5,9 +5,10 @@ Where things live:
 - `app.py`: the Typer app, error handling (one `Error:` line; exit 0, 1 or 2), the global
   options and `open_store()`.
 - `options.py`: value parsers and the option types several commands share.
-- one module per concern, each registering its commands on `app`: `jobs.py` (add, show,
-  update, attach, delete), `queries.py` (list), `transfer.py` (import, export), `history.py`
-  (events, checkpoints, metrics), `insights.py` (info, stats, search).
+- one module per command group, named as typed, each registering its commands on `app`:
+  `sync.py`, `jobs.py` (add, show, update, attach, delete), `list.py`, `history.py` (events,
+  checkpoints, metrics), `diff.py`, `transfer.py` (import, export, backup), `insights.py`
+  (info, stats, search, check), `help.py`.
 
 Heavy modules (pydantic, sqlite-utils, rich tables, ftjobs.store, ftjobs.api.models) are imported
 inside the commands that need them, never at the top of a module here, so `ftjobs --help` and

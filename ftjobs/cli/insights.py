@@ -9,19 +9,10 @@ import typer
 
 from ftjobs.cli.app import app, open_store
 from ftjobs.cli.options import (
-    ErrorCodeFilter,
-    FineTunedModelFilter,
-    FinishedSinceFilter,
-    FinishedUntilFilter,
-    MetadataFilter,
-    ModelFilter,
-    SinceFilter,
-    StatusFilter,
-    TrainingFileFilter,
-    UntilFilter,
+    JobFilters,
     fields_option,
-    job_filter,
     output_fields,
+    with_job_filters,
     within_limit,
 )
 from ftjobs.errors import BadInput
@@ -62,18 +53,10 @@ def info(
 @app.command(
     epilog="Example: ftjobs stats --since 2024-01-01 --json | jq '.by_model'",
 )
+@with_job_filters
 def stats(
     ctx: typer.Context,
-    status: StatusFilter = None,
-    model: ModelFilter = None,
-    since: SinceFilter = None,
-    until: UntilFilter = None,
-    fine_tuned_model: FineTunedModelFilter = None,
-    training_file: TrainingFileFilter = None,
-    error_code: ErrorCodeFilter = None,
-    metadata: MetadataFilter = None,
-    finished_since: FinishedSinceFilter = None,
-    finished_until: FinishedUntilFilter = None,
+    filters: JobFilters,
     as_json: JsonObjectFlag = False,
 ) -> None:
     """Jobs summed up: by status, model and month (UTC); success rate; time to finish; tokens.
@@ -89,7 +72,7 @@ def stats(
     from ftjobs.render.output import OutputMode, choose_output
 
     with open_store(ctx) as store:
-        summary = store.stats(job_filter(ctx.params))
+        summary = store.stats(filters.query())
     mode = choose_output(json=as_json)
     if mode is OutputMode.JSON:
         render_insights.write_json_object(summary.as_dict(), sys.stdout)

@@ -13,18 +13,9 @@ import typer
 from ftjobs.api.constants import DEFAULT_LIST_FIELDS, SortField
 from ftjobs.cli.app import app, open_store
 from ftjobs.cli.options import (
-    ErrorCodeFilter,
-    FineTunedModelFilter,
-    FinishedSinceFilter,
-    FinishedUntilFilter,
-    MetadataFilter,
-    ModelFilter,
-    SinceFilter,
-    StatusFilter,
-    TrainingFileFilter,
-    UntilFilter,
-    job_filter,
+    JobFilters,
     output_fields,
+    with_job_filters,
     within_limit,
 )
 from ftjobs.errors import BadInput
@@ -43,18 +34,10 @@ DEFAULT_LIMIT = 20
     name="list",
     epilog="Example: ftjobs list --status failed --since 2024-07-01 --json | jq '.[].id'",
 )
+@with_job_filters
 def list_jobs(
     ctx: typer.Context,
-    status: StatusFilter = None,
-    model: ModelFilter = None,
-    since: SinceFilter = None,
-    until: UntilFilter = None,
-    fine_tuned_model: FineTunedModelFilter = None,
-    training_file: TrainingFileFilter = None,
-    error_code: ErrorCodeFilter = None,
-    metadata: MetadataFilter = None,
-    finished_since: FinishedSinceFilter = None,
-    finished_until: FinishedUntilFilter = None,
+    filters: JobFilters,
     limit: Annotated[
         int | None,
         typer.Option(min=1, help=f"Show at most this many jobs [default: {DEFAULT_LIMIT}]."),
@@ -107,8 +90,7 @@ def list_jobs(
     if all_jobs and limit is not None:
         raise BadInput("choose one of --all and --limit")
     columns = output_fields(fields, whole_records=mode.whole_records)
-    query = job_filter(
-        ctx.params,
+    query = filters.query(
         sort=sort,
         descending=not reverse,
         limit=None if all_jobs else limit or DEFAULT_LIMIT,
@@ -125,7 +107,9 @@ def list_jobs(
             if total > shown:
                 of = f"more than {NOTICE_COUNT_CAP:,}" if total > NOTICE_COUNT_CAP else f"{total:,}"
                 typer.echo(f"Showing {shown:,} of {of} jobs; --all shows every one.", err=True)
-        model_state = store.model_state(fine_tuned_model) if fine_tuned_model else None
+        model_state = (
+            store.model_state(filters.fine_tuned_model) if filters.fine_tuned_model else None
+        )
     if model_state is not None:
         from ftjobs.render import resources as render_resources
 

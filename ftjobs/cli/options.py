@@ -5,9 +5,13 @@ Kept light (typer and ftjobs.api.constants only), as every command module import
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -16,9 +20,9 @@ from ftjobs.cli.completion import job_ids as complete_job_ids
 from ftjobs.errors import BadInput
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from ftjobs.store import JobFilter
+
+R = TypeVar("R")
 
 
 class InputFormat(str, Enum):
@@ -226,29 +230,86 @@ FinishedUntilFilter = Annotated[
 ]
 
 
-def job_filter(params: Mapping[str, Any], **order: Any) -> JobFilter:
-    """The store's query for the filter options above, read from a command's parsed values
-    (`ctx.params`: list, stats and export declare the same options under the same names, so
-    each filter is turned into the query once, here); order: JobFilter's sort, descending,
-    limit."""
+@dataclass(frozen=True)
+class JobFilters:
+    """list's ten filter options as one value: what list, export and stats receive (declared
+    once, by with_job_filters, so the commands cannot drift apart)."""
 
-    from ftjobs.store import JobFilter
+    status: list[Status] | None = None
+    model: str | None = None
+    since: int | None = None
+    until: int | None = None
+    fine_tuned_model: str | None = None
+    training_file: str | None = None
+    error_code: str | None = None
+    metadata: list[str] | None = None
+    finished_since: int | None = None
+    finished_until: int | None = None
 
-    return JobFilter(
-        # Status(...): typer 0.29 has made the values enums by now, typer 0.28 only does so on
-        # the way into the command function
-        statuses=tuple(Status(status).value for status in params.get("status") or ()),
-        model=params.get("model"),
-        since=params.get("since"),
-        until=params.get("until"),
-        fine_tuned_model=params.get("fine_tuned_model"),
-        training_file=params.get("training_file"),
-        error_code=params.get("error_code"),
-        metadata=tuple(parse_metadata(params.get("metadata") or []).items()),
-        finished_since=params.get("finished_since"),
-        finished_until=params.get("finished_until"),
-        **order,
-    )
+    def query(self, **order: Any) -> JobFilter:
+        """The store's query for these filters; order: JobFilter's sort, descending, limit."""
+        from ftjobs.store import JobFilter
+
+        return JobFilter(
+            # Status(...): typer 0.29 has made the values enums by now, typer 0.28 only does so
+            # on the way into the command function
+            statuses=tuple(Status(status).value for status in self.status or ()),
+            model=self.model,
+            since=self.since,
+            until=self.until,
+            fine_tuned_model=self.fine_tuned_model,
+            training_file=self.training_file,
+            error_code=self.error_code,
+            metadata=tuple(parse_metadata(self.metadata or []).items()),
+            finished_since=self.finished_since,
+            finished_until=self.finished_until,
+            **order,
+        )
+
+
+NO_FILTERS = JobFilters()  # (a default for a command whose filters follow options with one)
+
+# Each filter's option, under JobFilters' field of the same name.
+_FILTER_OPTIONS: dict[str, Any] = {
+    "status": StatusFilter,
+    "model": ModelFilter,
+    "since": SinceFilter,
+    "until": UntilFilter,
+    "fine_tuned_model": FineTunedModelFilter,
+    "training_file": TrainingFileFilter,
+    "error_code": ErrorCodeFilter,
+    "metadata": MetadataFilter,
+    "finished_since": FinishedSinceFilter,
+    "finished_until": FinishedUntilFilter,
+}
+
+
+def with_job_filters(command: Callable[..., R]) -> Callable[..., R]:
+    """Give a command list's filter options: the command takes ``filters: JobFilters``, and
+    Typer sees the ten options in its place (the signature Typer reads is rewritten; the
+    values come back to the command as one JobFilters)."""
+    signature = inspect.signature(command, eval_str=True)
+    names = list(signature.parameters)
+    at = names.index("filters")
+    options = [
+        inspect.Parameter(
+            name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=kind
+        )
+        for name, kind in _FILTER_OPTIONS.items()
+    ]
+    parameters = list(signature.parameters.values())
+    parameters[at : at + 1] = options
+
+    @functools.wraps(command)
+    def with_filters(*args: Any, **kwargs: Any) -> R:
+        filters = JobFilters(**{name: kwargs.pop(name, None) for name in _FILTER_OPTIONS})
+        return command(*args, filters=filters, **kwargs)
+
+    with_filters.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    with_filters.__annotations__ = {p.name: p.annotation for p in parameters} | {
+        "return": signature.return_annotation
+    }
+    return with_filters
 
 
 LIMIT_MAX = 2**62  # SQLite's LIMIT is a 64-bit integer

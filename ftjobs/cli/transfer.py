@@ -12,20 +12,12 @@ import typer
 
 from ftjobs.cli.app import app, open_store
 from ftjobs.cli.options import (
+    NO_FILTERS,
     ConflictChoice,
-    ErrorCodeFilter,
     ExportFormat,
-    FineTunedModelFilter,
-    FinishedSinceFilter,
-    FinishedUntilFilter,
     InputFormat,
-    MetadataFilter,
-    ModelFilter,
-    SinceFilter,
-    StatusFilter,
-    TrainingFileFilter,
-    UntilFilter,
-    job_filter,
+    JobFilters,
+    with_job_filters,
 )
 from ftjobs.errors import BadInput, FtjobsError, JobExists
 from ftjobs.render.text import plural
@@ -88,6 +80,7 @@ def import_jobs(
     which must be stored (or come earlier in the input). Events are taken in the API's order
     (newest first) unless the input runs forward in time. All or nothing: if any record is
     invalid, nothing is written (see --skip-invalid). Problems and a summary go to stderr.
+    A full export (export --full) is restored whole: jobs, history, file objects, model states.
     """
     from ftjobs.api.batches import JobReader, fewer_collections, input_size
     from ftjobs.render import transfer as render
@@ -145,7 +138,15 @@ def import_jobs(
         raise typer.Exit(1)
 
 
-@app.command(epilog="Example: ftjobs export --status succeeded -o succeeded.jsonl")
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "ftjobs export --status succeeded -o succeeded.jsonl\n\n"
+        "ftjobs export --full -o archive-2027-01-05.jsonl.gz  (then: ftjobs import"
+        " archive-2027-01-05.jsonl.gz)"
+    )
+)
+@with_job_filters
 def export(
     ctx: typer.Context,
     output: Annotated[
@@ -163,29 +164,46 @@ def export(
             help="jsonl: one job per line; json: an array; list: the API's list response.",
         ),
     ] = ExportFormat.jsonl,
-    status: StatusFilter = None,
-    model: ModelFilter = None,
-    since: SinceFilter = None,
-    until: UntilFilter = None,
-    fine_tuned_model: FineTunedModelFilter = None,
-    training_file: TrainingFileFilter = None,
-    error_code: ErrorCodeFilter = None,
-    metadata: MetadataFilter = None,
-    finished_since: FinishedSinceFilter = None,
-    finished_until: FinishedUntilFilter = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Everything, not just jobs: each job's events, checkpoints and result files,"
+            " and the file objects and model states (JSON Lines; see README).",
+        ),
+    ] = False,
+    filters: JobFilters = NO_FILTERS,
 ) -> None:
     """Write jobs as JSON: JSON Lines, an array, or the API's list response.
 
     Every job, or those the filters pick, in the order they were recorded (for newest first, use
     `list --all --json`). Streams, so a store of any size exports in flat memory; `ftjobs import`
     reads every format back, and exporting that store again gives the same bytes.
+
+    With --full: one JSON Lines stream of the jobs, then each job's history, then the file
+    objects and model states they name (all of them without a filter), each line saying what
+    it is; `ftjobs import` restores it all. What sync remembers does not travel.
     """
     from ftjobs.render.output import output_file, write_job_texts
 
     if output is not None and str(output) == "-":
         output = None
+    if full and output_format is not ExportFormat.jsonl:
+        raise BadInput("--full writes JSON Lines only: leave out --format")
     # The order recorded: a straight read of the file, and a stable round trip.
-    query = job_filter(ctx.params, sort=None)
+    query = filters.query(sort=None)
+    if full:
+        from collections import Counter
+
+        from ftjobs.api.archive import export_lines
+        from ftjobs.render.transfer import export_counts
+
+        counts: Counter[str] = Counter()
+        with open_store(ctx) as store, output_file(output) as out:
+            write_job_texts(export_lines(store.export_full(query), counts), "jsonl", out)
+        if output is not None:
+            typer.echo(f"Exported {export_counts(counts)} to {output}.", err=True)
+        return
     with open_store(ctx) as store, output_file(output) as out:
         count = write_job_texts(store.list_json(query), output_format.value, out)
     if output is not None:

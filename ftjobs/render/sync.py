@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ftjobs.sync.engine import SyncReport
     from ftjobs.sync.ratelimit import Throttle
+    from ftjobs.sync.report import SyncReport
 
 
 class LineObserver:

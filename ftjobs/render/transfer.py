@@ -1,8 +1,9 @@
-"""What import says on stderr: its progress bars and its report."""
+"""What import and export say on stderr: import's progress bars and report, what a full export
+wrote."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
@@ -117,8 +118,10 @@ def write_import_report(
             f"Note: {source} ends with a page of a list that says has_more: true; the jobs"
             " after it are not in it (fetch them with ?after=<last id>)\n"
         )
-    history = counts.history
-    records = counts.total + sum(
+    history, restored = counts.history, counts.restored
+    others = (restored.result_files, restored.file_objects, restored.model_states)
+    other_records = sum(others) + restored.unchanged + restored.kept + restored.history_skipped
+    records = other_records + counts.total + sum(
         (history.events_added, history.events_known, history.events_repeated,
          history.checkpoints_added, history.checkpoints_known, history.checkpoints_repeated)
     )  # fmt: skip
@@ -155,8 +158,31 @@ def write_import_report(
                 f"{_of(added, added + known + repeated, noun)}: {added:,} added,"
                 f" {known:,} already stored{again}"
             )
+    if other_records:  # a full export's (ftjobs.api.archive)
+        nouns = ("result file", "file object", "model state")
+        written = ", ".join(plural(n, noun) for n, noun in zip(others, nouns, strict=True))
+        if restored.unchanged:
+            written += f", {restored.unchanged:,} already stored"
+        if restored.kept:
+            written += f", {restored.kept:,} stored otherwise and kept (--on-conflict skip)"
+        if restored.history_skipped:
+            written += (
+                f"; {plural(restored.history_skipped, 'history item')} of skipped jobs left out"
+            )
+        parts.append(written)
     verb = "Would import" if dry_run else "Imported"
     err.write(f"{verb} {'; '.join(parts)}{invalid}{timing}")
+
+
+def export_counts(counts: Mapping[str, int]) -> str:
+    """What a full export wrote: "3 jobs with 40 events, 2 checkpoints, ..." (kinds with
+    none left out)."""
+    from ftjobs.api.archive import COUNTED
+
+    jobs = plural(counts.get("job", 0), "job")
+    rest = [plural(counts[kind], noun) for kind, noun in COUNTED.items() if kind != "job"
+            and counts.get(kind)]  # fmt: skip
+    return f"{jobs} with {', '.join(rest)}" if rest else jobs
 
 
 def _of(part: int, whole: int, noun: str) -> str:

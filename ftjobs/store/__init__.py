@@ -10,12 +10,15 @@ One room per concern, each a part of :class:`Store`:
 - `base.py`: opening the file, its schema and migrations, transactions, SQLite's errors;
 - `rows.py`: a job as table rows and back (no connection needed);
 - `jobs.py`: whole jobs (get, add, modify, delete, and the writes others share);
-- `queries.py`: the filter `list`, `export` and `stats` take, and its indexed SQL;
+- `filters.py`: the filter `list`, `export` and `stats` take, and its indexed SQL;
 - `bulk.py`: `import` of many jobs, events and checkpoints;
 - `history.py` over `history_rows.py`: events, checkpoints, metrics, result files;
 - `sync.py`: what `sync` remembers, and its save of one job with its history;
 - `resources.py`: the file objects and fine-tuned model states sync archives beside the jobs;
-- `insights.py`: `info`, `stats` and `search`.
+- `insights.py`: `info`, `stats` and `search`;
+- `export.py`: `export --full` (every job with its history and resources), and its restore;
+- `backup.py`, `check.py`: `backup` and `check`;
+- `records.py`: the records the other layers read; `migrations.py`: one step a version.
 
 Not imported on every command's path: pydantic and the models (ftjobs.api.models, about 100 ms
 with the plugin scan its first model triggers) are imported by the functions that validate or
@@ -32,6 +35,7 @@ from ftjobs.store.backup import Backup, BackupResult
 from ftjobs.store.base import DEFAULT_BUSY_TIMEOUT, SCHEMA_VERSION, schema_sql
 from ftjobs.store.bulk import IMPORT_CACHE_KIB, BulkImport, ImportCounts, OnConflict
 from ftjobs.store.check import Check, CheckResult
+from ftjobs.store.export import FullExport
 from ftjobs.store.filters import NULLABLE_SORT_FIELDS, SORT_COLUMNS, JobFilter
 from ftjobs.store.history import History
 from ftjobs.store.insights import Insights
@@ -61,5 +65,5 @@ __all__ = [
 ]
 
 
-class Store(Backup, Check, BulkImport, Sync, History, Insights, Resources):
+class Store(Backup, Check, BulkImport, Sync, History, Insights, Resources, FullExport):
     """An open ftjobs database."""

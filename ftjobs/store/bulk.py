@@ -15,8 +15,11 @@ from ftjobs.store.jobs import Jobs
 # ftjobs.api.history and ftjobs.store.history_rows are imported when an import runs (see
 # store/history.py): every command opens a Store, and only import needs them here.
 if TYPE_CHECKING:
+    from ftjobs.api.archive import ArchiveRecord, OwnedCheckpoint, OwnedEvent
     from ftjobs.api.history import CheckpointRecord, EventRecord, Repeated
     from ftjobs.api.models import FineTuningJob, JobRecord
+    from ftjobs.store.export import RestoreCounts
+    from ftjobs.store.history_rows import HistoryWriter
     from ftjobs.store.records import HistoryCounts
 
 
@@ -24,6 +27,12 @@ def _no_history_yet() -> HistoryCounts:
     from ftjobs.store.records import HistoryCounts
 
     return HistoryCounts()
+
+
+def _nothing_restored_yet() -> RestoreCounts:
+    from ftjobs.store.export import RestoreCounts
+
+    return RestoreCounts()
 
 
 @dataclass
@@ -36,6 +45,8 @@ class ImportCounts:
     skipped: int = 0
     committed: bool = False
     history: HistoryCounts = field(default_factory=_no_history_yet)
+    # what a full export's other lines restored (ftjobs.api.archive)
+    restored: RestoreCounts = field(default_factory=_nothing_restored_yet)
 
     @property
     def total(self) -> int:
@@ -44,7 +55,9 @@ class ImportCounts:
 
 OnConflict = Literal["update", "skip", "fail"]
 # A job with its text as sent (JobRecord), or a model alone (its JSON then built from columns).
-ImportRecord: TypeAlias = "JobRecord | FineTuningJob | EventRecord | CheckpointRecord"
+ImportRecord: TypeAlias = (
+    "JobRecord | FineTuningJob | EventRecord | CheckpointRecord | ArchiveRecord"
+)
 IMPORT_BATCH_SIZE = 2000
 IMPORT_CACHE_KIB = 64 * 1024
 BULK_LOAD_CACHE_KIB = 32 * 1024
@@ -83,8 +96,11 @@ class BulkImport(Jobs):
         import is counted as repeated, not stored, and on_repeat is told (the importer warns).
         Once every record is written, keep() decides: False rolls everything back (a dry run,
         or an all-or-nothing import that met a bad record).
+
+        A full export's records (ftjobs.api.archive) name the job they are kept under; with "skip",
+        the history of a job stored before this import is left as it is, as the job is.
         """
-        from ftjobs.api.history import EventRecord
+        from ftjobs.api.history import CheckpointRecord, EventRecord
         from ftjobs.api.models import JobRecord
         from ftjobs.store.history_rows import HistoryWriter
 
@@ -101,6 +117,9 @@ class BulkImport(Jobs):
                 conn.execute(f"PRAGMA cache_size = -{cache_kib}")
                 fingerprints: dict[tuple[Any, ...], str] = {}
                 history = HistoryWriter(conn, counts.history, on_repeat=on_repeat)
+                # Keys above this are jobs this import made (keys only grow: Jobs._new_keys).
+                stored_before = conn.execute("SELECT coalesce(max(job_key), 0) FROM jobs")
+                last_stored: int = stored_before.fetchone()[0]
                 for kind, batch in _batches(records, IMPORT_BATCH_SIZE):
                     if kind is JobRecord:
                         self._import_batch(conn, batch, on_conflict, counts, fingerprints)
@@ -111,13 +130,17 @@ class BulkImport(Jobs):
                             )
                         owner = self._history_owner(conn, events_job, _named(batch[0], "events"))
                         history.add_events(owner, batch)
-                    else:
+                    elif kind is CheckpointRecord:
                         for job_id, records_of_job in _by_job(batch):
                             # The job's first checkpoint in the batch: the one that named it.
                             first = records_of_job[0]
                             what = _named(first, f"checkpoint {first.checkpoint.id}")
                             key = self._history_owner(conn, job_id, what)
                             history.add_checkpoints(key, records_of_job)
+                    else:
+                        self._restore_batch(
+                            conn, kind, batch, history, on_conflict, counts, last_stored
+                        )
                 history.finish()
                 if not keep():
                     raise RollBack
@@ -135,6 +158,59 @@ class BulkImport(Jobs):
             return counts
         counts.committed = True
         return counts
+
+    def _restore_batch(
+        self,
+        conn: sqlite3.Connection,
+        kind: type,
+        batch: list[Any],
+        history: HistoryWriter,
+        on_conflict: OnConflict,
+        counts: ImportCounts,
+        last_stored: int,
+    ) -> None:
+        """A run of one kind of a full export's records (ftjobs.api.archive) into the store;
+        last_stored: the highest job key before this import."""
+        from ftjobs.api.archive import (
+            FileObjectRecord,
+            ModelStateRecord,
+            OwnedEvent,
+            ResultFileRecord,
+        )
+        from ftjobs.store import export
+
+        restored = counts.restored
+        if kind is FileObjectRecord:
+            for record in batch:
+                export.restore_file_object(conn, record, on_conflict, restored)
+            return
+        if kind is ModelStateRecord:
+            for record in batch:
+                export.restore_model_state(conn, record, on_conflict, restored)
+            return
+        for job_id, records in _by_owner(batch):
+            first = records[0]
+            if isinstance(first, ResultFileRecord):
+                what = f"{first.where}: result file {first.content.file_id}"
+            else:
+                item = first.record
+                noun = "event" if isinstance(first, OwnedEvent) else "checkpoint"
+                what = _named(item, f"{noun} {getattr(item, noun).id}")
+            key = self._history_owner(conn, job_id, what)
+            if on_conflict == "skip" and key <= last_stored:
+                restored.history_skipped += len(records)
+            elif kind is OwnedEvent:
+                if key not in history.runs:
+                    # A full export gives a job's events together: settle the jobs' before
+                    # it now, so that their metrics are not all held to the end.
+                    history.finish()
+                # A full export lists events newest first, as the API does.
+                history.add_events(key, [r.record for r in records], newest_first=True)
+            elif kind is ResultFileRecord:
+                for record in records:
+                    export.restore_result_file(conn, history, key, record, on_conflict, restored)
+            else:
+                history.add_checkpoints(key, [r.record for r in records])
 
     @staticmethod
     def _history_owner(conn: sqlite3.Connection, job_id: str, what: str) -> int:
@@ -260,6 +336,17 @@ def _by_job(records: list[CheckpointRecord]) -> Iterator[tuple[str, list[Checkpo
     groups: dict[str, list[CheckpointRecord]] = {}
     for record in records:
         groups.setdefault(record.checkpoint.fine_tuning_job_id, []).append(record)
+    yield from groups.items()
+
+
+def _by_owner(
+    records: list[OwnedEvent | OwnedCheckpoint | Any],
+) -> Iterator[tuple[str, list[Any]]]:
+    """A full export's history records grouped by the job they name, in order of first
+    appearance (each group keeps its records' order)."""
+    groups: dict[str, list[Any]] = {}
+    for record in records:
+        groups.setdefault(record.job_id, []).append(record)
     yield from groups.items()
 
 

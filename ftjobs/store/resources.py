@@ -75,7 +75,7 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _file_columns(text: str) -> tuple[str | None, int | None, str | None, int | None]:
+def file_columns(text: str) -> tuple[str | None, int | None, str | None, int | None]:
     """filename, bytes, purpose, created_at of a file object's text; a value of another type
     than the API documents is left to raw_json."""
     value = json.loads(text)
@@ -119,7 +119,7 @@ class Resources(StoreBase):
                 " bytes = excluded.bytes, purpose = excluded.purpose,"
                 " created_at = excluded.created_at, raw_json = excluded.raw_json,"
                 " fetched_at = excluded.fetched_at",
-                [file_id, *_file_columns(text), text, now],
+                [file_id, *file_columns(text), text, now],
             )
 
     def save_model_state(self, model_id: str, text: str | None, *, now: int) -> None:

@@ -24,16 +24,12 @@ place whose jobs are all archived. Nothing here prints: progress and warnings go
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Literal, Protocol, TypeVar
 
 from ftjobs.api.models import FineTuningJob as Job
 from ftjobs.store import Mark, Store, SyncedJob
-from ftjobs.store.records import HistoryCounts
 from ftjobs.sync.client import FineTuningApi
 from ftjobs.sync.config import ApiError, NotFoundError, PermissionDenied
 from ftjobs.sync.fetch import (
@@ -48,68 +44,14 @@ from ftjobs.sync.fetch import (
     pages,
     read_job,
 )
+from ftjobs.sync.ordered import InOrder
 from ftjobs.sync.pages import Page, RawObject
-from ftjobs.sync.resources import ResourceReport, archive_files_and_models
+from ftjobs.sync.report import SyncObserver, SyncOptions, SyncReport
+from ftjobs.sync.resources import archive_files_and_models
+
+TOP = ""  # the cursor of a walk down the list that has not finished its first page
 
 __all__ = ["Gap", "RepeatedPage", "SyncObserver", "SyncOptions", "SyncReport", "Syncer"]
-
-JOBS_PAGE = 100
-HISTORY_PAGE = 100
-CONCURRENCY = 8
-TOP = ""  # the cursor of a walk down the list that has not finished its first page
-T = TypeVar("T")
-
-
-class SyncObserver(Protocol):
-    """Told what a sync is doing, for a progress display or log lines. fetching may be
-    called from worker threads; the others only from the thread that runs the sync."""
-
-    def fetching(self, what: str) -> None: ...
-
-    def listed(self, jobs: int) -> None: ...
-
-    def job_done(self, job_id: str, outcome: str) -> None: ...
-
-    def warning(self, text: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class SyncOptions:
-    full: bool = False  # walk every page and fetch every job's whole history again
-    job_ids: tuple[str, ...] = ()  # only these jobs
-    history: bool = True  # events, checkpoints and result files too
-    concurrency: int = CONCURRENCY  # histories fetched at once (1: one request at a time)
-    jobs_page: int = JOBS_PAGE
-    history_page: int = HISTORY_PAGE
-
-
-@dataclass
-class SyncReport:
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    history: HistoryCounts = field(default_factory=HistoryCounts)
-    gaps: list[Gap] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)  # records the archive cannot hold
-    warnings: int = 0  # records kept as sent, with a warning
-    resources: ResourceReport = field(default_factory=ResourceReport)  # files and models
-
-    @property
-    def jobs(self) -> int:
-        return self.new + self.updated + self.unchanged
-
-    def count(self, outcome: Literal["new", "updated", "unchanged"]) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
-
-
-@dataclass(frozen=True)
-class _Queued:
-    """Work waiting for this thread: a save (of what future fetched, if any), or a move of the
-    walk's cursor or mark, which may only follow the saves queued before it."""
-
-    action: Callable[[], None]
-    future: Future[object] | None = None
-    moves_place: bool = False
 
 
 @dataclass
@@ -156,12 +98,9 @@ class Syncer:
             api, page_size=options.history_page, full=options.full, fetching=observer.fetching
         )
         self._source_key: int | None = None
-        self._pool: ThreadPoolExecutor | None = None
-        # What waits to be done on this thread, in order: saves of fetched jobs, and the
-        # cursor and mark moves that must come after them.
-        self._queue: deque[_Queued] = deque()
-        self._max_queued = 4 * max(options.concurrency, 1)
-        self._unsaved = False  # a queued save failed or was interrupted
+        # Fetches on worker threads, their saves here in the order handed out, and the cursor
+        # and mark moves that must come after them.
+        self.work = InOrder(options.concurrency)
 
     @property
     def source_key(self) -> int:
@@ -177,22 +116,17 @@ class Syncer:
         return int(self.clock())
 
     def run(self) -> SyncReport:
-        if self.options.concurrency > 1:
-            self._pool = ThreadPoolExecutor(
-                self.options.concurrency, thread_name_prefix="ftjobs-sync"
-            )
         try:
             self._run()
         except BaseException as error:
             # What was fetched is saved (on Ctrl-C only what has already come); the walk's
             # place stays where its saved jobs end. Then no new request starts, and the ones
             # in flight end with the client.
-            self._salvage(wait=not isinstance(error, KeyboardInterrupt))
+            self.work.salvage(wait=not isinstance(error, KeyboardInterrupt))
             self.api.throttle.close()
             raise
         finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
+            self.work.shutdown()
         return self.report
 
     def _run(self) -> None:
@@ -205,7 +139,7 @@ class Syncer:
                 raw = self._retrieve(job_id, self.report.gaps)
                 if raw is not None:
                     self._sync_jobs([raw])
-            self._drain()
+            self.work.drain()
             self._files_and_models(list(self.seen))
             return
         mark = None if self.options.full or source is None else source.mark
@@ -216,61 +150,9 @@ class Syncer:
             if source is not None and source.walk_after is not None:
                 self._walk_down(after=source.walk_after or None, resumed=True)
         self._revisit()
-        self._drain()
+        self.work.drain()
         self._files_and_models(self.store.source_job_ids(self.source_key))
         self.store.source_synced(self.source_key, now=self.now())
-
-    # -- the work queue --------------------------------------------------------------------------
-
-    def _after_saves(self, action: Callable[[], None], *, moves_place: bool = False) -> None:
-        """Do action on this thread once everything handed out before it is saved."""
-        self._enqueue(_Queued(action, moves_place=moves_place))
-
-    def _hand_out(self, fetch: Callable[[], T], then: Callable[[T], None]) -> None:
-        """fetch on a worker thread (here with --concurrency 1), then(result) on this one, in
-        the order handed out."""
-        if self._pool is None:
-            then(fetch())
-            return
-        future: Future[T] = self._pool.submit(fetch)
-        self._enqueue(_Queued(lambda: then(future.result()), future))  # type: ignore[arg-type]
-
-    def _enqueue(self, item: _Queued) -> None:
-        if self._pool is None:
-            item.action()
-            return
-        self._queue.append(item)
-        self._drain(keep=self._max_queued)
-
-    def _drain(self, keep: int = 0) -> None:
-        while len(self._queue) > keep:
-            item = self._queue.popleft()
-            try:
-                item.action()
-            except BaseException:
-                # This save (or move) was not made: no later move of the place may be.
-                self._unsaved = True
-                raise
-
-    def _salvage(self, *, wait: bool) -> None:
-        """After a failure: save what the workers fetched (with wait, what they are still
-        fetching too), moving the walk's cursor and mark as far as the saved jobs reach, and
-        no further."""
-        queued, self._queue = self._queue, deque()
-        whole = not self._unsaved  # every save so far was made: a place move is still true
-        for item in queued:
-            if item.moves_place:
-                if whole:
-                    item.action()
-                continue
-            if item.future is not None and not wait and not item.future.done():
-                item.future.cancel()
-                whole = False
-                continue
-            try:
-                item.action()
-            except Exception:
-                whole = False  # (the failure that stopped the sync is the one raised)
 
     # -- walking the job list ----------------------------------------------------------------
 
@@ -287,7 +169,7 @@ class Syncer:
             if any(covers(mark, item) for item in page.items):
                 break
         if newest is not None:
-            self._after_saves(partial(self._set_mark, newest), moves_place=True)
+            self.work.after_saves(partial(self._set_mark, newest), moves_place=True)
 
     def _walk_down(self, after: str | None, *, resumed: bool = False) -> None:
         """Down the whole list (from after, where an earlier walk stopped), remembering, once
@@ -309,10 +191,10 @@ class Syncer:
         key = self.source_key
         for page in listed:
             self._sync_jobs(page.items)
-            self._after_saves(
+            self.work.after_saves(
                 partial(self.store.set_walk_after, key, page.next_after), moves_place=True
             )
-        self._after_saves(partial(self.store.set_walk_after, key, None), moves_place=True)
+        self.work.after_saves(partial(self.store.set_walk_after, key, None), moves_place=True)
 
     def _job_pages(
         self, after: str | None, *, first: Page | None = None, resumed: bool = False
@@ -371,12 +253,12 @@ class Syncer:
                 continue
             if wants_history:
                 task = self._task(job, before)
-                self._hand_out(partial(self.fetcher.fetch, task), partial(self._save, job, raw))
+                self.work.hand_out(partial(self.fetcher.fetch, task), partial(self._save, job, raw))
             else:
-                self._after_saves(partial(self._save, job, raw, None))
+                self.work.after_saves(partial(self._save, job, raw, None))
         if unchanged:
             key = self.source_key
-            self._after_saves(lambda: self.store.note_seen(key, unchanged, now=self.now()))
+            self.work.after_saves(lambda: self.store.note_seen(key, unchanged, now=self.now()))
 
     def _wants_history(self, job: Job, before: SyncedJob | None) -> bool:
         if not self.options.history:
@@ -425,7 +307,7 @@ class Syncer:
         for job_id in job_ids:
             before = states.get(job_id)
             task = self._task(before.job, before) if before is not None else None
-            self._hand_out(partial(self._fetch_again, job_id, before, task), self._save_again)
+            self.work.hand_out(partial(self._fetch_again, job_id, before, task), self._save_again)
 
     def _fetch_again(
         self, job_id: str, before: SyncedJob | None, task: HistoryTask | None
@@ -491,7 +373,7 @@ class Syncer:
             job_ids,
             now=self.now(),
             full=self.options.full,
-            map_requests=self._pool.map if self._pool is not None else map,
+            map_requests=self.work.map,
         )
         self.report.resources = found
         self.report.gaps.extend(Gap(gap.job_id, gap.what, gap.reason) for gap in found.gaps)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import ValidationError
 
@@ -21,6 +21,7 @@ from ftjobs.api.history import (
     CheckpointRecord,
     EventRecord,
     FetchedHistory,
+    loose_fields,
     result_file_as_sent,
 )
 from ftjobs.api.models import (
@@ -255,7 +256,7 @@ def _item(
 ) -> ModelT:
     """The item as the model reads it, or, where the model refuses a field, as close as the
     columns can hold (the text is kept as sent either way), with a warning."""
-    what = "event" if kind == "events" else "checkpoint"
+    what: Literal["event", "checkpoint"] = "event" if kind == "events" else "checkpoint"
     try:
         parsed = model.model_validate_json(item.text)
     except ValidationError as error:
@@ -263,41 +264,7 @@ def _item(
             f"job {job_id}: {what} {item.id}: {describe_validation_error(error, limit=3)}"
             " (kept as sent)"
         )
-        return model.model_construct(**_loose_fields(model, item.value))
+        return model.model_construct(**loose_fields(what, item.value))
     for problem in item_range_problems(parsed):
         notes.warnings.append(f"job {job_id}: {what} {item.id}: {problem} (kept as sent)")
     return parsed
-
-
-def _loose_fields(
-    model: type[JobEvent] | type[JobCheckpoint], value: dict[str, Any]
-) -> dict[str, Any]:
-    """What of an item the store's columns can hold when the model refuses one of its fields:
-    text where text belongs, whole numbers where they do (0 for a time that is none), the rest
-    None. The item's text is archived as sent beside them."""
-
-    def text(name: str) -> str | None:
-        found = value.get(name)
-        return found if isinstance(found, str) else None
-
-    def integer(name: str) -> int | None:
-        found = value.get(name)
-        return found if type(found) is int and -(2**63) <= found < 2**63 else None
-
-    fields: dict[str, Any] = {
-        "object": value.get("object"),
-        "id": value.get("id"),
-        "created_at": integer("created_at") or 0,
-    }
-    if model is JobEvent:
-        fields.update(level=text("level"), message=text("message"), type=text("type"))
-        fields["data"] = value.get("data")
-    else:
-        metrics = value.get("metrics")
-        fields.update(
-            fine_tuning_job_id=text("fine_tuning_job_id"),
-            fine_tuned_model_checkpoint=text("fine_tuned_model_checkpoint"),
-            step_number=integer("step_number"),
-            metrics=metrics if isinstance(metrics, dict) else None,
-        )
-    return fields

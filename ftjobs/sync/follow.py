@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ftjobs.store import Store
     from ftjobs.store.records import StoredEvent
     from ftjobs.sync.client import FineTuningApi
-    from ftjobs.sync.engine import SyncObserver
+    from ftjobs.sync.report import SyncObserver
 
 
 @dataclass

@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
-"""A fine-tuning API for the sync benchmark: tests/fake_api.FakeFineTuningApi in its own process,
-filled with N generated jobs (bench/generate.py's mix), each with its events, checkpoints and
-result files, all deterministic (seeded).
+"""A fine-tuning API for the sync benchmark: tests/support/fake_api.FakeFineTuningApi in its own
+process, filled with N generated jobs (tests/support/generate.py's mix), each with its events,
+checkpoints and result files (generate.History), all deterministic (seeded).
 
 It prints one JSON line on stdout once it is ready (``{"port": ..., "jobs": ..., ...}``) and
 serves until stdin closes or it is terminated (with ``--stay``, until it is killed). Standard
 library only (ftjobs is not imported).
 
-    python bench/fake_server.py --jobs 10000 --events 50 --checkpoints 2
-    python bench/fake_server.py --jobs 100 --events 250 --checkpoints 3 --result-files 1 \
+    python -m bench fake-server --jobs 10000 --events 50 --checkpoints 2
+    python -m bench fake-server --jobs 100 --events 250 --checkpoints 3 --result-files 1 \
         --latency-ms 100 --max-in-flight 8          # issue 15's slow-API case
-    python bench/fake_server.py --jobs 1000 --stay &     # in the background; kill %1 ends it
-    python bench/fake_server.py --jobs 300 --self-check   # bodies == tests/fake_api's, exit
+    python -m bench fake-server --jobs 1000 --stay &     # in the background; kill %1 ends it
+    python -m bench fake-server --jobs 300 --self-check   # bodies == tests/support/fake_api's, exit
 
 Why a subclass: FakeFineTuningApi builds every body per request (it re-parses the item ids and
 pretty-prints the page character by character in Python, 0.1 ms per event here). That is
@@ -46,7 +46,6 @@ starts counting again from zero).
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import json
 import random
@@ -57,15 +56,11 @@ import threading
 import time
 from collections import Counter
 from http.server import ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
-sys.path.insert(0, str(BENCH.parent / "tests"))
-
-import generate  # noqa: E402  (bench/generate.py: the jobs)
-from fake_api import DEFAULT_KEY, FakeFineTuningApi, _error_body  # noqa: E402
+from tests.support import generate
+from tests.support.fake_api import DEFAULT_KEY, FakeFineTuningApi, _error_body
+from tests.support.generate import History, _texts
 
 # socketserver's listen backlog is 5: a client opening 8 connections at once could see a SYN
 # dropped and wait a second for the retransmission. This process is the server alone.
@@ -75,7 +70,6 @@ ThreadingHTTPServer.request_queue_size = 128
 # ftjobs sync asks for 100. The cap is 100, so a page holds what sync asks for: 100 jobs a page,
 # and 50 events or 2 checkpoints in one page each.
 PAGE_CAP = 100
-BASE64_SINCE = 1_719_792_000  # 2024-07-01: result files come back base64-encoded from then on
 FINAL = frozenset({"succeeded", "failed", "cancelled"})
 KINDS = (
     "jobs list", "job", "events", "checkpoints", "file content", "file object", "model", "other",
@@ -108,135 +102,6 @@ def _list_body(
         parts.append(f',\n  "first_id": {first},\n  "last_id": {last}')
     parts.append(f',\n  "has_more": {"true" if has_more else "false"}\n}}\n')
     return "".join(parts).encode()
-
-
-def _texts(value: dict[str, Any]) -> tuple[str, str]:
-    """Compact and 2-space pretty JSON of one object (same key order and number spellings)."""
-    return json.dumps(value, separators=(",", ":")), json.dumps(value, indent=2)
-
-
-class History:
-    """A job's events, checkpoints and result files, made from its own seeded rng."""
-
-    def __init__(self, job: dict[str, Any], seed: int, events: int, checkpoints: int) -> None:
-        rng = random.Random(f"{seed}:{job['id']}")
-        self.rng = rng
-        job_id = job["id"]
-        status = job["status"]
-        created = job["created_at"]
-        end = job.get("finished_at") or created + 600 + int(rng.random() * 7200)
-        head = [
-            f"Created fine-tuning job: {job_id}",
-            f"Validating training file: {job['training_file']}",
-            "Files validated, moving job to queued state",
-            "Fine-tuning job started",
-        ]
-        tail: list[tuple[str, str]] = []  # (level, message)
-        if status == "succeeded":
-            tail = [
-                ("info", f"New fine-tuned model created: {job['fine_tuned_model']}"),
-                ("info", "The job has successfully completed"),
-            ]
-        elif status == "failed":
-            tail = [("error", "The job failed due to an internal error")]
-        elif status == "cancelled":
-            tail = [("info", "The job was cancelled")]
-        steps = max(events - len(head) - len(tail) - checkpoints, 1)
-        self.steps = steps
-        self.checkpoint_steps = [steps * (i + 1) // checkpoints for i in range(checkpoints)]
-        model = job.get("fine_tuned_model") or (
-            f"ft:{job['model']}:{generate.rand_str(rng, 6).lower()}::{generate.rand_str(rng, 8)}"
-        )
-        self.checkpoint_models = [
-            model if (i == checkpoints - 1 and status == "succeeded") else f"{model}:ckpt-step-{s}"
-            for i, s in enumerate(self.checkpoint_steps)
-        ]
-        losses = [3.5 * (0.97**step) + rng.random() * 0.1 for step in range(steps + 1)]
-        self.losses = losses
-
-        # Oldest first; reversed at the end (the API lists newest first).
-        made: list[tuple[str, str, str]] = []  # (id, compact, pretty)
-        clock = created
-        span = max(end - created, events)
-
-        def event(level: str, message: str, data: tuple[str, str] | None, kind: str) -> None:
-            nonlocal clock
-            clock = min(clock + int(rng.random() * 2 * span / events), end)
-            event_id = "ftevent-" + generate.rand_str(rng, 24)
-            text = json.dumps(message)
-            if data is None:
-                data = ("null", "null") if rng.random() < 0.5 else ("{}", "{}")
-            made.append((
-                event_id,
-                f'{{"object":"fine_tuning.job.event","id":"{event_id}","created_at":{clock},'
-                f'"level":"{level}","message":{text},"data":{data[0]},"type":"{kind}"}}',
-                f'{{\n  "object": "fine_tuning.job.event",\n  "id": "{event_id}",\n'
-                f'  "created_at": {clock},\n  "level": "{level}",\n  "message": {text},\n'
-                f'  "data": {data[1]},\n  "type": "{kind}"\n}}',
-            ))  # fmt: skip
-
-        for message in head:
-            event("info", message, None, "message")
-        checkpoint_at = dict(zip(self.checkpoint_steps, self.checkpoint_models, strict=True))
-        for step in range(1, steps + 1):
-            loss = losses[step]
-            pairs = [
-                ("step", str(step)),
-                ("train_loss", repr(loss)),
-                ("train_mean_token_accuracy", repr(min(1.0, 0.4 + step / steps / 2))),
-            ]
-            if step % 10 == 0 or step == steps:
-                pairs.append(("valid_loss", repr(loss * 1.1)))
-                pairs.append(("valid_mean_token_accuracy", repr(0.4 + step / steps / 2.2)))
-            pairs.append(("total_steps", str(steps)))
-            metrics = (
-                "{" + ",".join(f'"{key}":{value}' for key, value in pairs) + "}",
-                "{\n    " + ",\n    ".join(f'"{key}": {value}' for key, value in pairs) + "\n  }",
-            )
-            message = f"Step {step}/{steps}: training loss={losses[step]:.2f}"
-            event("info", message, metrics, "metrics")
-            if step in checkpoint_at:
-                text = f"Checkpoint created at step {step} with Snapshot ID: {checkpoint_at[step]}"
-                event("info", text, None, "message")
-        for level, message in tail:
-            event(level, message, None, "message")
-        made.reverse()
-        self.events = made
-
-        self.checkpoints: list[tuple[str, str, str]] = []
-        for step, checkpoint_model in zip(
-            reversed(self.checkpoint_steps), reversed(self.checkpoint_models), strict=True
-        ):
-            checkpoint_id = "ftckpt_" + generate.rand_str(rng, 24)
-            loss = losses[step]
-            value = {
-                "object": "fine_tuning.job.checkpoint",
-                "id": checkpoint_id,
-                "created_at": min(created + step * span // steps, end),
-                "fine_tuned_model_checkpoint": checkpoint_model,
-                "fine_tuning_job_id": job_id,
-                "metrics": {
-                    "step": step,
-                    "train_loss": loss,
-                    "train_mean_token_accuracy": 0.8,
-                    "valid_loss": loss * 1.1,
-                    "valid_mean_token_accuracy": 0.75,
-                },
-                "step_number": step,
-            }
-            self.checkpoints.append((checkpoint_id, *_texts(value)))
-
-    def result_file(self, created_at: int) -> bytes:
-        """The per-step CSV; base64 for jobs from mid-2024 on, as the API sends it."""
-        rows = ["step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy"]
-        for step in range(1, self.steps + 1):
-            loss = self.losses[step]
-            valid = (
-                f"{loss * 1.1:.5f},{0.4 + step / self.steps / 2.2:.5f}" if step % 10 == 0 else ","
-            )
-            rows.append(f"{step},{loss:.5f},{min(1.0, 0.4 + step / self.steps / 2):.5f},{valid}")
-        csv = ("\n".join(rows) + "\n").encode()
-        return base64.b64encode(csv) if created_at >= BASE64_SINCE else csv
 
 
 class BenchApi(FakeFineTuningApi):
@@ -542,7 +407,7 @@ def self_check(api: BenchApi) -> list[str]:
         ours = api._route(parts, query)
         theirs = base(api, parts, query)
         if ours != theirs:
-            problems.append(f"/{'/'.join(parts)}?{query}: differs from tests/fake_api's body")
+            problems.append(f"/{'/'.join(parts)}?{query}: differs from the fake API's body")
 
     for key in list(api._bodies):
         if key[0] == "jobs":
@@ -596,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--self-check",
         action="store_true",
-        help="compare every prepared body with tests/fake_api's own, then exit (1: differ)",
+        help="compare every prepared body with tests/support/fake_api's own, then exit (1: differ)",
     )
     args = parser.parse_args(argv)
     started = time.perf_counter()

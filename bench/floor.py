@@ -12,8 +12,8 @@ transaction, executemany'd in batches of BATCH jobs. What it leaves out is exact
 floor should leave out: validation (no pydantic), progress and error reporting, and the upsert
 of jobs already stored.
 
-    python bench/floor.py jobs.jsonl floor.db
-    python bench/floor.py jobs.jsonl --verify-rows 20000   # rows == ftjobs.store.rows.rows_for's
+    python -m bench floor jobs.jsonl floor.db
+    python -m bench floor jobs.jsonl --verify-rows 20000   # rows == ftjobs.store.rows.rows_for's
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ the import's page cache. What a floor may skip, it skips: validation (no pydanti
 and reporting; and since it holds a job's events before writing them, it gives them their
 final seq numbers at once instead of turning provisional ones around with an UPDATE.
 
-    python bench/floor_events.py bench/out/events-4000x250 store.db
-    python bench/floor_events.py bench/out/events-4000x250 --verify-rows 50   # == ftjobs' rows
+    python -m bench floor-events bench/out/events-4000x250 store.db
+    python -m bench floor-events bench/out/events-4000x250 --verify-rows 50   # == ftjobs' rows
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Any
 
 CACHE_KIB = 64 * 1024  # ftjobs.store.IMPORT_CACHE_KIB: a store that holds jobs is not bulk-loaded
 
-# The statements of ftjobs.store.history_rows, so SQLite does the same work.
+# The statements of ftjobs.store.history_writer, so SQLite does the same work.
 INSERT_EVENT = (
     "INSERT INTO job_events (job_key, id, created_at, seq, level, type, message, raw_json)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_key, id) DO NOTHING"
@@ -221,8 +221,7 @@ def differing_rows(db: Path, reference: Path) -> list[str]:
 def verify_rows(events_dir: Path, jobs: int) -> int:
     """Import the first `jobs` jobs' events with ftjobs and with this floor, each into a store
     holding just those jobs, and compare the history tables row for row, types included."""
-    from ftjobs_events import ftjobs_import
-
+    from bench.ftjobs_events import ftjobs_import
     from ftjobs.api.models import FineTuningJob
     from ftjobs.store import Store
 

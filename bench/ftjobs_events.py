@@ -5,8 +5,8 @@ options are parsed (JobReader(...).records() into Store.import_jobs(..., events_
 transaction per job, with the collector settings of the command), without the 4,000 process
 start-ups that running the command 4,000 times would measure instead.
 
-    python bench/ftjobs_events.py bench/out/events-4000x250 store.db
-    python bench/ftjobs_events.py bench/out/events-4000x250 store.db --profile out.prof
+    python -m bench ftjobs-events bench/out/events-4000x250 store.db
+    python -m bench ftjobs-events bench/out/events-4000x250 store.db --profile out.prof
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ events (newest first, as the API lists them) bulk-inserted into job_events with 
 seq numbers ftjobs gives them, and two checkpoints a job; the per-step metrics are left out
 (export does not read them; the import writes them again from the events, as it must).
 
-    python bench/full_export.py                        # 10,000 jobs x 250 events
-    python bench/full_export.py --jobs 1000 --check    # smaller, then verify the round trip
+    python -m bench full-export                        # 10,000 jobs x 250 events
+    python -m bench full-export --jobs 1000 --check    # smaller, then verify the round trip
 """
 
 from __future__ import annotations
@@ -24,12 +24,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
-
-import generate  # noqa: E402  (sibling scripts, not a package)
-from generate_events import generate_events  # noqa: E402
-from run import Run, remove_db, run_child, tool  # noqa: E402
+from bench.common import BENCH, Run, remove_db, run_child, tool
+from tests.support import generate
+from tests.support.generate import generate_events
 
 SEED = 1
 CHECKPOINT = (

@@ -3,8 +3,8 @@
 query plans of the statements they run: the part of `ftjobs events JOB` / `ftjobs metrics JOB`
 that depends on how many other jobs' events the store holds.
 
-    python bench/read_events.py STORE.db JOB_ID --repeat 20
-    python bench/read_events.py STORE.db JOB_ID --plans
+    python -m bench read-events STORE.db JOB_ID --repeat 20
+    python -m bench read-events STORE.db JOB_ID --plans
 
 Prints one JSON object: median milliseconds of each read (best of --repeat, after one warm-up),
 the rows read, and with --plans each statement's EXPLAIN QUERY PLAN.

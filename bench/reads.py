@@ -6,8 +6,8 @@ import`) and one of 20, then times each read command on both, as child processes
 median of --repeat runs, and prints the ratio big/small per command. Output goes to /dev/null
 (piped, so `list` without --json writes its plain table).
 
-    python bench/reads.py                    # 1,000,000 jobs against 20
-    python bench/reads.py --size 300k --repeat 5
+    python -m bench reads                    # 1,000,000 jobs against 20
+    python -m bench reads --size 300k --repeat 5
 """
 
 from __future__ import annotations
@@ -23,10 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
-
-import run  # noqa: E402  (a sibling script, not a package)
+from bench import run
+from bench.common import BENCH, remove_db, run_child, tool
 
 SMALL = 20
 SORTS = ("created_at", "finished_at", "status", "model", "id", "trained_tokens")
@@ -42,9 +40,9 @@ def build_store(workdir: Path, size: int, ftjobs: str) -> Path:
     source = jobs.with_name(jobs.name + ".stamp").read_text()
     if db.exists() and stamp_path.exists() and stamp_path.read_text() == source:
         return db
-    run.remove_db(db)
+    remove_db(db)
     started = time.perf_counter()
-    done = run.run_child(
+    done = run_child(
         [ftjobs, "--db", str(db), "import", "-q", str(jobs)], workdir / "logs" / "reads.log"
     )
     if done.returncode != 0:
@@ -149,7 +147,7 @@ def main() -> None:
     parser.add_argument("--size", type=run.parse_size, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=7, help="runs of each case (median)")
     parser.add_argument("--workdir", type=Path, default=BENCH / "out")
-    parser.add_argument("--ftjobs", default=run.tool("ftjobs"))
+    parser.add_argument("--ftjobs", default=tool("ftjobs"))
     parser.add_argument("--only", default="", help="run only the cases whose name holds this")
     args = parser.parse_args()
     (args.workdir / "logs").mkdir(parents=True, exist_ok=True)
@@ -175,7 +173,7 @@ def main() -> None:
     for turn in range(args.repeat + 1):  # the first turn warms the page cache, untimed
         for name, by_size in cases.items():
             for size, command in by_size.items():
-                done = run.run_child(command, log)
+                done = run_child(command, log)
                 if done.returncode != 0:
                     sys.exit(f"{' '.join(command)} failed; see {log}")
                 if turn:
@@ -185,7 +183,7 @@ def main() -> None:
     exported = {}
     export = next((c for c in cases if c.startswith("export")), None)
     for size in stores if export else ():  # how many jobs the export case writes, untimed
-        run.run_child(cases[export][size], log)
+        run_child(cases[export][size], log)
         exported[size] = run.count_lines(out)
     print()
     print(

@@ -6,11 +6,11 @@ Every case runs as a child process, timed from start to exit (wall seconds, star
 since every shell call pays it), with its own peak RSS taken from os.wait4. With --repeat N the
 cases take turns, so machine noise spreads over all of them, and the median is reported.
 
-    python bench/run.py                         # 100k and 1M jobs, every case
-    python bench/run.py --sizes 100000 --skip-ftjobs
-    python bench/run.py --sizes 100000 --repeat 3 --check
-    python bench/run.py --events --check       # 1M events into a store of 4,000 jobs, and reads
-    python bench/run.py --sync [--jobs N --repeat N --check]   # ftjobs sync: bench/run_sync.py
+    python -m bench run                         # 100k and 1M jobs, every case
+    python -m bench run --sizes 100000 --skip-ftjobs
+    python -m bench run --sizes 100000 --repeat 3 --check
+    python -m bench run --events --check       # 1M events into a store of 4,000 jobs, and reads
+    python -m bench run --sync [--jobs N --repeat N --check]   # ftjobs sync: bench/run_sync.py
 """
 
 from __future__ import annotations
@@ -32,10 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
-
-import floor  # noqa: E402  (a sibling script, not a package)
+from bench import floor
+from bench.common import BENCH, Run, remove_db, run_child, script, tool, version_of
+from tests.support import generate
 
 SEED = 1
 CHECK_SAMPLE = 20_000  # jobs whose floor rows are compared with ftjobs' own, under --check
@@ -45,16 +44,6 @@ TABLES = [
 ]  # fmt: skip
 # Columns compared per table (default *): a job's search row is also its rowid.
 COMPARED_COLUMNS = {"jobs_fts": "rowid, job_key, text"}
-
-
-@dataclass
-class Run:
-    """One child process: how long it took, the most memory it held and its CPU time."""
-
-    seconds: float
-    peak_rss_mib: float
-    returncode: int
-    cpu_seconds: float = 0.0  # user + system, from the same os.wait4
 
 
 @dataclass
@@ -84,39 +73,6 @@ class Case:
         return statistics.median(run.cpu_seconds for run in self.runs)
 
 
-def run_child(command: list[str], log: Path, env: dict[str, str] | None = None) -> Run:
-    """Run command to completion; its output goes to log. os.wait4 gives this child's own peak
-    RSS (ru_maxrss, KiB on Linux), which RUSAGE_CHILDREN would mix with earlier children's."""
-    if env is None:
-        # Modules compiled once, as pip does at install: with PYTHONDONTWRITEBYTECODE an
-        # editable ftjobs compiles every module on every run (~0.3 s), a constant that pulls
-        # every ratio toward 1.
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    with log.open("ab") as out:
-        out.write(f"$ {' '.join(command)}\n".encode())
-        out.flush()
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            command, stdout=out, stderr=out, stdin=subprocess.DEVNULL, env=env
-        )
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    cpu = usage.ru_utime + usage.ru_stime
-    return Run(seconds, usage.ru_maxrss / 1024, process.returncode, cpu)
-
-
-def remove_db(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def tool(name: str) -> str:
-    """A console script installed next to this Python (the venv's), else the one on PATH."""
-    beside = Path(sys.executable).parent / name
-    return str(beside) if beside.exists() else name
-
-
 def parse_size(text: str) -> int:
     text = text.strip().replace("_", "")
     scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:].lower(), 1)
@@ -132,7 +88,7 @@ def generate_input(workdir: Path, size: int, fmt: str, regenerate: bool) -> tupl
     suffix = {"jsonl": "jsonl", "list": "list.json", "array": "json"}[fmt]
     path = workdir / f"jobs-{size}.{suffix}"
     stamp_path = path.with_name(path.name + ".stamp")
-    generator = BENCH / "generate.py"
+    generator = Path(generate.__file__)
     stamp = {
         "count": size,
         "seed": SEED,
@@ -143,7 +99,7 @@ def generate_input(workdir: Path, size: int, fmt: str, regenerate: bool) -> tupl
         saved = json.loads(stamp_path.read_text())
         if {key: saved.get(key) for key in stamp} == stamp:
             return path, input_line(path, size, fmt, saved["seconds"], saved["rss"], "reused")
-    command = [sys.executable, str(generator), "--count", str(size), "--format", fmt]
+    command = [*script("generate"), "--count", str(size), "--format", fmt]
     command += ["--seed", str(SEED), "-o", str(path)]
     run = run_child(command, workdir / "logs" / "generate.log")
     if run.returncode != 0:
@@ -165,7 +121,7 @@ def flatten(jsonl: Path) -> Path:
     """The jobs table's rows as flat JSON Lines (nested parts as JSON text), for sqlite-utils:
     exactly the jobs rows the floor and ftjobs write. Made once, not timed."""
     flat = jsonl.with_name(jsonl.name.replace(".jsonl", ".flat.jsonl"))
-    sources = (jsonl, BENCH / "floor.py")
+    sources = (jsonl, Path(floor.__file__))
     if flat.exists() and all(flat.stat().st_mtime >= src.stat().st_mtime for src in sources):
         return flat
     columns = floor.JOB_COLUMNS
@@ -220,7 +176,7 @@ def build_cases(
     jsonl_db, list_db = workdir / f"ft-jsonl-{size}.db", workdir / f"ft-list-{size}.db"
     exported = export_path(workdir, size)
     bulk_db = workdir / f"floor-bulk-{size}.db"
-    floor_command = [sys.executable, str(BENCH / "floor.py")]
+    floor_command = script("floor")
 
     def schema_only() -> None:  # sqlite-utils fills the jobs table of an ftjobs schema
         remove_db(su_db)
@@ -230,7 +186,7 @@ def build_cases(
         Case(
             "floor (stdlib) jsonl",
             size,
-            [sys.executable, str(BENCH / "floor.py"), str(inputs["jsonl"]), str(floor_db)],
+            [*script("floor"), str(inputs["jsonl"]), str(floor_db)],
             lambda: remove_db(floor_db),
         ),
         Case(
@@ -320,14 +276,6 @@ def check(
     return problems
 
 
-def version_of(command: list[str]) -> str:
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
-    except OSError:
-        return "not found"
-    return (result.stdout.strip() or result.stderr.strip() or "?").splitlines()[0]
-
-
 def print_results(cases: list[Case], repeat: int) -> None:
     floors = {
         case.size: case.seconds
@@ -405,7 +353,7 @@ def prepare_events(
     by ftjobs into a base store, 250 events for each, one job with 250,000 events, and a store
     holding only the job the read cases read."""
     log = workdir / "logs" / "generate-events.log"
-    sources = [BENCH / "generate.py", BENCH / "generate_events.py"]
+    sources = [Path(generate.__file__), BENCH / "generate_events.py"]
     if regenerate:
         for stamp in workdir.glob("*.stamp"):
             stamp.unlink()
@@ -413,7 +361,7 @@ def prepare_events(
     made = {}
     for jobs, per_job in ((event_jobs, EVENTS_PER_JOB), (1, BIG_EVENTS)):
         directory = workdir / f"events-{jobs}x{per_job}"
-        command = [sys.executable, str(BENCH / "generate_events.py"), "--jobs", str(jobs)]
+        command = [*script("generate_events"), "--jobs", str(jobs)]
         command += ["--events-per-job", str(per_job), "--seed", str(SEED), "-o", str(directory)]
         how, run = stamped(directory / "jobs.txt", command, sources, log)
         made[directory.name] = (directory, how, run)
@@ -470,25 +418,25 @@ def build_event_cases(workdir: Path, ftjobs: str, inputs: dict[str, Any]) -> lis
 
     floor_1m, ft_1m = workdir / "events-floor.db", workdir / "events-ftjobs.db"
     floor_one, ft_one = workdir / "events-floor-one.db", workdir / "events-ftjobs-one.db"
-    floor_script = str(BENCH / "floor_events.py")
+    floor_events = script("floor_events")
     case(
         "floor (stdlib) events, one process",
         total,
-        [sys.executable, floor_script, str(events_dir), str(floor_1m)],
+        [*floor_events, str(events_dir), str(floor_1m)],
         floor_1m,
         "",
     )
     case(
         "ftjobs import path, one process",
         total,
-        [sys.executable, str(BENCH / "ftjobs_events.py"), str(events_dir), str(ft_1m)],
+        [*script("ftjobs_events"), str(events_dir), str(ft_1m)],
         ft_1m,
         "floor (stdlib) events, one process",
     )
     case(
         "floor (stdlib) events, 1 job",
         EVENTS_PER_JOB,
-        [sys.executable, floor_script, str(events_dir), str(floor_one), "--jobs", "1"],
+        [*floor_events, str(events_dir), str(floor_one), "--jobs", "1"],
         floor_one,
         "",
     )
@@ -511,7 +459,7 @@ def build_event_cases(workdir: Path, ftjobs: str, inputs: dict[str, Any]) -> lis
     case(
         "floor (stdlib) events, 1 big job",
         BIG_EVENTS,
-        [sys.executable, floor_script, str(big_dir), str(floor_one)],
+        [*floor_events, str(big_dir), str(floor_one)],
         floor_one,
         "",
     )
@@ -563,7 +511,7 @@ def store_reads(workdir: Path, inputs: dict[str, Any]) -> list[str]:
              "|---|---:|---:|---:|"]  # fmt: skip
     reports = {}
     for where, db in (("single", inputs["single"]), ("full", workdir / "events-ftjobs.db")):
-        command = [sys.executable, str(BENCH / "read_events.py"), str(db), inputs["read_job"]]
+        command = [*script("read_events"), str(db), inputs["read_job"]]
         result = subprocess.run([*command, "--plans"], capture_output=True, text=True, check=True)
         reports[where] = json.loads(result.stdout)
     labels = {
@@ -606,7 +554,7 @@ def check_events(workdir: Path, inputs: dict[str, Any]) -> list[str]:
     """The floor's rows equal ftjobs' (the first jobs, then both whole 1M-event stores)."""
     problems = []
     log = workdir / "logs" / "check.log"
-    verify = [sys.executable, str(BENCH / "floor_events.py"), str(inputs["dir"])]
+    verify = [*script("floor_events"), str(inputs["dir"])]
     if run_child([*verify, "--verify-rows", str(EVENT_CHECK_JOBS)], log).returncode != 0:
         problems.append(f"floor event rows differ from ftjobs' (see {log})")
     floor_db, ft_db = workdir / "events-floor.db", workdir / "events-ftjobs.db"
@@ -673,7 +621,7 @@ def run_case(case: Case) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if "--sync" in argv:  # the sync benchmark: bench/run_sync.py, with the other arguments
-        import run_sync
+        from bench import run_sync
 
         return run_sync.main([arg for arg in argv if arg != "--sync"])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -754,7 +702,7 @@ def main(argv: list[str] | None = None) -> int:
 
     problems: list[str] = []
     if args.check and sizes:
-        verify = [sys.executable, str(BENCH / "floor.py"), str(inputs[sizes[0]]["jsonl"])]
+        verify = [*script("floor"), str(inputs[sizes[0]]["jsonl"])]
         verify += ["--verify-rows", str(CHECK_SAMPLE)]
         if run_child(verify, workdir / "logs" / "check.log").returncode != 0:
             problems.append(f"floor rows differ from ftjobs' (see {workdir / 'logs/check.log'})")

@@ -9,9 +9,9 @@ os.wait4); the requests it made are counted by the server (``/__reset`` before, 
 after), by kind, with the 429s it was sent, the most requests it had in flight at once, and the
 server's CPU seconds meanwhile.
 
-    python bench/run_sync.py                      # 10,000 jobs, 50 events and 2 checkpoints each
-    python bench/run_sync.py --jobs 2000 --repeat 3 --check
-    python bench/run.py --sync                    # the same, from run.py
+    python -m bench sync                      # 10,000 jobs, 50 events and 2 checkpoints each
+    python -m bench sync --jobs 2000 --repeat 3 --check
+    python -m bench run --sync                    # the same, from run.py
 
 Concurrency (issue 15): ``--concurrency N`` (or a preset) runs the floor with N threads, then
 ``ftjobs sync --concurrency N`` (first and unchanged second sync), and with ``--sequential``
@@ -19,9 +19,9 @@ the floor with 1 thread and ``ftjobs sync --concurrency 1`` for the speed-up; th
 answers after ``--latency-ms`` and, by default, refuses with 429 more than N requests in
 flight at once.
 
-    python bench/run_sync.py --preset history-100ms --check --by-kind
-    python bench/run_sync.py --preset 10k-0ms --check --by-kind
-    python bench/run_sync.py --preset 10k-50ms --check --by-kind
+    python -m bench sync --preset history-100ms --check --by-kind
+    python -m bench sync --preset 10k-0ms --check --by-kind
+    python -m bench sync --preset 10k-50ms --check --by-kind
 """
 
 from __future__ import annotations
@@ -42,10 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
-
-from run import Run, remove_db, run_child, tool, version_of  # noqa: E402
+from bench.common import BENCH, REPO, Run, remove_db, run_child, script, tool, version_of
 
 KINDS = (
     "jobs list",
@@ -120,7 +117,7 @@ class Server:
         self.log = log.open("ab")
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, str(BENCH / "fake_server.py"), *args],
+            [*script("fake_server"), *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,
@@ -184,7 +181,7 @@ def sync_has_concurrency(ftjobs: str) -> bool:
 def build_cases(server: Server, workdir: Path, ftjobs: str) -> list[SyncCase]:
     """The cases of issue 8, in the order they take turns (the second sync needs the first's
     store)."""
-    floor = [sys.executable, str(BENCH / "sync_floor.py"), "--base-url", server.url + "/v1"]
+    floor = [*script("sync_floor"), "--base-url", server.url + "/v1"]
     floor += ["--key", server.info["key"]]
     floor_db, sync_db = workdir / "sync-floor.db", workdir / "sync-ftjobs.db"
     env = client_env(server)
@@ -230,7 +227,7 @@ def build_concurrency_cases(
     ftjobs sync --concurrency 1 (first). Without the option, sync runs as it is, one request
     at a time; then --concurrency 1 would be the same command, and it is not run."""
     n = concurrency
-    floor = [sys.executable, str(BENCH / "sync_floor.py"), "--base-url", server.url + "/v1"]
+    floor = [*script("sync_floor"), "--base-url", server.url + "/v1"]
     floor += ["--key", server.info["key"]]
     sync_db, sequential_db = workdir / "sync-ftjobs.db", workdir / "sync-ftjobs-c1.db"
     env = client_env(server)
@@ -344,11 +341,11 @@ def check(
                     f"{case.name}: {peak} requests in flight at once, more than {case.concurrency}"
                 )
     self_check = run_child(
-        [sys.executable, str(BENCH / "fake_server.py"), *self_check_args, "--self-check"],
+        [*script("fake_server"), *self_check_args, "--self-check"],
         workdir / "logs" / "check.log",
     )
     if self_check.returncode != 0:
-        problems.append("fake_server's bodies differ from tests/fake_api's (see logs/check.log)")
+        problems.append("fake_server's bodies differ from the fake API's (see logs/check.log)")
     return problems
 
 
@@ -525,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"python {platform.python_version()}, SQLite {sqlite3.sqlite_version},"
         f" {os.cpu_count()} CPUs, ftjobs: {version_of([ftjobs, '--version'])},"
-        f" commit {commit_of(BENCH.parent)}"
+        f" commit {commit_of(REPO)}"
     )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
@@ -621,7 +618,7 @@ def main(argv: list[str] | None = None) -> int:
                 "check passed: every store holds every job, event, checkpoint, result file,"
                 " file object and model state; every case made the expected requests by kind"
                 " (429s aside), the same as the floor's, with no more in flight than allowed;"
-                " the server's bodies are tests/fake_api's"
+                " the server's bodies are tests/support/fake_api's"
             )
     return 1 if problems or any(case.failed for case in cases) else 0
 

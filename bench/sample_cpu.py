@@ -11,7 +11,7 @@ made it. cProfile's deterministic hooks inflate Python-heavy code (the openai SD
 template callbacks) several times over; this does not.
 
     OPENAI_API_KEY=... OPENAI_BASE_URL=http://127.0.0.1:PORT/v1 \\
-        python bench/sample_cpu.py -o bench/out/sync-cpu.txt -- --db bench/out/s.db sync
+        python -m bench sample-cpu -o bench/out/sync-cpu.txt -- --db bench/out/s.db sync
 """
 
 from __future__ import annotations

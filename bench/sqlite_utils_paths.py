@@ -6,8 +6,8 @@ each table holds (introspection, for `info --tables`), and the import cost itsel
 on a fresh copy of schema.sql in a temp directory, in one process, taking turns --repeat times;
 the table gives the median seconds and the ratio to ftjobs' own way.
 
-    python bench/sqlite_utils_paths.py                 # 100,000 events, 5 runs each
-    python bench/sqlite_utils_paths.py --events 20000 --repeat 3
+    python -m bench sqlite-utils-paths                 # 100,000 events, 5 runs each
+    python -m bench sqlite-utils-paths --events 20000 --repeat 3
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INSERT_EVENT = (  # ftjobs.store.history_rows._INSERT_EVENT
+INSERT_EVENT = (  # ftjobs.store.history_writer._INSERT_EVENT
     "INSERT INTO job_events (job_key, id, created_at, seq, level, type, message, raw_json)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_key, id) DO NOTHING"
 )

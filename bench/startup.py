@@ -6,9 +6,9 @@ then run 2 of each, ...) so the machine's noise spreads over all of them; the ta
 median of --repeat runs and the ratio to a bare Typer app answering `--version`, the least a
 Typer CLI can cost.
 
-    python bench/startup.py                 # 15 runs of each case
-    python bench/startup.py --repeat 31 --importtime   # and what each command imports
-    python bench/startup.py --before "env PYTHONPATH=/tmp/old .venv/bin/python -m ftjobs"
+    python -m bench startup                 # 15 runs of each case
+    python -m bench startup --repeat 31 --importtime   # and what each command imports
+    python -m bench startup --before "env PYTHONPATH=/tmp/old .venv/bin/python -m ftjobs"
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
+from bench.common import BENCH, script
+
 JOBS = 20
 EVENTS = 20  # generate_events.py's least is 11 a job
 
@@ -90,7 +91,7 @@ def prepare(workdir: Path, ftjobs: list[str]) -> tuple[Path, Path, str]:
     db, jobs = workdir / "startup-20.db", workdir / "startup-20.jsonl"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    generate = [sys.executable, str(BENCH / "generate.py"), "--count", str(JOBS)]
+    generate = [*script("generate"), "--count", str(JOBS)]
     subprocess.run(
         [*generate, "--format", "jsonl", "-o", str(jobs)], check=True, capture_output=True
     )
@@ -99,7 +100,9 @@ def prepare(workdir: Path, ftjobs: list[str]) -> tuple[Path, Path, str]:
     events = workdir / "startup-events"
     subprocess.run(
         [
-            *(sys.executable, str(BENCH / "generate_events.py"), "--jobs", "1"),
+            *script("generate_events"),
+            "--jobs",
+            "1",
             *("--events-per-job", str(EVENTS), "-o", str(events)),
         ],
         check=True,

@@ -30,9 +30,9 @@ Transports (``--transport``):
 - ``urllib``: ``urllib.request.urlopen`` per request, which opens a new connection each time
   (urllib sends ``Connection: close``; it has no keep-alive), for reference.
 
-    python bench/sync_floor.py --base-url http://127.0.0.1:PORT/v1 --key sk-...
-    python bench/sync_floor.py --base-url ... --key ... --threads 8
-    python bench/sync_floor.py --base-url ... --key ... --db bench/out/sync-floor.db
+    python -m bench sync-floor --base-url http://127.0.0.1:PORT/v1 --key sk-...
+    python -m bench sync-floor --base-url ... --key ... --threads 8
+    python -m bench sync-floor --base-url ... --key ... --db bench/out/sync-floor.db
 
 Prints one JSON line: requests made (429s included), 429s, jobs, events,
 checkpoints, result files, file objects and models fetched (and how many were 404), and bytes.

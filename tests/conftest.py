@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import typer.main
 import typer.testing
-from helpers import Cli
+from support.helpers import Cli
 
 from ftjobs.cli import app
 

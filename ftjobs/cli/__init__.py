@@ -12,7 +12,7 @@ Where things live:
 
 Heavy modules (pydantic, sqlite-utils, rich tables, ftjobs.store, ftjobs.api.models) are imported
 inside the commands that need them, never at the top of a module here, so `ftjobs --help` and
-`ftjobs --version` answer quickly (tests/test_cli_layout.py checks it).
+`ftjobs --version` answer quickly (tests/guarantees/test_cli_layout.py checks it).
 """
 
 from __future__ import annotations

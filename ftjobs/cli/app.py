@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from ftjobs.store import Store
 
 # Every command, in the order `ftjobs --help` lists them, and the module (in ftjobs.cli) that
-# registers it; tests/test_cli_layout.py checks that this matches what the modules register.
+# registers it; tests/guarantees/test_cli_layout.py checks that this matches what the modules
+# register.
 COMMAND_MODULES = {
     "sync": "sync",
     "add": "jobs",

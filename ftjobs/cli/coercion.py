@@ -9,7 +9,7 @@ choices and paths and click's wording for numbers. Any other type is left to typ
 
 It hooks typer's (private) per-parameter converter, so it is guarded: where typer has no such
 converter (typer 0.28 converts with click's types, without pydantic) or changes it, nothing is
-installed and typer converts as it always does. tests/test_cli_layout.py checks that the
+installed and typer converts as it always does. tests/guarantees/test_cli_layout.py checks that the
 commands a person runs most import no pydantic where the hook applies.
 """
 

@@ -11,7 +11,7 @@ from typing import Any
 
 # Where json's text and pydantic-core's differ: floats json writes in exponent form below 1e-4
 # (json: 1e-05, 1.5e-07; pydantic-core: 0.00001, 1.5e-7) and the constants NaN and Infinity.
-# A text with none of these is the same from both, byte for byte (tests/test_jsontext.py); a
+# A text with none of these is the same from both, byte for byte (tests/units/test_jsontext.py); a
 # match may be a string that merely looks so, which costs only the slower, certain path.
 _MAY_DIFFER = re.compile(r"[0-9]e-|NaN|Infinity")
 

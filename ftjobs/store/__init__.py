@@ -12,7 +12,8 @@ One room per concern, each a part of :class:`Store`:
 - `jobs.py`: whole jobs (get, add, modify, delete, and the writes others share);
 - `filters.py`: the filter `list`, `export` and `stats` take, and its indexed SQL;
 - `bulk.py`: `import` of many jobs, events and checkpoints;
-- `history.py` over `history_rows.py`: events, checkpoints, metrics, result files;
+- `history.py` over `history_writer.py` (writes) and `history_reads.py` (reads): events,
+  checkpoints, metrics, result files;
 - `sync.py`: what `sync` remembers, and its save of one job with its history;
 - `resources.py`: the file objects and fine-tuned model states sync archives beside the jobs;
 - `insights.py`: `info`, `stats` and `search`;

@@ -12,14 +12,14 @@ from ftjobs.jsonio.text import json_text
 from ftjobs.store.base import RollBack
 from ftjobs.store.jobs import Jobs
 
-# ftjobs.api.history and ftjobs.store.history_rows are imported when an import runs (see
+# ftjobs.api.history and ftjobs.store.history_reads are imported when an import runs (see
 # store/history.py): every command opens a Store, and only import needs them here.
 if TYPE_CHECKING:
     from ftjobs.api.archive import ArchiveRecord, OwnedCheckpoint, OwnedEvent
     from ftjobs.api.history import CheckpointRecord, EventRecord, Repeated
     from ftjobs.api.models import FineTuningJob, JobRecord
     from ftjobs.store.export import RestoreCounts
-    from ftjobs.store.history_rows import HistoryWriter
+    from ftjobs.store.history_writer import HistoryWriter
     from ftjobs.store.records import HistoryCounts
 
 
@@ -102,7 +102,7 @@ class BulkImport(Jobs):
         """
         from ftjobs.api.history import CheckpointRecord, EventRecord
         from ftjobs.api.models import JobRecord
-        from ftjobs.store.history_rows import HistoryWriter
+        from ftjobs.store.history_writer import HistoryWriter
 
         counts = ImportCounts()
         try:

@@ -22,7 +22,7 @@ from ftjobs.store.filters import JobFilter, Queries, where_clause
 if TYPE_CHECKING:
     from ftjobs.api.archive import FileObjectRecord, ModelStateRecord, ResultFileRecord
     from ftjobs.api.history import ResultFile
-    from ftjobs.store.history_rows import HistoryWriter
+    from ftjobs.store.history_writer import HistoryWriter
 
 Conflict = Literal["update", "skip", "fail"]
 
@@ -161,7 +161,7 @@ def restore_result_file(
 
 def _give_steps(conn: sqlite3.Connection, job_key: int, content: ResultFile) -> None:
     from ftjobs.api.history import file_source, metrics_from_csv
-    from ftjobs.store.history_rows import write_metrics
+    from ftjobs.store.history_writer import write_metrics
 
     source = file_source(content.file_id)
     has = conn.execute(

@@ -1,5 +1,5 @@
 """Which jobs `list`, `export` and `stats` want: the filter, its WHERE clause and its order, each
-answered from an index (tests/test_query_plans.py)."""
+answered from an index (tests/guarantees/test_query_plans.py)."""
 
 from __future__ import annotations
 

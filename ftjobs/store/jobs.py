@@ -74,7 +74,7 @@ class Jobs(StoreBase):
         columns: every stored job was validated on its way in, and validating it again on the
         way out changes nothing (the values pass through unchanged; the "no error" forms are
         never stored). The codec writes what model_dump_json writes (pydantic-core's encoder,
-        or json where that is the same), byte for byte (tests/test_json_contract.py,
+        or json where that is the same), byte for byte (tests/guarantees/test_json_contract.py,
         test_import_export.py, test_jsontext.py)."""
         codec = JsonCodec()
         with sqlite_errors(self.path):

@@ -20,7 +20,7 @@ from ftjobs.jsonio.text import json_text
 from ftjobs.store.base import sqlite_errors
 from ftjobs.store.jobs import Jobs
 
-# ftjobs.store.history_rows is imported by the methods that use it (see store/history.py).
+# ftjobs.store.history_reads is imported by the methods that use it (see store/history.py).
 if TYPE_CHECKING:
     from ftjobs.api.history import FetchedHistory
     from ftjobs.api.models import FineTuningJob
@@ -178,7 +178,7 @@ class Sync(Jobs):
 
     def known_history(self, job_id: str) -> tuple[set[str], set[str]]:
         """Ids of the job's stored events and checkpoints (empty for a job not stored)."""
-        from ftjobs.store import history_rows
+        from ftjobs.store import history_reads
 
         with sqlite_errors(self.path):
             row = self.conn.execute("SELECT job_key FROM jobs WHERE id = ?", [job_id]).fetchone()
@@ -186,15 +186,15 @@ class Sync(Jobs):
                 return set(), set()
             conn = self.conn
             return (
-                history_rows.known_ids(conn, "job_events", row[0]),
-                history_rows.known_ids(conn, "job_checkpoints", row[0]),
+                history_reads.known_ids(conn, "job_events", row[0]),
+                history_reads.known_ids(conn, "job_checkpoints", row[0]),
             )
 
     def stored_files(self, file_ids: Sequence[str]) -> set[str]:
-        from ftjobs.store import history_rows
+        from ftjobs.store import history_reads
 
         with sqlite_errors(self.path):
-            return history_rows.stored_file_ids(self.conn, file_ids)
+            return history_reads.stored_file_ids(self.conn, file_ids)
 
     def save_synced(
         self,
@@ -213,8 +213,8 @@ class Sync(Jobs):
         could not be fetched. text is the job as the server sent it, kept (compacted) as its
         raw_json: a job whose text changed, if only in key order, is updated."""
         from ftjobs.api.models import JobRecord
-        from ftjobs.store import history_rows
-        from ftjobs.store.history_rows import HistoryWriter
+        from ftjobs.store import history_reads
+        from ftjobs.store.history_writer import HistoryWriter
         from ftjobs.store.records import HistoryCounts
 
         text = None if text is None else compact_json(text)
@@ -248,7 +248,7 @@ class Sync(Jobs):
                     writer.add_checkpoints(key, history.checkpoints)
                 for content in history.files:
                     writer.add_result_file(key, content)
-                history_rows.mark_history(conn, key, complete=complete, gaps=gaps, now=now)
+                history_reads.mark_history(conn, key, complete=complete, gaps=gaps, now=now)
         return outcome, counts
 
 

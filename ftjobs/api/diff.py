@@ -1,16 +1,17 @@
 """Comparing jobs: the losses a run ended with and its best, and what differs between two jobs.
 
 Plain functions over a job and its per-step metrics (the ones `metrics` shows); the CLI reads
-them from the store, render_history and render_diff show them.
+them from the store, ftjobs.render.metrics and ftjobs.render.diff show them.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from ftjobs.api.history import finite
 
 if TYPE_CHECKING:
     from ftjobs.api.history import Metrics
@@ -35,12 +36,8 @@ def _points(metrics: Metrics, name: str) -> list[tuple[int | float, float]]:
     return [
         (row[step_at], float(row[at]))
         for row in metrics.rows
-        if _finite(row[step_at]) and _finite(row[at])
+        if finite(row[step_at]) is not None and finite(row[at]) is not None
     ]
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _loss_column(metrics: Metrics, word: str, preferred: str) -> str | None:

@@ -113,6 +113,14 @@ class Metrics:
     rows: list[list[Any]]
 
 
+def finite(value: Any) -> float | None:
+    """A metric's value as a number to compare or draw: None for what is not one (text,
+    true/false, a blank) and for NaN and infinities."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
 @dataclass
 class MetricTable:
     """Per-step metrics: column names in the order first seen ("step" first), and one row per

@@ -49,16 +49,18 @@ def diff(
     """
     from ftjobs.api import diff as diffs
     from ftjobs.render import diff as render_diff
+    from ftjobs.render.output import OutputMode, choose_output
 
+    mode = choose_output(json=as_json)
     with open_store(ctx) as store:
         fields = []
         for job_id in (job_a, job_b):
             job = store.get(job_id)
             fields.append(diffs.job_fields(job, store.metrics(job_id)))
     found = diffs.differences(fields[0], fields[1])
-    if as_json:
+    if mode is OutputMode.JSON:
         render_diff.write_json(job_a, job_b, found, sys.stdout)
-    elif found and sys.stdout.isatty():
+    elif found and mode is OutputMode.TERMINAL:
         render_diff.print_differences(job_a, job_b, found)
     else:
         render_diff.write_plain(found, sys.stdout)

@@ -22,6 +22,7 @@ from ftjobs.errors import BadInput
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from ftjobs.render.output import OutputMode
     from ftjobs.store.records import Metrics, StoredEvent
 
 JsonArrayFlag = Annotated[
@@ -30,12 +31,6 @@ JsonArrayFlag = Annotated[
 JsonLinesFlag = Annotated[
     bool, typer.Option("--jsonl", help="Print one object per line, exactly as stored.")
 ]
-
-
-def _one_format(**flags: bool) -> None:
-    chosen = [f"--{name}" for name, given in flags.items() if given]
-    if len(chosen) > 1:
-        raise BadInput(f"choose one of {' and '.join(chosen)}")
 
 
 EventFieldsOption = Annotated[
@@ -117,16 +112,18 @@ def events(
     --job`. --follow keeps printing new ones (lines, or --jsonl) until the job is final, then
     exits 0; Ctrl-C stops it (exit 130).
     """
-    _one_format(json=as_json, jsonl=as_jsonl)
+    from ftjobs.render.output import choose_output
+
+    mode = choose_output(json=as_json, jsonl=as_jsonl)
     columns = output_fields(
-        fields, whole_records=as_json or as_jsonl, names=EVENT_FIELDS, keyed="data"
+        fields, whole_records=mode.whole_records, names=EVENT_FIELDS, keyed="data"
     )
     if remote and not follow:
         raise BadInput("--remote goes with --follow (ftjobs sync --job JOB fetches once)")
     if follow and as_json:
         raise BadInput("--follow prints events as they come: use --jsonl for JSON")
     if follow:
-        _follow(ctx, job_id, (levels or [], types or []), limit, interval, remote, as_jsonl,
+        _follow(ctx, job_id, (levels or [], types or []), limit, interval, remote, mode,
                 columns)  # fmt: skip
         return
     with open_store(ctx) as store:
@@ -136,12 +133,7 @@ def events(
         hidden = 0
         if limit is not None and len(found) == limit:
             hidden = store.count_events(job_id, levels=levels or (), types=types or ()) - limit
-    if as_json:
-        from ftjobs.render import history as render_history
-
-        render_history.write_texts((event.text for event in found), sys.stdout, lines=False)
-    else:
-        _show_events(found, jsonl=as_jsonl, columns=columns, header=True)
+    _show_events(found, mode=mode, columns=columns, header=True)
     if not found:
         matching = " matching the filters" if levels or types else ""
         typer.echo(f"No events for {job_id}{matching}.", err=True)
@@ -156,30 +148,32 @@ def events(
 def _show_events(
     found: list[StoredEvent],
     *,
-    jsonl: bool,
+    mode: OutputMode,
     columns: tuple[str, ...] | None,
     header: bool,
     log: bool = False,
 ) -> None:
-    """Events as the options ask: JSON Lines as stored, the --fields, or the log (a table on a
-    terminal, tab-separated lines when piped). log: followed, a terminal gets each event as
-    lines, so that batches printed apart line up."""
-    from ftjobs.render import history as render_history
-    from ftjobs.render import jobs as render
+    """Events as the options ask: JSON (an array) or JSON Lines as stored, the --fields, or
+    the log (a table on a terminal, tab-separated lines when piped). log: followed, a terminal
+    gets each event as lines, so that batches printed apart line up."""
+    from ftjobs.render import events as render_events
+    from ftjobs.render.output import OutputMode, write_plain_rows, write_texts
+    from ftjobs.render.tables import print_fields_table
+    from ftjobs.render.text import record_rows
 
-    terminal = sys.stdout.isatty()
-    if jsonl:
-        render_history.write_texts((event.text for event in found), sys.stdout, lines=True)
+    terminal = mode is OutputMode.TERMINAL
+    if mode.whole_records:
+        write_texts((event.text for event in found), sys.stdout, lines=mode is OutputMode.JSONL)
     elif columns is not None:
-        rows = render_history.record_rows((event.text for event in found), columns)
+        rows = record_rows((event.text for event in found), columns)
         if terminal and found:
-            render.print_fields_table(columns, rows, header=header)
+            print_fields_table(columns, rows, header=header)
         else:
-            render.write_plain_rows(rows, sys.stdout)
+            write_plain_rows(rows, sys.stdout)
     elif found and terminal:
-        render_history.print_events(found, header=header, log=log)
+        render_events.print_events(found, header=header, log=log)
     else:
-        render_history.write_events_plain(found, sys.stdout)
+        render_events.write_events_plain(found, sys.stdout)
     sys.stdout.flush()
 
 
@@ -190,7 +184,7 @@ def _follow(
     limit: int | None,
     interval: float,
     remote: bool,
-    jsonl: bool,
+    mode: OutputMode,
     columns: tuple[str, ...] | None,
 ) -> None:
     """events --follow: the stored events, then new ones until the job is final."""
@@ -209,14 +203,14 @@ def _follow(
             follower.refresh = api_refresh(store, api, job_id, observer)
         try:
             found, final = follower.first(within_limit(limit))
-            _show_events(found, jsonl=jsonl, columns=columns, header=True, log=True)
+            _show_events(found, mode=mode, columns=columns, header=True, log=True)
             shown = bool(found)
             if not final:
                 typer.echo(f"Following {job_id} until it is final (Ctrl-C stops).", err=True)
 
                 def show(new: list[StoredEvent]) -> None:
                     nonlocal shown
-                    _show_events(new, jsonl=jsonl, columns=columns, header=not shown, log=True)
+                    _show_events(new, mode=mode, columns=columns, header=not shown, log=True)
                     shown = True
 
                 follower.follow(interval, show)
@@ -244,33 +238,38 @@ def checkpoints(
     valid loss, train accuracy, valid accuracy, marks (or --fields, the table too).
     --json / --jsonl: the objects as stored.
     """
-    from ftjobs.render import history as render_history
-    from ftjobs.render import jobs as render
+    from ftjobs.api.checkpoints import mark_checkpoints
+    from ftjobs.render import checkpoints as render_checkpoints
+    from ftjobs.render.output import OutputMode, choose_output, write_plain_rows, write_texts
+    from ftjobs.render.tables import print_fields_table
+    from ftjobs.render.text import record_rows
 
-    _one_format(json=as_json, jsonl=as_jsonl)
+    mode = choose_output(json=as_json, jsonl=as_jsonl)
     columns = output_fields(
-        fields, whole_records=as_json or as_jsonl, names=CHECKPOINT_FIELDS, keyed="metrics"
+        fields, whole_records=mode.whole_records, names=CHECKPOINT_FIELDS, keyed="metrics"
     )
     with open_store(ctx) as store:
         job = store.get(job_id)
         found = store.checkpoints(job_id)
-    if as_json or as_jsonl:
+    terminal = bool(found) and mode is OutputMode.TERMINAL
+    if mode.whole_records:
         texts = (checkpoint.text for checkpoint in found)
-        render_history.write_texts(texts, sys.stdout, lines=as_jsonl)
+        write_texts(texts, sys.stdout, lines=mode is OutputMode.JSONL)
     elif columns is not None:
-        rows = render_history.record_rows((checkpoint.text for checkpoint in found), columns)
-        if found and sys.stdout.isatty():
-            render.print_fields_table(columns, rows)
+        rows = record_rows((checkpoint.text for checkpoint in found), columns)
+        if terminal:
+            print_fields_table(columns, rows)
         else:
-            render.write_plain_rows(rows, sys.stdout)
+            write_plain_rows(rows, sys.stdout)
     else:
-        table = render_history.checkpoint_table(
+        marked = mark_checkpoints(
             found, job_status=job.status, fine_tuned_model=job.fine_tuned_model
         )
-        if found and sys.stdout.isatty():
-            render_history.print_checkpoints(table)
+        table = render_checkpoints.checkpoint_table(marked)
+        if terminal:
+            render_checkpoints.print_checkpoints(table)
         else:
-            render_history.write_checkpoints_plain(table, sys.stdout)
+            render_checkpoints.write_checkpoints_plain(table, sys.stdout)
     if not found:
         typer.echo(f"No checkpoints for {job_id}.", err=True)
 
@@ -327,19 +326,20 @@ def metrics(
     per job, and a table of each run's final and best losses; --csv and --json carry a job
     column.
     """
-    _one_format(csv=as_csv, json=as_json)
+    from ftjobs.render.output import choose_output
+
+    mode = choose_output(csv=as_csv, json=as_json)
     unique = list(dict.fromkeys(job_ids))
     if len(unique) > 1:
-        _compare(ctx, unique, file_id=file_id, as_csv=as_csv, as_json=as_json)
+        _compare(ctx, unique, file_id=file_id, mode=mode)
     else:
-        _one_job(ctx, unique[0], file_id=file_id, as_csv=as_csv, as_json=as_json)
+        _one_job(ctx, unique[0], file_id=file_id, mode=mode)
 
 
-def _one_job(
-    ctx: typer.Context, job_id: str, *, file_id: str | None, as_csv: bool, as_json: bool
-) -> None:
+def _one_job(ctx: typer.Context, job_id: str, *, file_id: str | None, mode: OutputMode) -> None:
     from ftjobs.api.history import FILE_SOURCE_PREFIX
-    from ftjobs.render import history as render_history
+    from ftjobs.render import metrics as render_metrics
+    from ftjobs.render.output import OutputMode
 
     with open_store(ctx) as store:
         job = store.get(job_id)
@@ -349,18 +349,18 @@ def _one_job(
         stored = store.result_file(file_id) if file_id is not None else None
     note = None
     if found is not None:
-        note = render_history.source_note(found, job.result_files or [], job_id)
+        note = render_metrics.source_note(found, job.result_files or [], job_id)
         if note:
             typer.echo(note, err=True)
-    if as_json:
-        render_history.write_metrics_json(found, sys.stdout)
-    elif as_csv or not sys.stdout.isatty():
+    if mode is OutputMode.JSON:
+        render_metrics.write_metrics_json(found, sys.stdout)
+    elif mode is not OutputMode.TERMINAL:  # --csv, or piped
         if stored is not None and stored.csv is not None:
             sys.stdout.flush()
             sys.stdout.buffer.write(stored.csv.encode("utf-8"))
             sys.stdout.buffer.flush()
         elif found is not None:
-            sys.stdout.write(render_history.metrics_csv(found))
+            sys.stdout.write(render_metrics.metrics_csv(found))
     elif found is not None:
         _chart(found, above=note or "")
     if found is None:
@@ -374,38 +374,39 @@ def _one_job(
         elif file_id is not None:
             typer.echo(f"No per-step metrics for {job_id} in result file {file_id}.", err=True)
         else:
-            typer.echo(render_history.no_metrics_note(job_id), err=True)
+            typer.echo(render_metrics.no_metrics_note(job_id), err=True)
 
 
 def _chart(found: Metrics, *, above: str) -> None:
     """The chart and its summary line, as wide as the terminal and, with what was said above
     it (`above`) and the shell's next prompt, no taller."""
-    from ftjobs.render import history as render_history
+    from ftjobs.render import charts as render_charts
+    from ftjobs.render import metrics as render_metrics
+    from ftjobs.render.output import terminal_columns, terminal_rows, use_color
 
-    series = render_history.all_series(found)
+    series = render_metrics.all_series(found)
     if not series:
         typer.echo("No numeric metrics to chart; --csv prints what is stored.", err=True)
         return
-    columns = render_history.terminal_columns()
-    summary = render_history.summary_line(found, series)
-    taken = (render_history.wrapped_lines(above, columns) if above else 0) + 1
+    columns = terminal_columns()
+    summary = render_metrics.summary_line(found, series)
+    taken = (render_charts.wrapped_lines(above, columns) if above else 0) + 1
     taken += len(textwrap.wrap(summary, width=columns, break_on_hyphens=False))
-    lines = [render_history.Line(one, one.name) for one in series]
-    text = render_history.chart(
-        lines,
-        columns=columns,
-        rows=render_history.terminal_rows() - taken,
-        color=render_history.use_color(),
+    lines = [render_charts.Line(one, one.name) for one in series]
+    text = render_charts.chart(
+        lines, columns=columns, rows=terminal_rows() - taken, color=use_color()
     )
     sys.stdout.write(text + "\n")
-    render_history.write_summary(summary, sys.stdout, columns)
+    render_metrics.write_summary(summary, sys.stdout, columns)
 
 
 def _compare(
-    ctx: typer.Context, job_ids: list[str], *, file_id: str | None, as_csv: bool, as_json: bool
+    ctx: typer.Context, job_ids: list[str], *, file_id: str | None, mode: OutputMode
 ) -> None:
     """Several runs: each job's metrics (as for one), those without any named on stderr."""
-    from ftjobs.render import history as render_history
+    from ftjobs.render import charts as render_charts
+    from ftjobs.render import metrics as render_metrics
+    from ftjobs.render.output import OutputMode, terminal_columns, terminal_rows, use_color
 
     if file_id is not None:
         raise BadInput("--file takes one job: give one JOB_ID with it")
@@ -420,26 +421,22 @@ def _compare(
             said += f"Warning: no metrics for {job_id}; it is left out.\n"
     if said:
         typer.echo(said, err=True, nl=False)
-    if as_json:
-        render_history.write_compare_json(runs, sys.stdout)
-    elif as_csv or not sys.stdout.isatty():
+    if mode is OutputMode.JSON:
+        render_metrics.write_compare_json(runs, sys.stdout)
+    elif mode is not OutputMode.TERMINAL:  # --csv, or piped
         if runs:
-            sys.stdout.write(render_history.compare_csv(runs))
+            sys.stdout.write(render_metrics.compare_csv(runs))
     elif runs:
-        lines = render_history.compare_lines(runs)
+        lines = render_charts.compare_lines(runs)
         if not lines:
             typer.echo("No numeric metrics to chart; --csv prints what is stored.", err=True)
             return
-        columns = render_history.terminal_columns()
-        table = render_history.compare_table(runs, columns)
-        taken = render_history.wrapped_lines(said.rstrip("\n"), columns) if said else 0
+        columns = terminal_columns()
+        table = render_metrics.compare_table(runs, columns)
+        taken = render_charts.wrapped_lines(said.rstrip("\n"), columns) if said else 0
         taken += table.count("\n") + 1
-        text = render_history.chart(
-            lines,
-            columns=columns,
-            rows=render_history.terminal_rows() - taken,
-            color=render_history.use_color(),
-            jobs=len(runs),
+        text = render_charts.chart(
+            lines, columns=columns, rows=terminal_rows() - taken, color=use_color(), jobs=len(runs)
         )
         sys.stdout.write(text + "\n")
         sys.stdout.write(table)

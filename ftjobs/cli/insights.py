@@ -37,12 +37,14 @@ def info(
     A grid on a terminal; key<TAB>value lines when piped; one object with --json.
     """
     from ftjobs.render import insights as render_insights
+    from ftjobs.render.output import OutputMode, choose_output
 
     with open_store(ctx) as store:
         summary = store.info(tables=tables)
-    if as_json:
+    mode = choose_output(json=as_json)
+    if mode is OutputMode.JSON:
         render_insights.write_json_object(summary.as_dict(), sys.stdout)
-    elif sys.stdout.isatty():
+    elif mode is OutputMode.TERMINAL:
         render_insights.print_info(summary)
     else:
         render_insights.write_info_plain(summary, sys.stdout)
@@ -67,12 +69,14 @@ def stats(
     nearest rank).
     """
     from ftjobs.render import insights as render_insights
+    from ftjobs.render.output import OutputMode, choose_output
 
     with open_store(ctx) as store:
         summary = store.stats(filters.query())
-    if as_json:
+    mode = choose_output(json=as_json)
+    if mode is OutputMode.JSON:
         render_insights.write_json_object(summary.as_dict(), sys.stdout)
-    elif sys.stdout.isatty():
+    elif mode is OutputMode.TERMINAL:
         render_insights.print_stats(summary)
     else:
         render_insights.write_stats_plain(summary, sys.stdout)
@@ -106,22 +110,21 @@ def search(
     (both of --fields if given), JSON with --json or --jsonl.
     """
     from ftjobs.render import jobs as render
+    from ftjobs.render.output import OutputMode, choose_output, write_job_texts
     from ftjobs.store.insights import fts_query
 
-    if as_json and as_jsonl:
-        raise BadInput("choose one of --json and --jsonl")
-    columns = output_fields(fields, whole_records=as_json or as_jsonl)
+    mode = choose_output(json=as_json, jsonl=as_jsonl)
+    columns = output_fields(fields, whole_records=mode.whole_records)
     match = fts_query(" ".join(words))
     if match is None:
         raise BadInput("give a word to search for (letters or digits)")
     limit_or_all = None if all_jobs else within_limit(limit)
     with open_store(ctx) as store:
-        if as_json or as_jsonl:  # straight from the rows, as list's: no models, no pydantic
-            texts = store.search_json(match, limit_or_all)
-            render.write_job_texts(texts, "json" if as_json else "jsonl", sys.stdout)
+        if mode.whole_records:  # straight from the rows, as list's: no models, no pydantic
+            write_job_texts(store.search_json(match, limit_or_all), mode.value, sys.stdout)
             return
         jobs = store.search_listed(match, limit_or_all)
-        if sys.stdout.isatty():
+        if mode is OutputMode.TERMINAL:
             shown = render.print_table(list(jobs), columns)
             if limit_or_all is not None and shown == limit_or_all:
                 total = store.count_search(match)
@@ -149,12 +152,14 @@ def check(
     anything is. Reads only, but with --repair.
     """
     from ftjobs.render import insights as render_insights
+    from ftjobs.render.output import OutputMode, choose_output
 
+    mode = choose_output(json=as_json)  # (the report is the same on a terminal and piped)
     with open_store(ctx) as store:
         if repair:
             store.rebuild_search()
         results = store.check()
-    if as_json:
+    if mode is OutputMode.JSON:
         render_insights.write_json_object(
             {"ok": all(r.ok for r in results), "checks": [r.as_dict() for r in results]},
             sys.stdout,

@@ -25,7 +25,7 @@ from ftjobs.cli.options import (
     parse_metadata,
 )
 from ftjobs.errors import BadInput
-from ftjobs.render.jobs import deletion_question, plural
+from ftjobs.render.text import plural
 
 if TYPE_CHECKING:
     from ftjobs.api.models import FineTuningJob
@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 def _print_job(job: FineTuningJob) -> None:
     """One job for people: a grid on a terminal, label<TAB>value lines when piped."""
     from ftjobs.render import jobs as render
+    from ftjobs.render.output import OutputMode, choose_output
 
-    if sys.stdout.isatty():
+    if choose_output() is OutputMode.TERMINAL:
         render.print_job(job)
     else:
         render.write_job_plain(job, sys.stdout)
@@ -177,12 +178,15 @@ def show(ctx: typer.Context, job_id: JobIdArgument, as_json: JsonFlag = False) -
     On a terminal, a few lines on its history follow (events, checkpoints, metrics), and what
     sync archived of its files (name, size) and whether its fine-tuned model still exists.
     """
-    if as_json:  # straight from the rows: no models, no pydantic
+    from ftjobs.render.output import OutputMode, choose_output
+
+    mode = choose_output(json=as_json)
+    if mode is OutputMode.JSON:  # straight from the rows: no models, no pydantic
         with open_store(ctx) as store:
             text = store.get_json(job_id, indent=2)
         sys.stdout.write(text + "\n")
         return
-    on_terminal = sys.stdout.isatty()
+    on_terminal = mode is OutputMode.TERMINAL
     with open_store(ctx) as store:
         job = store.get(job_id)
         history = store.history_summary(job_id) if on_terminal else None
@@ -190,13 +194,12 @@ def show(ctx: typer.Context, job_id: JobIdArgument, as_json: JsonFlag = False) -
     if history is None or resources is None:
         _print_job(job)
         return
-    from ftjobs.render import history as render_history
     from ftjobs.render import jobs as render
     from ftjobs.render import resources as render_resources
 
     render.print_job(
         job,
-        render_history.history_rows(history, job.result_files or []),
+        render.history_rows(history, job.result_files or []),
         render_resources.job_notes(job, resources),
     )
 
@@ -367,6 +370,8 @@ def delete(
     Removes each job's error, hyperparameters, result files and integration links. Asks first on
     a terminal; elsewhere, pass --yes.
     """
+    from ftjobs.render.jobs import deletion_question
+
     if not yes and not sys.stdin.isatty():
         raise BadInput("not on a terminal, so not asking: pass --yes to delete")
     with open_store(ctx) as store:

@@ -24,6 +24,7 @@ from ftjobs.errors import BadInput
 NOTICE_COUNT_CAP = 1_000
 
 if TYPE_CHECKING:
+    from ftjobs.render.output import OutputMode
     from ftjobs.store.rows import ListedJob
 
 DEFAULT_LIMIT = 20
@@ -82,29 +83,24 @@ def list_jobs(
     --tsv; the API's job objects with --json or --jsonl. When a limit hides jobs, stderr says so;
     with --fine-tuned-model, stderr says whether sync last found that model or found it deleted.
     """
-    from ftjobs.render import jobs as render
+    from ftjobs.render.output import choose_output, write_job_texts
 
-    modes = [name for name, on in (("--json", as_json), ("--jsonl", as_jsonl),
-                                   ("--csv", as_csv), ("--tsv", as_tsv)) if on]  # fmt: skip
-    if len(modes) > 1:
-        raise BadInput(f"choose one of {' and '.join(modes)}")
+    mode = choose_output(json=as_json, jsonl=as_jsonl, csv=as_csv, tsv=as_tsv)
     within_limit(limit)
     if all_jobs and limit is not None:
         raise BadInput("choose one of --all and --limit")
-    columns = output_fields(fields, whole_records=as_json or as_jsonl)
+    columns = output_fields(fields, whole_records=mode.whole_records)
     query = filters.query(
         sort=sort,
         descending=not reverse,
         limit=None if all_jobs else limit or DEFAULT_LIMIT,
     )
     with open_store(ctx) as store:
-        if as_json or as_jsonl:  # straight from the rows: no models, no pydantic
-            shown = render.write_job_texts(
-                store.list_json(query), "json" if as_json else "jsonl", sys.stdout
-            )
+        if mode.whole_records:  # straight from the rows: no models, no pydantic
+            shown = write_job_texts(store.list_json(query), mode.value, sys.stdout)
         else:
             # the jobs' data, no models: pydantic is not imported for a table either
-            shown = _write_listing(store.list_listed(query), as_csv, as_tsv, columns)
+            shown = _write_listing(store.list_listed(query), mode, columns)
         if query.limit is not None and shown == query.limit:
             sys.stdout.flush()
             total = store.count(query, at_most=NOTICE_COUNT_CAP)
@@ -121,17 +117,18 @@ def list_jobs(
 
 
 def _write_listing(
-    jobs: Iterator["ListedJob"], as_csv: bool, as_tsv: bool, columns: tuple[str, ...] | None
+    jobs: Iterator["ListedJob"], mode: "OutputMode", columns: tuple[str, ...] | None
 ) -> int:
     """Jobs as CSV or TSV with a header row, a table on a terminal, or plain tab-separated
     rows; returns how many were written."""
     from ftjobs.render import jobs as render
+    from ftjobs.render.output import OutputMode
 
-    if sys.stdout.isatty() and not (as_csv or as_tsv):
+    if mode is OutputMode.TERMINAL:
         return render.print_table(list(jobs), columns)  # a screenful: fine to hold
     return render.write_jobs(
         jobs,
         sys.stdout,
         columns or DEFAULT_LIST_FIELDS,
-        "," if as_csv else "\t" if as_tsv else None,
+        {OutputMode.CSV: ",", OutputMode.TSV: "\t"}.get(mode),
     )

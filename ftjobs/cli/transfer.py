@@ -20,7 +20,7 @@ from ftjobs.cli.options import (
     with_job_filters,
 )
 from ftjobs.errors import BadInput, FtjobsError, JobExists
-from ftjobs.render.jobs import plural
+from ftjobs.render.text import plural
 
 
 @app.command(
@@ -83,7 +83,7 @@ def import_jobs(
     A full export (export --full) is restored whole: jobs, history, file objects, model states.
     """
     from ftjobs.api.batches import JobReader, fewer_collections, input_size
-    from ftjobs.render import jobs as render
+    from ftjobs.render import transfer as render
 
     paths = list(files or [])
     if not paths:
@@ -184,7 +184,7 @@ def export(
     objects and model states they name (all of them without a filter), each line saying what
     it is; `ftjobs import` restores it all. What sync remembers does not travel.
     """
-    from ftjobs.render import jobs as render
+    from ftjobs.render.output import output_file, write_job_texts
 
     if output is not None and str(output) == "-":
         output = None
@@ -196,15 +196,16 @@ def export(
         from collections import Counter
 
         from ftjobs.api.archive import export_lines
+        from ftjobs.render.transfer import export_counts
 
         counts: Counter[str] = Counter()
-        with open_store(ctx) as store, render.output_file(output) as out:
-            render.write_job_texts(export_lines(store.export_full(query), counts), "jsonl", out)
+        with open_store(ctx) as store, output_file(output) as out:
+            write_job_texts(export_lines(store.export_full(query), counts), "jsonl", out)
         if output is not None:
-            typer.echo(f"Exported {render.export_counts(counts)} to {output}.", err=True)
+            typer.echo(f"Exported {export_counts(counts)} to {output}.", err=True)
         return
-    with open_store(ctx) as store, render.output_file(output) as out:
-        count = render.write_job_texts(store.list_json(query), output_format.value, out)
+    with open_store(ctx) as store, output_file(output) as out:
+        count = write_job_texts(store.list_json(query), output_format.value, out)
     if output is not None:
         typer.echo(f"Exported {plural(count, 'job')} to {output}.", err=True)
 

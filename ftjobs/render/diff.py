@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from ftjobs.api.diff import Difference, duration_text
-from ftjobs.render.jobs import console, plain_cell
+from ftjobs.render.output import console, plain_cell
 
 # Field column, two value columns, and the gaps between them (two spaces each).
 _GAPS = 4

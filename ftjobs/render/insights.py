@@ -9,7 +9,8 @@ from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from ftjobs.api.times import iso_time
-from ftjobs.render.jobs import STATUS_STYLES, console
+from ftjobs.render.output import console
+from ftjobs.render.tables import STATUS_STYLES
 
 if TYPE_CHECKING:
     from rich.console import Console

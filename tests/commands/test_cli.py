@@ -218,7 +218,8 @@ def test_every_in_process_run_prints_to_the_current_stdout(db: Path) -> None:
     """Regression: render's writers once took `out=sys.stdout` as a default, bound at import, so
     every run in a process after the first wrote to a closed stream (exit 1)."""
     # Import render afresh inside the first run, as a new process would.
-    sys.modules.pop("ftjobs.render.jobs", None)
+    for module in ("ftjobs.render.output", "ftjobs.render.jobs"):
+        sys.modules.pop(module, None)
     vars(ftjobs).pop("render", None)
     Cli(db).create_store()
     for command in (["list", "--json"], ["list", "--jsonl"], ["list"], ["list", "--json"]):

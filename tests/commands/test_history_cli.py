@@ -19,7 +19,9 @@ from support.helpers import FIXTURES, Cli, connect, dump, error_line
 from support.history import add_job, colour_codes, import_checkpoints, import_events, write
 from support.terminal import ESCAPE, run_in_terminal
 
-from ftjobs.render.history import chart_series, checkpoint_table
+from ftjobs.api.checkpoints import mark_checkpoints
+from ftjobs.render.checkpoints import checkpoint_table
+from ftjobs.render.metrics import chart_series
 from ftjobs.store.records import Metrics, StoredCheckpoint
 
 HISTORY = FIXTURES / "history"
@@ -191,14 +193,14 @@ def test_marks_compare_one_valid_loss_key_and_take_the_earliest_tie() -> None:
         _checkpoint(2, "m:2", valid_loss=0.9, full_valid_loss=0.3),
         _checkpoint(3, "m", valid_loss=0.2, full_valid_loss=0.3),
     ]
-    table = checkpoint_table(checkpoints, job_status="running", fine_tuned_model="m")
-    assert [row.marks for row in table.rows] == [[], ["best valid"], ["final"]]
-    assert table.columns[1] == ("Full valid loss", "full_valid_loss")
-    no_valid = checkpoint_table(
+    marked = mark_checkpoints(checkpoints, job_status="running", fine_tuned_model="m")
+    assert [row.marks for row in marked] == [[], ["best valid"], ["final"]]
+    assert checkpoint_table(marked).columns[1] == ("Full valid loss", "full_valid_loss")
+    no_valid = mark_checkpoints(
         [_checkpoint(5, "x", train_loss=1.0)], job_status="failed", fine_tuned_model=None
     )
-    assert [row.marks for row in no_valid.rows] == [["latest"]]
-    assert no_valid.columns[1] == ("Valid loss", None)
+    assert [row.marks for row in no_valid] == [["latest"]]
+    assert checkpoint_table(no_valid).columns[1] == ("Valid loss", None)
 
 
 def test_no_checkpoints(full: Cli) -> None:
@@ -529,7 +531,7 @@ def test_only_the_chart_imports_numpy() -> None:
     """uniplot brings numpy (~0.3 s to import); sqlite_utils would import it whenever it is
     installed, on every command that opens the store."""
     code = (
-        "import sys, ftjobs.cli, ftjobs.store, ftjobs.render.history\n"
+        "import sys, ftjobs.cli, ftjobs.store, ftjobs.render.charts, ftjobs.render.metrics\n"
         "print('numpy' in sys.modules)\n"
         "import uniplot\n"
         "print('numpy' in sys.modules)\n"

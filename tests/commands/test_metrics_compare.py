@@ -15,7 +15,7 @@ from support.history import add_job, colour_codes, import_events, write
 from support.terminal import ESCAPE, Screen, run_in_terminal
 
 from ftjobs.api.diff import losses
-from ftjobs.render.history import short_labels
+from ftjobs.render.metrics import short_labels
 from ftjobs.store.records import Metrics
 
 # Three runs: the 240-step job (its metrics events: every supervised column, full_valid_* at

@@ -12,7 +12,7 @@ import pytest
 from support.helpers import Cli, error_line
 from support.terminal import ESCAPE, run_in_terminal
 
-from ftjobs.render.jobs import Column, fit_columns
+from ftjobs.render.tables import Column, fit_columns
 
 START = 1_721_764_800
 ORG = "ft:gpt-4o-mini-2024-07-18:my-org:custom-suffix"

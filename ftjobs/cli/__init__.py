@@ -7,7 +7,7 @@ Where things live:
 - `options.py`: value parsers and the option types several commands share.
 - one module per command group, named as typed, each registering its commands on `app`:
   `sync.py`, `jobs.py` (add, show, update, attach, delete), `list.py`, `history.py` (events,
-  checkpoints, metrics), `diff.py`, `transfer.py` (import, export, backup), `insights.py`
+  checkpoints), `metrics.py`, `diff.py`, `transfer.py` (import, export, backup), `insights.py`
   (info, stats, search, check), `help.py`.
 
 Heavy modules (pydantic, sqlite-utils, rich tables, ftjobs.store, ftjobs.api.models) are imported

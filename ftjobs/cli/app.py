@@ -40,7 +40,7 @@ COMMAND_MODULES = {
     "show": "jobs",
     "events": "history",
     "checkpoints": "history",
-    "metrics": "history",
+    "metrics": "metrics",
     "diff": "diff",
     "update": "jobs",
     "attach": "jobs",

@@ -155,9 +155,9 @@ def _show_events(
     the log (a table on a terminal, tab-separated lines when piped). log: followed, a terminal
     gets each event as lines, so that batches printed apart line up."""
     from ftjobs.render import events as render_events
+    from ftjobs.render.cells import record_rows
     from ftjobs.render.output import OutputMode, write_plain_rows, write_texts
     from ftjobs.render.tables import print_fields_table
-    from ftjobs.render.text import record_rows
 
     terminal = mode is OutputMode.TERMINAL
     if mode.whole_records:
@@ -238,9 +238,9 @@ def checkpoints(
     """
     from ftjobs.api.checkpoints import mark_checkpoints
     from ftjobs.render import checkpoints as render_checkpoints
+    from ftjobs.render.cells import record_rows
     from ftjobs.render.output import OutputMode, choose_output, write_plain_rows, write_texts
     from ftjobs.render.tables import print_fields_table
-    from ftjobs.render.text import record_rows
 
     mode = choose_output(json=as_json, jsonl=as_jsonl)
     columns = output_fields(

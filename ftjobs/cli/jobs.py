@@ -25,7 +25,7 @@ from ftjobs.cli.options import (
     parse_metadata,
 )
 from ftjobs.errors import BadInput
-from ftjobs.render.text import plural
+from ftjobs.render.cells import plural
 
 if TYPE_CHECKING:
     from ftjobs.api.models import FineTuningJob

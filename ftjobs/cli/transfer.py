@@ -20,7 +20,7 @@ from ftjobs.cli.options import (
     with_job_filters,
 )
 from ftjobs.errors import BadInput, FtjobsError, JobExists
-from ftjobs.render.text import plural
+from ftjobs.render.cells import plural
 
 
 @app.command(

@@ -11,8 +11,8 @@ from typing import IO, TYPE_CHECKING, Any
 from ftjobs.api.checkpoints import MarkedCheckpoint, first_key, valid_loss_key
 from ftjobs.api.history import finite
 from ftjobs.api.times import iso_time
+from ftjobs.render.cells import printable, short_time
 from ftjobs.render.output import console, plain_cell
-from ftjobs.render.text import printable, short_time
 
 if TYPE_CHECKING:
     from rich.text import Text

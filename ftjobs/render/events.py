@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING
 
 from ftjobs.api.times import iso_time
+from ftjobs.render.cells import printable, second_time
 from ftjobs.render.output import console, plain_cell
-from ftjobs.render.text import printable, second_time
 
 if TYPE_CHECKING:
     from ftjobs.store.records import StoredEvent

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from ftjobs.api.times import iso_time
+from ftjobs.render.cells import field_text, plural, printable, second_time, short_time
 from ftjobs.render.output import console, plain_cell, write_rows
 from ftjobs.render.tables import (
     STATUS_STYLES,
@@ -21,7 +22,6 @@ from ftjobs.render.tables import (
     print_records,
     record_cells,
 )
-from ftjobs.render.text import field_text, plural, printable, second_time, short_time
 
 if TYPE_CHECKING:
     from rich.console import RenderableType

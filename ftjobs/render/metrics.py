@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from ftjobs.api.history import EVENTS_SOURCE, FILE_SOURCE_PREFIX, finite
+from ftjobs.render.cells import printable
 from ftjobs.render.output import console, terminal_columns, write_enclosed
-from ftjobs.render.text import printable
 
 if TYPE_CHECKING:
     from ftjobs.store.records import Metrics

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
+from ftjobs.render.cells import plural
 from ftjobs.render.output import console
-from ftjobs.render.text import plural
 
 if TYPE_CHECKING:
     from ftjobs.api.batches import Problems

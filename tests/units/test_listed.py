@@ -12,7 +12,7 @@ from support.strategies import jobs as job_strategy
 
 from ftjobs.api.constants import LIST_FIELDS
 from ftjobs.api.models import FineTuningJob
-from ftjobs.render.text import field_text
+from ftjobs.render.cells import field_text
 from ftjobs.store import JobFilter, Store
 from ftjobs.store.rows import ListedJob
 

@@ -50,14 +50,27 @@ class JsonRecords:
     ``where`` names the record being read.
     """
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(
+        self, stream: IO[bytes] | None, *, constants: bool = False, lists: bool = False
+    ) -> None:
+        """constants: take NaN and Infinity (what a provider sent is kept); lists: every
+        top-level object with a "data" array is a list envelope (a list body from the API),
+        even one that also has an "id"."""
         self._stream = stream
         self._decoder = codecs.getincrementaldecoder("utf-8")()
-        self._scan = json.JSONDecoder(parse_constant=reject_constant).raw_decode
+        decoder = (
+            json.JSONDecoder() if constants else json.JSONDecoder(parse_constant=reject_constant)
+        )
+        self._scan = decoder.raw_decode
+        self._lists = lists
         self._text = ""
         self._pos = 0
-        self._eof = False
+        self._eof = stream is None
         self.where = "1"
+        self.documents = 0  # top-level values begun
+        # The keys of the last list envelope read, but for its streamed "data" (a "data" here
+        # is one that came after the array and replaced it, as json.loads would have it).
+        self.envelope: dict[str, Any] | None = None
         # The text of the last value read, exactly as it stands in the input (an event or a
         # checkpoint is archived as the text that came in).
         self.value_text = ""
@@ -67,13 +80,20 @@ class JsonRecords:
         # The "has_more" of the last list envelope read: True when the API had more pages.
         self.has_more: bool | None = None
 
+    @classmethod
+    def of_text(cls, text: str, *, constants: bool = False, lists: bool = False) -> JsonRecords:
+        """The records of a text already in memory (a response body)."""
+        records = cls(None, constants=constants, lists=lists)
+        records._text = text
+        return records
+
     def __iter__(self) -> Iterator[tuple[str, Any]]:
-        document = 0
         while True:
             char = self._next_char()
             if not char:
                 return
-            document += 1
+            self.documents += 1
+            document = self.documents
             self.where = str(document)
             if char == "[":
                 yield from self._array("")
@@ -124,8 +144,13 @@ class JsonRecords:
             if char != ":":
                 raise JsonStructureError(_expected(f"':' after key {key!r}", char))
             self._pos += 1
-            if key == "data" and self._next_char() == "[" and "id" not in collected:
+            if (
+                key == "data"
+                and self._next_char() == "["
+                and (self._lists or "id" not in collected)
+            ):
                 streamed = True
+                collected.pop("data", None)  # (an earlier "data" that was not an array)
                 self._keep_from = None  # an envelope: its records are read one at a time
                 yield from self._array("data")
                 self.where = label
@@ -140,6 +165,7 @@ class JsonRecords:
                 raise JsonStructureError(_expected("',' or '}' in an object", char))
         if streamed:
             self.has_more = collected.get("has_more") is True
+            self.envelope = collected
         else:
             assert self._keep_from is not None
             self.value_text = self._text[self._keep_from : self._pos]
@@ -184,7 +210,7 @@ class JsonRecords:
 
     def _read_more(self) -> bool:
         """Append the next chunk to the text; False at the end of the stream."""
-        if self._eof:
+        if self._eof or self._stream is None:
             return False
         start = self._pos if self._keep_from is None else self._keep_from
         if len(self._text) - start > MAX_RECORD_CHARS:
@@ -276,74 +302,27 @@ def reindent_json(text: str, indent: int = 2) -> str:
 
 
 # ---- list bodies: one page of an API list, cut into its items' texts ------------------------
-_SPACE = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
-
-
-def _skip(text: str, pos: int) -> int:
-    match = _SPACE.match(text, pos)
-    assert match is not None  # the pattern matches the empty string
-    return match.end()
-
-
-def _expect(text: str, pos: int, char: str) -> int:
-    pos = _skip(text, pos)
-    if text[pos : pos + 1] != char:
-        raise ValueError(f"expected {char!r} at position {pos}")
-    return pos + 1
-
-
 def split_list_body(text: str) -> tuple[dict[str, Any], list[str]]:
     """Parse a list envelope ``{"object": "list", "data": [...], ...}`` and cut its ``data``
-    array into the raw texts of its elements (as written, not yet compacted).
+    array into the raw texts of its elements (as written, not yet compacted), with the same
+    scanner as files (JsonRecords), NaN and Infinity taken as a provider may send them.
 
     Returns the envelope (parsed, with ``data`` parsed too) and the element texts. Raises
     ``ValueError`` if the text is not one JSON object or its ``data`` is not an array; a
     repeated ``data`` key counts as ``json.loads`` counts it (the last one wins)."""
-    pos = _expect(text, 0, "{")
-    envelope: dict[str, Any] = {}
-    elements: list[str] | None = None
-    pos = _skip(text, pos)
-    if text[pos : pos + 1] == "}":
-        pos += 1
-    else:
-        while True:
-            pos = _skip(text, pos)
-            key, pos = _DECODER.raw_decode(text, pos)
-            if not isinstance(key, str):
-                raise ValueError(f"object key expected at position {pos}")
-            pos = _skip(text, _expect(text, pos, ":"))
-            if key == "data" and text[pos : pos + 1] == "[":
-                elements, values = [], []
-                pos = _skip(text, pos + 1)
-                if text[pos : pos + 1] == "]":
-                    pos += 1
-                else:
-                    while True:
-                        start = _skip(text, pos)
-                        value, pos = _DECODER.raw_decode(text, start)
-                        elements.append(text[start:pos])
-                        values.append(value)
-                        pos = _skip(text, pos)
-                        if text[pos : pos + 1] == ",":
-                            pos += 1
-                            continue
-                        pos = _expect(text, pos, "]")
-                        break
-                envelope[key] = values
-            else:
-                value, pos = _DECODER.raw_decode(text, pos)
-                envelope[key] = value
-                if key == "data":
-                    elements = None
-            pos = _skip(text, pos)
-            if text[pos : pos + 1] == ",":
-                pos += 1
-                continue
-            pos = _expect(text, pos, "}")
-            break
-    if _skip(text, pos) != len(text):
-        raise ValueError(f"extra data at position {_skip(text, pos)}")
-    if elements is None:
+    records = JsonRecords.of_text(text, constants=True, lists=True)
+    values: list[Any] = []
+    elements: list[str] = []
+    for where, value in records:
+        if records.documents > 1:
+            raise ValueError("extra data after the list")
+        if not where.startswith("data["):
+            raise ValueError("no 'data' array")
+        if where == "data[0]":  # (a repeated "data" array: the last one wins)
+            values, elements = [], []
+        values.append(value)
+        elements.append(records.value_text)
+    envelope = records.envelope
+    if records.documents != 1 or envelope is None or "data" in envelope:
         raise ValueError("no 'data' array")
-    return envelope, elements
+    return {**envelope, "data": values}, elements

@@ -116,6 +116,36 @@ def test_split_list_body_cuts_elements_as_written() -> None:
             split_list_body(bad)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"data": null, "data": [1]}',
+        '{"data": [1], "data": null}',
+        '{"id": "page-1", "data": [1, {"a": NaN}], "has_more": true}',
+        '{"data": [{"data": [2]}], "object": "list"}',
+        '{"data": [1]} {"data": [2]}',
+        '{"data": [1]}\n',
+    ],
+)
+def test_split_list_body_reads_as_json_loads_does(body: str) -> None:
+    """The scanner files use, cutting a list body: the same envelope json.loads gives for one
+    document (a repeated key: the last wins; NaN as a provider may send it), or ValueError where
+    json.loads fails or the data is no array."""
+    try:
+        expected = json.loads(body)
+    except ValueError:
+        expected = None
+    if not isinstance(expected, dict) or not isinstance(expected.get("data"), list):
+        with pytest.raises(ValueError):
+            split_list_body(body)
+        return
+    envelope, texts = split_list_body(body)
+    assert json.dumps(envelope, sort_keys=True) == json.dumps(expected, sort_keys=True)
+    assert [json.dumps(json.loads(text)) for text in texts] == [
+        json.dumps(item) for item in expected["data"]
+    ]
+
+
 def test_redact_keeps_at_most_the_last_four_characters() -> None:
     key = "sk-proj-abcdefghijklmnopWXYZ"
     text = f"bad key {key}; Incorrect API key provided: sk-proj-********************WXYZ."

@@ -5,13 +5,14 @@ sync in a child, as a person's shell would run it."""
 from __future__ import annotations
 
 import random
+import re
 import signal
 import time
 from pathlib import Path
 
 from support.fake_api import FakeFineTuningApi
 from support.helpers import Cli, connect
-from support.sync import assert_archive_equals_server, child_env, sync_process
+from support.sync import assert_archive_equals_server, child_env, requests_since, sync_process
 from support.syncdata import fill
 from support.terminal import ESCAPE, run_in_terminal
 
@@ -45,12 +46,39 @@ def test_kill_9_at_any_moment_then_a_sync_completes_the_archive(tmp_path: Path) 
                 healthy(db)
                 kept.append(len(Cli(db).json("list", "--all", "--json")))
         assert kept == sorted(kept), kept  # nothing a killed sync kept was lost by the next
+        done = archived_whole(db)
+        stored = len(Cli(db).json("list", "--all", "--json")) if db.exists() else 0
+        before = len(fake.requests)
         final = sync_process(db, fake)
         out, err = final.communicate(timeout=120)
         assert final.returncode == 0, err.decode()
         assert out == b""
         healthy(db)
         assert_archive_equals_server(Cli(db), fake)
+        # Nothing fetched twice: no history of a (finished) job a killed sync saved whole.
+        again = [
+            path
+            for path in requests_since(fake, before)
+            if any(f"/fine_tuning/jobs/{job_id}/" in path for job_id in done)
+        ]
+        assert again == [], again
+        # Counts right: every job the killed syncs did not keep is new, each counted once.
+        summary = re.search(r"Synced ([\d,]+) jobs?: ([\d,]+) new", err.decode())
+        assert summary is not None, err.decode()
+        assert int(summary[2].replace(",", "")) == 20 - stored, (stored, err.decode())
+
+
+def archived_whole(db: Path) -> set[str]:
+    """Jobs stored with their whole history (what a re-run must not fetch again)."""
+    if not db.exists():
+        return set()
+    with connect(db) as conn:
+        return {
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM jobs JOIN job_sync USING (job_key) WHERE history_complete = 1"
+            )
+        }
 
 
 def test_two_sources_killed_alternately_then_each_completes(tmp_path: Path) -> None:

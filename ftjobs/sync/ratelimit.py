@@ -112,26 +112,25 @@ class Throttle:
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """An answer came (the SDK's retries included): adjust the limit and any pause."""
 
-        lowered = {name.lower(): value for name, value in headers.items()}
         with self._cond:
             if status == 429:
                 self.rate_limited += 1
                 self.limit = max(1, self.limit // 2)
                 self._run = 0
-                wait = retry_after_seconds(lowered)
+                wait = retry_after_seconds(headers)
                 if wait is None:
-                    wait = reset_seconds(lowered.get("x-ratelimit-reset-requests"))
+                    wait = reset_seconds(_header(headers, "x-ratelimit-reset-requests"))
                 self._pause(1.0 if wait is None else wait)
             elif status < 400:
-                if lowered.get("x-ratelimit-remaining-requests", "").strip() == "0":
-                    wait = reset_seconds(lowered.get("x-ratelimit-reset-requests"))
+                if (_header(headers, "x-ratelimit-remaining-requests") or "").strip() == "0":
+                    wait = reset_seconds(_header(headers, "x-ratelimit-reset-requests"))
                     if wait is not None:
                         self._pause(wait)
                 self._run += 1
                 if self.limit < self.ceiling and self._run >= self.limit:
                     self.limit += 1
                     self._run = 0
-            self._cond.notify_all()
+                    self._cond.notify_all()  # (room for one more: only then may a waiter go)
 
     def _pause(self, seconds: float) -> None:
         until = self._clock() + min(max(seconds, 0.0), MAX_PAUSE)
@@ -160,3 +159,12 @@ class Throttle:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by its lower-case name: httpx's headers look it up in any case themselves (every
+    response passes here, so they are not copied); a plain mapping is searched."""
+    value = headers.get(name)
+    if value is None and isinstance(headers, dict):
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    return value

@@ -7,7 +7,7 @@ them from the store, ftjobs.render.metrics and ftjobs.render.diff show them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -208,8 +208,3 @@ def duration_text(seconds: int) -> str:
     if minutes:
         return f"{minutes}m {secs:02d}s"
     return f"{secs}s"
-
-
-def compare_order(job_ids: Sequence[str]) -> list[str]:
-    """The jobs given, each once, in the order given."""
-    return list(dict.fromkeys(job_ids))

@@ -215,7 +215,13 @@ class FineTuningApi:
             params,
             max_retries=self.max_retries,
             retry_after_limit=self._retry_after_limit,
+            sleep=self._retry_sleep,
         )
+
+    def _retry_sleep(self, seconds: float) -> None:
+        """The SDK's wait before a retry, then any pause the throttle holds every thread in."""
+        time.sleep(seconds)
+        self.throttle.sit_out_pause()
 
     def _page(self, path: str, send: Callable[[], Any]) -> Page:
         body = self._call(path, send)

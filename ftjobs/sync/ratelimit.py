@@ -109,6 +109,13 @@ class Throttle:
                 self.in_flight -= 1
                 self._cond.notify_all()
 
+    def sit_out_pause(self) -> None:
+        """Before a request retries in the slot it holds: wait while every thread is held back
+        (a 429 for one is a slow-down for all, its own retries included)."""
+        with self._cond:
+            while not self._closed and (left := self._paused_until - self._clock()) > 0:
+                self._cond.wait(min(left, 1.0))
+
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """An answer came (the SDK's retries included): adjust the limit and any pause."""
 
